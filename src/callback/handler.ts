@@ -1,0 +1,129 @@
+/**
+ * GET/POST /login/callback: gather the facts, read the route, decide, answer.
+ * This module only wires the pure parts (facts, candidates, decide) to the
+ * I/O (KV store, forwarding, redirect). It never answers with a 500: any
+ * unexpected failure sends the callback on to Auth0 unchanged.
+ */
+import { forwardToAuth0 } from "../auth0/forward";
+import type { Config } from "../config";
+import { log, type CallbackLog } from "../log";
+import type { Settings } from "../table/schema";
+import { RouteStore, type LoadedSettings, type Lookup } from "../table/store";
+import { redirectLocation } from "../targets";
+import { PeekableBody } from "./body";
+import { decide, ROUTED_METHODS, type Decision } from "./decide";
+import { addBodyFacts, needsBodyScan, queryFacts, type CallbackFacts } from "./facts";
+import { isFormUrlEncoded, parseFormBody } from "./form";
+import { candidatesOf, identify, type Identification } from "./identify";
+import { rawQueryOf, withoutFallback } from "./query";
+import { autoPostForm, isReplayableForm, redirect307 } from "./redirect";
+
+export async function handleCallback(request: Request, kv: KVNamespace, config: Config): Promise<Response> {
+  const started = Date.now();
+  const url = new URL(request.url);
+  const rawQuery = rawQueryOf(url);
+  const body = new PeekableBody(request.body, request.headers.get("content-length"));
+  let facts: CallbackFacts = queryFacts(rawQuery);
+  let identification: Identification = {
+    connection: facts.connection.kind === "one" ? facts.connection.name : undefined,
+    identifiedBy: facts.connection.kind === "one" ? "query" : "none",
+    route: undefined,
+  };
+  let settings: Lookup<LoadedSettings> = { status: "unavailable", error: "not read" };
+  let decision: Decision;
+  let problem: string | undefined;
+
+  try {
+    const store = new RouteStore(kv, config);
+    settings = await store.settings();
+    const routing =
+      settings.status === "found" &&
+      settings.value.mode !== "passthrough" &&
+      !facts.fallback &&
+      ROUTED_METHODS.has(request.method);
+    if (routing) {
+      if (needsBodyScan(facts, request.method)) {
+        facts = await addBodyFacts(facts, request.headers.get("content-type"), body, config.bodyScanLimitBytes);
+      }
+      identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
+    }
+    decision = decide({
+      method: request.method,
+      fallback: facts.fallback,
+      connectionParam: facts.connection,
+      settings,
+      connection: identification.connection,
+      route: identification.route,
+    });
+    problem = problemOf(settings, identification);
+  } catch (err) {
+    // Fail safe: whatever broke, the callback still reaches Auth0.
+    problem = `unexpected: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`;
+    decision = { destination: "auth0", reason: "route-table-unavailable" };
+  }
+
+  let response: Response;
+  if (decision.destination === "new") {
+    const mode = settings.status === "found" ? settings.value.redirect : "307";
+    response = await answerNew(request, redirectLocation(decision.target, rawQuery), mode, body, config);
+  } else {
+    const query = facts.fallback ? withoutFallback(rawQuery) : rawQuery;
+    response = await forwardToAuth0(request, config, {
+      pathAndQuery: query === "" ? url.pathname : `${url.pathname}?${query}`,
+      body: body.forForwarding(),
+    });
+  }
+
+  const entry: CallbackLog = {
+    event: "callback",
+    method: request.method,
+    connection: identification.connection ?? null,
+    identifiedBy: identification.identifiedBy,
+    bodyScan: facts.bodyScan,
+    decision: decision.destination,
+    reason: decision.reason,
+    targetHost: decision.destination === "new" ? decision.target.host : config.auth0Origin.host,
+    status: response.status,
+    durationMs: Date.now() - started,
+  };
+  if (decision.destination === "auth0" && decision.shadowOf !== undefined) {
+    entry.shadowDecision = "new";
+    entry.shadowTargetHost = decision.shadowOf.target.host;
+  }
+  const route = identification.route;
+  if ((route !== undefined && route.status !== "unavailable" && route.stale) || (settings.status !== "unavailable" && settings.stale)) {
+    entry.staleTable = true;
+  }
+  if (problem !== undefined) entry.problem = problem;
+  log(entry);
+  return response;
+}
+
+/** Why the table could not be used as written, for the log line (never request content). */
+function problemOf(settings: Lookup<LoadedSettings>, identification: Identification): string | undefined {
+  if (settings.status === "unavailable") return `route table unreadable: ${settings.error}`;
+  if (settings.status === "invalid") return `settings refused: ${settings.reason}`;
+  const route = identification.route;
+  if (route?.status === "unavailable") return `route table unreadable: ${route.error}`;
+  if (route?.status === "invalid") return `route refused: ${route.reason}`;
+  if (settings.status === "found" && settings.value.defaultTargetProblem !== undefined) {
+    return `settings.defaultTarget refused: ${settings.value.defaultTargetProblem}`;
+  }
+  return undefined;
+}
+
+async function answerNew(
+  request: Request,
+  location: string,
+  mode: Settings["redirect"],
+  body: PeekableBody,
+  config: Config,
+): Promise<Response> {
+  if (mode === "form" && request.method === "POST" && isFormUrlEncoded(request.headers.get("content-type"))) {
+    const peek = await body.peek(config.bodyScanLimitBytes);
+    if (isReplayableForm(peek.bytes, peek.complete)) {
+      return autoPostForm(location, parseFormBody(peek.bytes, true), crypto.randomUUID().replace(/-/g, ""));
+    }
+  }
+  return redirect307(location);
+}

@@ -1,0 +1,67 @@
+/**
+ * The callback's query string, read without re-serializing it: what goes on to
+ * Auth0 or the new provider keeps every byte the IdP sent (order, repeats,
+ * percent-encoding), except the one `fallback=auth0` parameter we remove.
+ */
+
+export interface QueryParam {
+  name: string;
+  value: string;
+  raw: string;
+}
+
+/** application/x-www-form-urlencoded decoding of one component; undefined when malformed. */
+export function decodeComponent(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The raw query without the leading '?'. */
+export function rawQueryOf(url: URL): string {
+  return url.search.startsWith("?") ? url.search.slice(1) : url.search;
+}
+
+export function parseQuery(rawQuery: string): QueryParam[] {
+  if (rawQuery === "") return [];
+  const params: QueryParam[] = [];
+  for (const raw of rawQuery.split("&")) {
+    if (raw === "") continue;
+    const eq = raw.indexOf("=");
+    const name = decodeComponent(eq === -1 ? raw : raw.slice(0, eq));
+    const value = eq === -1 ? "" : decodeComponent(raw.slice(eq + 1));
+    // A malformed escape cannot be one of the parameters we act on; keep it opaque.
+    if (name === undefined || value === undefined) continue;
+    params.push({ name, value, raw });
+  }
+  return params;
+}
+
+/**
+ * The loop guard's marker. Matched leniently (case, encoding) so a provider
+ * that writes `fallback=Auth0` or `%66allback=auth0` still stops the loop.
+ */
+export function isFallbackParam(param: QueryParam): boolean {
+  return param.name === "fallback" && param.value.trim().toLowerCase() === "auth0";
+}
+
+/** The raw query with every fallback=auth0 segment removed and all other bytes kept. */
+export function withoutFallback(rawQuery: string): string {
+  if (rawQuery === "") return rawQuery;
+  return rawQuery
+    .split("&")
+    .filter((segment) => {
+      const eq = segment.indexOf("=");
+      const name = decodeComponent(eq === -1 ? segment : segment.slice(0, eq));
+      const value = eq === -1 ? "" : decodeComponent(segment.slice(eq + 1));
+      if (name === undefined || value === undefined) return true;
+      return !isFallbackParam({ name, value, raw: segment });
+    })
+    .join("&");
+}
+
+export function valuesOf(params: QueryParam[], name: string): string[] {
+  return params.filter((p) => p.name === name).map((p) => p.value);
+}

@@ -1,0 +1,36 @@
+/**
+ * One JSON object per event on stdout (Workers Logs / `wrangler tail` parse it).
+ * Callers pass only the fields below: there is no field for a SAML payload,
+ * a code, a state, a cookie or a token, so none can be logged by accident.
+ */
+
+export interface CallbackLog {
+  event: "callback";
+  method: string;
+  connection: string | null;
+  identifiedBy: string;
+  bodyScan: string;
+  decision: "auth0" | "new";
+  reason: string;
+  targetHost: string | null;
+  /** Present in shadow mode when the route would have sent the callback to the new provider. */
+  shadowDecision?: "new";
+  shadowTargetHost?: string;
+  /** The answer: a redirect's status, or Auth0's status. */
+  status: number;
+  durationMs: number;
+  staleTable?: boolean;
+  problem?: string;
+}
+
+export interface ProblemLog {
+  event: "config-error" | "route-invalid" | "settings-invalid" | "target-refused" | "kv-error" | "auth0-error" | "loop" | "unexpected";
+  message: string;
+  variable?: string;
+  connection?: string;
+  path?: string;
+}
+
+export function log(entry: CallbackLog | ProblemLog): void {
+  console.log(JSON.stringify({ ts: new Date().toISOString(), ...entry }));
+}

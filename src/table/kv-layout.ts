@@ -1,0 +1,50 @@
+/**
+ * How the route table is laid out in Workers KV (see docs/storage.md).
+ *
+ *   settings                 -> Settings JSON
+ *   route:{connection}       -> Route JSON
+ *   match:sp:{spEntityId}    -> connection name   (SAML Audience / SP entity ID)
+ *   match:idp:{idpEntityId}  -> connection name   (SAML Issuer, WS-Fed Issuer attribute)
+ *   match:oidc:{issuer}      -> connection name   (OIDC `iss`)
+ *
+ * Every lookup on the callback path is one `get` of one key, so its cost does
+ * not depend on how many routes the table holds.
+ */
+import { type MatchKind, matchesOf } from "./matches";
+import { DEFAULT_SETTINGS, type Route, type RouteInput, type RouteTableFile, Settings } from "./schema";
+
+export const SETTINGS_KEY = "settings";
+export const ROUTE_PREFIX = "route:";
+export const MATCH_PREFIX = "match:";
+
+export function routeKey(connection: string): string {
+  return `${ROUTE_PREFIX}${connection}`;
+}
+
+export type { MatchKind };
+
+export function matchKey(kind: MatchKind, value: string): string {
+  return `${MATCH_PREFIX}${kind}:${value}`;
+}
+
+export function settingsFromFile(file: Pick<RouteTableFile, "settings">): Settings {
+  return Settings.parse({ ...DEFAULT_SETTINGS, ...file.settings });
+}
+
+export function routeFromInput(input: RouteInput, version: number, updatedAt: string): Route {
+  return { ...input, version, updatedAt };
+}
+
+/** Every KV entry a whole table needs (used to seed local/dev KV and by bulk loads). */
+export function tableToKvEntries(file: RouteTableFile, updatedAt: string): Array<{ key: string; value: string }> {
+  const entries: Array<{ key: string; value: string }> = [
+    { key: SETTINGS_KEY, value: JSON.stringify(settingsFromFile(file)) },
+  ];
+  for (const input of file.routes) {
+    entries.push({ key: routeKey(input.connection), value: JSON.stringify(routeFromInput(input, 1, updatedAt)) });
+    for (const [kind, value] of matchesOf(input)) {
+      entries.push({ key: matchKey(kind, value), value: input.connection });
+    }
+  }
+  return entries;
+}

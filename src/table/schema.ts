@@ -1,0 +1,134 @@
+/**
+ * The route table's shapes, validated in one place. The same schemas check the
+ * seed file (routes.json), what the management API accepts, and every record
+ * read back from KV — a record that fails here is never acted upon.
+ */
+import { z } from "zod";
+import { findMatchConflicts } from "./matches";
+
+/**
+ * Auth0's rule for connection names (Management API v2, ConnectionName):
+ * alphanumerics and '-', starting and ending alphanumeric, at most 128.
+ */
+export const CONNECTION_NAME_PATTERN = /^[a-zA-Z0-9](?:-?[a-zA-Z0-9])*$/;
+export const CONNECTION_NAME_MAX = 128;
+
+export function isConnectionName(value: string): boolean {
+  return value.length <= CONNECTION_NAME_MAX && CONNECTION_NAME_PATTERN.test(value);
+}
+
+export const ConnectionName = z
+  .string()
+  .max(CONNECTION_NAME_MAX, "an Auth0 connection name has at most 128 characters")
+  .regex(
+    CONNECTION_NAME_PATTERN,
+    "an Auth0 connection name holds only letters, digits and single '-' between them",
+  );
+
+/** Entity IDs and issuers are compared exactly; they also become KV index keys (≤ 512 bytes). */
+const Identifier = z.string().min(1).max(400, "at most 400 characters");
+
+export const RouteState = z.enum(["legacy", "migrated", "rollout"]);
+export type RouteState = z.infer<typeof RouteState>;
+
+export const Protocol = z.enum(["samlp", "oidc", "okta", "waad", "adfs", "wsfed", "other"]);
+
+export const RouteMatch = z
+  .object({
+    /** SP entity ID / Audience the IdP puts in the assertion, when not urn:auth0:{tenant}:{connection}. */
+    spEntityId: Identifier.optional(),
+    /** The customer IdP's entity ID: SAML 2.0 <Issuer> or the SAML 1.1 / WS-Fed Issuer attribute. */
+    idpEntityId: Identifier.optional(),
+    /** The OIDC issuer (RFC 9207 `iss` parameter or the id_token's `iss` claim). */
+    oidcIssuer: Identifier.optional(),
+  })
+  .strict();
+export type RouteMatch = z.infer<typeof RouteMatch>;
+
+/** What an operator writes for one connection (routes.json / API input). */
+export const RouteInput = z
+  .object({
+    connection: ConnectionName,
+    organization: z.string().min(1).max(128).optional(),
+    protocol: Protocol.optional(),
+    state: RouteState,
+    /** The new provider's callback URL for this connection; settings.defaultTarget when absent. */
+    target: z.string().url().max(2048).optional(),
+    match: RouteMatch.optional(),
+    note: z.string().max(1000).optional(),
+  })
+  .strict();
+export type RouteInput = z.infer<typeof RouteInput>;
+
+/** What is stored: the input plus the bookkeeping the writer owns. */
+export const Route = RouteInput.extend({
+  version: z.number().int().min(1),
+  updatedAt: z.string().datetime(),
+}).strict();
+export type Route = z.infer<typeof Route>;
+
+export const Rollout = z
+  .object({
+    percentage: z.number().min(0).max(100),
+    /** Organization ids or connection names always sent to the new provider. */
+    include: z.array(z.string().min(1).max(128)).max(10_000),
+    /** Organization ids or connection names always kept on Auth0 (beats include). */
+    exclude: z.array(z.string().min(1).max(128)).max(10_000),
+  })
+  .strict();
+export type Rollout = z.infer<typeof Rollout>;
+
+export const Settings = z
+  .object({
+    mode: z.enum(["route", "shadow", "passthrough"]),
+    unknown: z.enum(["auth0", "probe"]),
+    defaultTarget: z.string().url().max(2048).optional(),
+    redirect: z.enum(["307", "form"]),
+    rollout: Rollout,
+  })
+  .strict();
+export type Settings = z.infer<typeof Settings>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  mode: "route",
+  unknown: "auth0",
+  redirect: "307",
+  rollout: { percentage: 0, include: [], exclude: [] },
+};
+
+/** Settings as written by an operator: every field optional, defaults filled in. */
+export const SettingsInput = Settings.partial().strict();
+
+/** routes.json: the declarative table. */
+export const RouteTableFile = z
+  .object({
+    $schema: z.string().optional(),
+    settings: SettingsInput.optional(),
+    routes: z.array(RouteInput),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.routes.forEach((route, i) => {
+      if (seen.has(route.connection)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["routes", i, "connection"],
+          message: `duplicate connection "${route.connection}"`,
+        });
+      }
+      seen.add(route.connection);
+    });
+    for (const conflict of findMatchConflicts(file.routes)) {
+      ctx.addIssue({ code: "custom", path: ["routes", conflict.index, ...conflict.field.split(".")], message: conflict.message });
+    }
+  });
+export type RouteTableFile = z.infer<typeof RouteTableFile>;
+
+/** One line per problem, each naming the field: `routes.2.target: Invalid URL`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join(".");
+    return path === "" ? issue.message : `${path}: ${issue.message}`;
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * Reads the route table from Workers KV for the callback path.
+ *
+ * - One `get` per key (route:, match:, settings): cost does not grow with the table.
+ * - Each isolate remembers what it read for `routeCacheMs`, and KV's own edge
+ *   cache holds reads for `kvCacheTtlSeconds`.
+ * - A KV error answers with the last value this isolate saw for that key,
+ *   however old; with none, the lookup is `unavailable` and the caller sends
+ *   the callback to Auth0 (fail safe: unmigrated connections keep working).
+ * - Every record is re-validated with the API's schema and its target checked
+ *   against the allow-list; a record that fails is `invalid`, never acted on.
+ */
+import type { Config } from "../config";
+import { checkTarget } from "../targets";
+import { matchKey, routeKey, SETTINGS_KEY, type MatchKind } from "./kv-layout";
+import { DEFAULT_SETTINGS, describeIssues, Route, Settings } from "./schema";
+
+export interface LoadedRoute extends Route {
+  /** The checked target; undefined when the route has none (settings.defaultTarget applies). */
+  targetUrl: URL | undefined;
+}
+
+export interface LoadedSettings extends Settings {
+  defaultTargetUrl: URL | undefined;
+  /** Why defaultTarget was refused, when it was. */
+  defaultTargetProblem: string | undefined;
+}
+
+export type Lookup<T> =
+  | { status: "found"; value: T; stale: boolean }
+  | { status: "absent"; stale: boolean }
+  | { status: "invalid"; reason: string; stale: boolean }
+  | { status: "unavailable"; error: string };
+
+interface CacheEntry {
+  raw: string | null;
+  readAt: number;
+}
+
+/** Bounded so a flood of made-up connection names cannot grow an isolate's memory. */
+const MAX_CACHE_ENTRIES = 20_000;
+
+export class IsolateCache {
+  private readonly entries = new Map<string, CacheEntry>();
+
+  get(key: string): CacheEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, entry: CacheEntry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (this.entries.size > MAX_CACHE_ENTRIES) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** One per isolate: survives between requests, which is what makes it a cache. */
+export const isolateCache = new IsolateCache();
+
+export type StoreConfig = Pick<
+  Config,
+  "routeCacheMs" | "kvCacheTtlSeconds" | "environment" | "allowedTargetHosts"
+>;
+
+export class RouteStore {
+  constructor(
+    private readonly kv: KVNamespace,
+    private readonly config: StoreConfig,
+    private readonly cache: IsolateCache = isolateCache,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The raw text under `key`, or null; through the isolate cache, with the stale fallback. */
+  private async read(key: string): Promise<{ ok: true; raw: string | null; stale: boolean } | { ok: false; error: string }> {
+    const cached = this.cache.get(key);
+    const now = this.now();
+    if (cached !== undefined && now - cached.readAt < this.config.routeCacheMs) {
+      return { ok: true, raw: cached.raw, stale: false };
+    }
+    try {
+      const raw = await this.kv.get(key, { type: "text", cacheTtl: this.config.kvCacheTtlSeconds });
+      this.cache.set(key, { raw, readAt: now });
+      return { ok: true, raw, stale: false };
+    } catch (err) {
+      if (cached !== undefined) return { ok: true, raw: cached.raw, stale: true };
+      return { ok: false, error: err instanceof Error ? err.message.slice(0, 200) : "KV read failed" };
+    }
+  }
+
+  async route(connection: string): Promise<Lookup<LoadedRoute>> {
+    const read = await this.read(routeKey(connection));
+    if (!read.ok) return { status: "unavailable", error: read.error };
+    if (read.raw === null) return { status: "absent", stale: read.stale };
+    const parsed = Route.safeParse(safeJson(read.raw));
+    if (!parsed.success) {
+      return { status: "invalid", reason: describeIssues(parsed.error).join("; "), stale: read.stale };
+    }
+    const route = parsed.data;
+    if (route.connection !== connection) {
+      return { status: "invalid", reason: `record names connection "${route.connection}"`, stale: read.stale };
+    }
+    let targetUrl: URL | undefined;
+    if (route.target !== undefined) {
+      const target = checkTarget(route.target, this.config);
+      if (!target.ok) return { status: "invalid", reason: target.reason, stale: read.stale };
+      targetUrl = target.url;
+    }
+    return { status: "found", value: { ...route, targetUrl }, stale: read.stale };
+  }
+
+  /** The connection a `match` index entry names. */
+  async matched(kind: MatchKind, value: string): Promise<Lookup<string>> {
+    const key = matchKey(kind, value);
+    // KV keys are at most 512 bytes; a longer value cannot have been indexed.
+    if (new TextEncoder().encode(key).byteLength > 512) return { status: "absent", stale: false };
+    const read = await this.read(key);
+    if (!read.ok) return { status: "unavailable", error: read.error };
+    if (read.raw === null) return { status: "absent", stale: read.stale };
+    return { status: "found", value: read.raw, stale: read.stale };
+  }
+
+  /** Settings; absent means the defaults. */
+  async settings(): Promise<Lookup<LoadedSettings>> {
+    const read = await this.read(SETTINGS_KEY);
+    if (!read.ok) return { status: "unavailable", error: read.error };
+    const parsed = Settings.safeParse(read.raw === null ? DEFAULT_SETTINGS : safeJson(read.raw));
+    if (!parsed.success) {
+      return { status: "invalid", reason: describeIssues(parsed.error).join("; "), stale: read.stale };
+    }
+    const settings = parsed.data;
+    let defaultTargetUrl: URL | undefined;
+    let defaultTargetProblem: string | undefined;
+    if (settings.defaultTarget !== undefined) {
+      const target = checkTarget(settings.defaultTarget, this.config);
+      if (target.ok) defaultTargetUrl = target.url;
+      else defaultTargetProblem = target.reason;
+    }
+    return { status: "found", value: { ...settings, defaultTargetUrl, defaultTargetProblem }, stale: read.stale };
+  }
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Runs in Node before the workerd tests: starts the Auth0 stand-in, finds a
+ * refused port, and generates SAML / WS-Fed messages with real SAML libraries
+ * (they cannot run inside workerd), handing all of it to the tests by `provide`.
+ */
+import type { TestProject } from "vitest/node";
+import { makeSamlResponse, makeWsFedResult } from "./fixtures/saml";
+import { closedPort, startOriginServer } from "./support/origin-server";
+
+export interface SamlFixtures {
+  /** samlp:/saml: prefixes; Audience urn:auth0:example-tenant:acme-saml. */
+  prefixed: string;
+  /** No prefixes (default namespaces); Audience urn:auth0:example-tenant:globex-saml. */
+  defaultNamespace: string;
+  /** EncryptedAssertion; only the Response Issuer (initech's IdP) is readable. */
+  encrypted: string;
+  /** Default-namespace response whose Audience is a custom SP entity ID. */
+  customAudience: string;
+  /** Audience naming a connection of another tenant; Issuer is acme's IdP. */
+  otherTenant: string;
+  /** WS-Fed wresult XML from hooli's ADFS (SAML 1.1, Issuer attribute). */
+  wsfed: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    originPort: number;
+    closedPort: number;
+    saml: SamlFixtures;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const origin = await startOriginServer();
+  project.provide("originPort", origin.port);
+  project.provide("closedPort", await closedPort());
+  const acs = "https://auth.example.com/login/callback";
+  project.provide("saml", {
+    prefixed: await makeSamlResponse({ form: "prefixed", audience: "urn:auth0:example-tenant:acme-saml", issuer: "https://idp.acme.test/metadata", destination: `${acs}?connection=acme-saml` }),
+    defaultNamespace: await makeSamlResponse({ form: "default-namespace", audience: "urn:auth0:example-tenant:globex-saml", issuer: "https://idp.globex.test/entity", destination: `${acs}?connection=globex-saml` }),
+    encrypted: await makeSamlResponse({ form: "encrypted", audience: "urn:auth0:example-tenant:initech-saml", issuer: "https://idp.initech.test/entity", destination: acs }),
+    customAudience: await makeSamlResponse({ form: "default-namespace", audience: "https://app.example.com/saml/custom-sp", issuer: "https://idp.unknown.test/x", destination: acs }),
+    otherTenant: await makeSamlResponse({ form: "prefixed", audience: "urn:auth0:other-tenant:globex-saml", issuer: "https://idp.acme.test/metadata", destination: acs }),
+    wsfed: await makeWsFedResult({ issuer: "http://adfs.hooli.test/adfs/services/trust", audience: "urn:auth0:example-tenant" }),
+  });
+  return () => origin.close();
+}
