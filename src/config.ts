@@ -2,7 +2,7 @@
  * Every environment variable the Worker reads is parsed and checked here, once
  * per env object; errors name the variable and say what is wrong with it.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "./env";
 
 export type Environment = "development" | "staging" | "production";

@@ -3,7 +3,7 @@
  * seed file (routes.json), what the management API accepts, and every record
  * read back from KV — a record that fails here is never acted upon.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { findMatchConflicts } from "./matches";
 
 /**

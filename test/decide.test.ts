@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { decide, type DecisionInput } from "../src/callback/decide";
+import type { LoadedRoute, LoadedSettings } from "../src/table/store";
+import { DEFAULT_SETTINGS } from "../src/table/schema";
+
+const TARGET = new URL("https://sso.example.com/cb");
+const settings = (over: Partial<LoadedSettings> = {}): DecisionInput["settings"] => ({
+  status: "found",
+  stale: false,
+  value: { ...DEFAULT_SETTINGS, defaultTargetUrl: TARGET, defaultTargetProblem: undefined, ...over },
+});
+const route = (over: Partial<LoadedRoute> = {}): DecisionInput["route"] => ({
+  status: "found",
+  stale: false,
+  value: { connection: "acme", state: "migrated", version: 1, updatedAt: "2026-01-01T00:00:00Z", targetUrl: undefined, ...over },
+});
+const input = (over: Partial<DecisionInput> = {}): DecisionInput => ({
+  method: "POST",
+  fallback: false,
+  connectionParam: { kind: "one", name: "acme" },
+  settings: settings(),
+  connection: "acme",
+  route: route(),
+  ...over,
+});
+
+describe("decide (pure)", () => {
+  it.each<[string, Partial<DecisionInput>, string, string]>([
+    ["kill switch beats a migrated route", { settings: settings({ mode: "passthrough" }) }, "auth0", "kill-switch"],
+    ["fallback beats a migrated route", { fallback: true }, "auth0", "fallback-bounce"],
+    ["fallback beats probe for an unknown connection", { fallback: true, route: { status: "absent", stale: false }, settings: settings({ unknown: "probe" }) }, "auth0", "fallback-bounce"],
+    ["a legacy route goes to Auth0", { route: route({ state: "legacy" }) }, "auth0", "legacy"],
+    ["a migrated route goes to the new provider", {}, "new", "migrated"],
+    ["an unknown connection goes to Auth0 by default", { route: { status: "absent", stale: false } }, "auth0", "unknown-connection"],
+    ["an unknown connection is probed when unknown=probe", { route: { status: "absent", stale: false }, settings: settings({ unknown: "probe" }) }, "new", "unknown-connection"],
+    ["nothing identified goes to Auth0 by default", { connection: undefined, route: undefined, connectionParam: { kind: "none" } }, "auth0", "unidentified"],
+    ["an unreadable table goes to Auth0 even with probe", { route: { status: "unavailable", error: "x" }, settings: settings({ unknown: "probe" }) }, "auth0", "route-table-unavailable"],
+    ["an invalid route goes to Auth0", { route: { status: "invalid", reason: "x", stale: false } }, "auth0", "route-invalid"],
+    ["unreadable settings go to Auth0", { settings: { status: "unavailable", error: "x" } }, "auth0", "settings-unavailable"],
+    ["invalid settings go to Auth0", { settings: { status: "invalid", reason: "x", stale: false } }, "auth0", "settings-invalid"],
+    ["two connection params go to Auth0", { connectionParam: { kind: "many" } }, "auth0", "ambiguous-connection"],
+    ["an invalid connection name goes to Auth0", { connectionParam: { kind: "invalid" } }, "auth0", "invalid-connection-name"],
+    ["HEAD is never redirected", { method: "HEAD" }, "auth0", "method-not-routed"],
+    ["no target at all goes to Auth0", { settings: settings({ defaultTargetUrl: undefined }) }, "auth0", "no-target"],
+    ["shadow mode forwards what would be redirected", { settings: settings({ mode: "shadow" }) }, "auth0", "migrated"],
+  ])("%s", (_name, over, destination, reason) => {
+    const d = decide(input(over));
+    expect(d.destination).toBe(destination);
+    expect(d.reason).toBe(reason);
+  });
+
+  it("prefers the route's own target over the default", () => {
+    const own = new URL("https://sso.example.com/own");
+    const d = decide(input({ route: route({ targetUrl: own }) }));
+    expect(d.destination === "new" && d.target).toBe(own);
+  });
+
+  it("records the would-be target in shadow mode", () => {
+    const d = decide(input({ settings: settings({ mode: "shadow" }) }));
+    expect(d.destination === "auth0" && d.shadowOf?.target.host).toBe("sso.example.com");
+  });
+});
