@@ -8,6 +8,9 @@ export default defineConfig({
       miniflare: {
         compatibilityDate: "2026-04-20",
         kvNamespaces: ["ROUTES"],
+        // Read by the writer Durable Object (the Worker's per-test env comes from test/support/worker.ts).
+        bindings: { ENVIRONMENT: "development", ALLOWED_TARGET_HOSTS: "sso.example.com, localhost:9999" },
+        durableObjects: { ROUTE_WRITER: { className: "RouteTableWriter", useSQLite: true } },
       },
     }),
   ],

@@ -4,6 +4,8 @@
  * Worker whose Auth0 origin is itself answers with an error instead of looping.
  */
 import { Hono } from "hono";
+import { adminAppFor } from "./admin/app";
+import { adminConfigFor } from "./admin/config";
 import { forwardToAuth0 } from "./auth0/forward";
 import { handleCallback } from "./callback/handler";
 import { configFor, type Config } from "./config";
@@ -15,6 +17,22 @@ type AppEnv = { Bindings: Env; Variables: { config: Config } };
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+
+  // The management API is matched first: it must stay reachable when the router's
+  // own configuration is wrong (that is when an operator needs it most).
+  app.use("*", async function managementApi(c, next) {
+    const admin = adminConfigFor(c.env);
+    const prefix = admin.ok ? admin.config.prefix : admin.prefix;
+    const url = new URL(c.req.url);
+    if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
+      const hostname = admin.ok ? admin.config.hostname : c.env.ADMIN_HOSTNAME?.trim().toLowerCase() || undefined;
+      // On any other host the path is Auth0's, and goes there like every other path.
+      if (hostname === undefined || url.hostname === hostname) {
+        return adminAppFor(prefix).fetch(c.req.raw, c.env, c.executionCtx);
+      }
+    }
+    await next();
+  });
 
   app.use("*", async function requireConfig(c, next) {
     const result = configFor(c.env);

@@ -3,7 +3,7 @@
  * per env object; errors name the variable and say what is wrong with it.
  */
 import * as z from "zod";
-import type { Env } from "./env";
+import type { EnvVars } from "./env";
 
 export type Environment = "development" | "staging" | "production";
 
@@ -27,7 +27,7 @@ export interface Config {
 }
 
 export interface ConfigProblem {
-  variable: keyof Env;
+  variable: keyof EnvVars;
   message: string;
 }
 
@@ -66,7 +66,7 @@ export function checkUrl(raw: string, environment: Environment): { ok: true; url
 
 function intVar(
   problems: ConfigProblem[],
-  variable: keyof Env,
+  variable: keyof EnvVars,
   raw: string | undefined,
   fallback: number,
   min: number,
@@ -84,7 +84,7 @@ function intVar(
 /** hostname[:port], lower-case, no scheme or path: compared exactly, never by suffix. */
 const HOST_PATTERN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$|^\[::1\](?::\d{1,5})?$/;
 
-export function parseConfig(env: Env): ConfigResult {
+export function parseConfig(env: EnvVars): ConfigResult {
   const problems: ConfigProblem[] = [];
 
   const rawEnvironment = env.ENVIRONMENT?.trim() || "production";
@@ -162,10 +162,10 @@ export function parseConfig(env: Env): ConfigResult {
   };
 }
 
-const parsed = new WeakMap<Env, ConfigResult>();
+const parsed = new WeakMap<EnvVars, ConfigResult>();
 
 /** Parsed once per env object (an isolate keeps the same one between requests). */
-export function configFor(env: Env): ConfigResult {
+export function configFor(env: EnvVars): ConfigResult {
   let result = parsed.get(env);
   if (result === undefined) {
     result = parseConfig(env);

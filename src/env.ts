@@ -12,4 +12,20 @@ export interface Env {
   ROUTE_CACHE_SECONDS?: string;
   KV_CACHE_TTL_SECONDS?: string;
   BODY_SCAN_LIMIT_BYTES?: string;
+  /** Serializes every change to the route table (src/writer). */
+  ROUTE_WRITER: DurableObjectNamespace<import("./writer/durable-object").RouteTableWriter>;
+  /** Secret: a static bearer token for the management API (≥ 32 characters). */
+  ADMIN_TOKEN?: string;
+  /** The actor name the audit log records for ADMIN_TOKEN (default "admin"). */
+  ADMIN_TOKEN_NAME?: string;
+  ADMIN_JWKS_URL?: string;
+  ADMIN_JWT_ISSUER?: string;
+  ADMIN_JWT_AUDIENCE?: string;
+  ADMIN_PREFIX?: string;
+  ADMIN_HOSTNAME?: string;
 }
+
+/** The plain-string variables of Env (what config parsing reads). */
+export type EnvVars = {
+  [K in keyof Env as Env[K] extends string | undefined ? K : never]?: string | undefined;
+};

@@ -1,3 +1,5 @@
 import { createApp } from "./app";
 
+export { RouteTableWriter } from "./writer/durable-object";
+
 export default createApp();

@@ -5,6 +5,8 @@
  */
 import type { TestProject } from "vitest/node";
 import { makeSamlResponse, makeWsFedResult } from "./fixtures/saml";
+import type { JWK } from "jose";
+import { startJwksServer } from "./support/jwks-server";
 import { closedPort, startOriginServer } from "./support/origin-server";
 
 export interface SamlFixtures {
@@ -27,11 +29,16 @@ declare module "vitest" {
     originPort: number;
     closedPort: number;
     saml: SamlFixtures;
+    jwksUrl: string;
+    jwtPrivateKey: JWK;
   }
 }
 
 export default async function setup(project: TestProject) {
   const origin = await startOriginServer();
+  const jwks = await startJwksServer();
+  project.provide("jwksUrl", jwks.url);
+  project.provide("jwtPrivateKey", jwks.privateJwk);
   project.provide("originPort", origin.port);
   project.provide("closedPort", await closedPort());
   const acs = "https://auth.example.com/login/callback";
@@ -43,5 +50,8 @@ export default async function setup(project: TestProject) {
     otherTenant: await makeSamlResponse({ form: "prefixed", audience: "urn:auth0:other-tenant:globex-saml", issuer: "https://idp.acme.test/metadata", destination: acs }),
     wsfed: await makeWsFedResult({ issuer: "http://adfs.hooli.test/adfs/services/trust", audience: "urn:auth0:example-tenant" }),
   });
-  return () => origin.close();
+  return async () => {
+    await origin.close();
+    await jwks.close();
+  };
 }

@@ -27,7 +27,7 @@ const param = fc.oneof(
 );
 const query = fc.array(param, { maxLength: 6 }).map((ps) => ps.join("&"));
 
-function bodyArb(): fc.Arbitrary<{ contentType: string | null; body: string | Uint8Array | null }> {
+function bodyArb(): fc.Arbitrary<{ contentType: string | null; body: string | Uint8Array<ArrayBuffer> | null }> {
   const saml = inject("saml");
   const samlBodies = [saml.prefixed, saml.defaultNamespace, saml.encrypted, saml.customAudience, saml.otherTenant].map(
     (s) => `SAMLResponse=${encodeURIComponent(s)}&RelayState=r`,
@@ -40,8 +40,8 @@ function bodyArb(): fc.Arbitrary<{ contentType: string | null; body: string | Ui
     })),
     fc.string({ maxLength: 300 }).map((s) => ({ contentType: "application/x-www-form-urlencoded", body: `SAMLResponse=${s}` })),
     fc.base64String({ maxLength: 400 }).map((s) => ({ contentType: "application/x-www-form-urlencoded", body: `SAMLResponse=${encodeURIComponent(s)}` })),
-    fc.uint8Array({ maxLength: 2000 }).map((b) => ({ contentType: "application/x-www-form-urlencoded", body: b })),
-    fc.uint8Array({ maxLength: 2000 }).map((b) => ({ contentType: "application/octet-stream", body: b })),
+    fc.uint8Array({ maxLength: 2000 }).map((b) => ({ contentType: "application/x-www-form-urlencoded", body: new Uint8Array(b) })),
+    fc.uint8Array({ maxLength: 2000 }).map((b) => ({ contentType: "application/octet-stream", body: new Uint8Array(b) })),
   );
 }
 
@@ -49,7 +49,11 @@ const settingsArb = fc.record({
   mode: fc.constantFrom("route" as const, "shadow" as const, "passthrough" as const),
   unknown: fc.constantFrom("auth0" as const, "probe" as const),
   redirect: fc.constantFrom("307" as const, "form" as const),
-  rollout: fc.record({ percentage: fc.integer({ min: 0, max: 100 }), include: fc.constant(["org_stark"]), exclude: fc.constant([]) }),
+  rollout: fc.record({
+    percentage: fc.integer({ min: 0, max: 100 }),
+    include: fc.constant<string[]>(["org_stark"]),
+    exclude: fc.constant<string[]>([]),
+  }),
 });
 
 describe("properties of every callback", () => {

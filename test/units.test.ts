@@ -141,7 +141,7 @@ describe("rollout", () => {
 });
 
 describe("configuration", () => {
-  const base = { ROUTES: {} as KVNamespace, AUTH0_ORIGIN: "https://tenant.us.auth0.com" };
+  const base = { AUTH0_ORIGIN: "https://tenant.us.auth0.com" };
 
   it("accepts a minimal production configuration with defaults", () => {
     const r = parseConfig(base);

@@ -11,12 +11,13 @@ import type { Settings } from "../table/schema";
 import { RouteStore, type LoadedSettings, type Lookup } from "../table/store";
 import { redirectLocation } from "../targets";
 import { PeekableBody } from "./body";
-import { decide, ROUTED_METHODS, type Decision } from "./decide";
-import { addBodyFacts, needsBodyScan, queryFacts, type CallbackFacts } from "./facts";
+import type { Decision } from "./decide";
+import { queryFacts, type CallbackFacts } from "./facts";
 import { isFormUrlEncoded, parseFormBody } from "./form";
-import { candidatesOf, identify, type Identification } from "./identify";
+import type { Identification } from "./identify";
 import { rawQueryOf, withoutFallback } from "./query";
 import { autoPostForm, isReplayableForm, redirect307 } from "./redirect";
+import { routeCallback } from "./route-callback";
 
 export async function handleCallback(request: Request, kv: KVNamespace, config: Config): Promise<Response> {
   const started = Date.now();
@@ -34,27 +35,13 @@ export async function handleCallback(request: Request, kv: KVNamespace, config: 
   let problem: string | undefined;
 
   try {
-    const store = new RouteStore(kv, config);
-    settings = await store.settings();
-    const routing =
-      settings.status === "found" &&
-      settings.value.mode !== "passthrough" &&
-      !facts.fallback &&
-      ROUTED_METHODS.has(request.method);
-    if (routing) {
-      if (needsBodyScan(facts, request.method)) {
-        facts = await addBodyFacts(facts, request.headers.get("content-type"), body, config.bodyScanLimitBytes);
-      }
-      identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
-    }
-    decision = decide({
-      method: request.method,
-      fallback: facts.fallback,
-      connectionParam: facts.connection,
-      settings,
-      connection: identification.connection,
-      route: identification.route,
-    });
+    const routed = await routeCallback(
+      { method: request.method, contentType: request.headers.get("content-type"), body },
+      facts,
+      new RouteStore(kv, config),
+      config,
+    );
+    ({ facts, identification, settings, decision } = routed);
     problem = problemOf(settings, identification);
   } catch (err) {
     // Fail safe: whatever broke, the callback still reaches Auth0.

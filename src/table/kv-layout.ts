@@ -6,6 +6,7 @@
  *   match:sp:{spEntityId}    -> connection name   (SAML Audience / SP entity ID)
  *   match:idp:{idpEntityId}  -> connection name   (SAML Issuer, WS-Fed Issuer attribute)
  *   match:oidc:{issuer}      -> connection name   (OIDC `iss`)
+ *   org:{organization}       -> JSON array of connection names (for /evaluate?organization=)
  *
  * Every lookup on the callback path is one `get` of one key, so its cost does
  * not depend on how many routes the table holds.
@@ -16,6 +17,11 @@ import { DEFAULT_SETTINGS, type Route, type RouteInput, type RouteTableFile, Set
 export const SETTINGS_KEY = "settings";
 export const ROUTE_PREFIX = "route:";
 export const MATCH_PREFIX = "match:";
+export const ORG_PREFIX = "org:";
+
+export function orgKey(organization: string): string {
+  return `${ORG_PREFIX}${organization}`;
+}
 
 export function routeKey(connection: string): string {
   return `${ROUTE_PREFIX}${connection}`;
@@ -45,6 +51,14 @@ export function tableToKvEntries(file: RouteTableFile, updatedAt: string): Array
     for (const [kind, value] of matchesOf(input)) {
       entries.push({ key: matchKey(kind, value), value: input.connection });
     }
+  }
+  const byOrg = new Map<string, string[]>();
+  for (const input of file.routes) {
+    if (input.organization === undefined) continue;
+    byOrg.set(input.organization, [...(byOrg.get(input.organization) ?? []), input.connection]);
+  }
+  for (const [organization, connections] of byOrg) {
+    entries.push({ key: orgKey(organization), value: JSON.stringify(connections.sort()) });
   }
   return entries;
 }

@@ -55,6 +55,8 @@ export const RouteInput = z
     /** The new provider's callback URL for this connection; settings.defaultTarget when absent. */
     target: z.string().url().max(2048).optional(),
     match: RouteMatch.optional(),
+    /** The new provider's id for this connection (e.g. WorkOS `conn_…`), when known. */
+    providerConnectionId: z.string().min(1).max(128).optional(),
     note: z.string().max(1000).optional(),
   })
   .strict();

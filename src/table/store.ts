@@ -12,7 +12,7 @@
  */
 import type { Config } from "../config";
 import { checkTarget } from "../targets";
-import { matchKey, routeKey, SETTINGS_KEY, type MatchKind } from "./kv-layout";
+import { matchKey, orgKey, routeKey, SETTINGS_KEY, type MatchKind } from "./kv-layout";
 import { DEFAULT_SETTINGS, describeIssues, Route, Settings } from "./schema";
 
 export interface LoadedRoute extends Route {
@@ -124,6 +124,18 @@ export class RouteStore {
     if (!read.ok) return { status: "unavailable", error: read.error };
     if (read.raw === null) return { status: "absent", stale: read.stale };
     return { status: "found", value: read.raw, stale: read.stale };
+  }
+
+  /** The connections of one organization (the `org:` index; used by /evaluate). */
+  async organizationConnections(organization: string): Promise<Lookup<string[]>> {
+    const read = await this.read(orgKey(organization));
+    if (!read.ok) return { status: "unavailable", error: read.error };
+    if (read.raw === null) return { status: "absent", stale: read.stale };
+    const value = safeJson(read.raw);
+    if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string")) {
+      return { status: "invalid", reason: "org index is not a list of connection names", stale: read.stale };
+    }
+    return { status: "found", value, stale: read.stale };
   }
 
   /** Settings; absent means the defaults. */

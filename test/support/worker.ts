@@ -13,6 +13,7 @@ export const HOST = "https://auth.example.com";
 export function testEnv(overrides: Partial<Env> = {}): Env {
   return {
     ROUTES: env.ROUTES,
+    ROUTE_WRITER: env.ROUTE_WRITER,
     AUTH0_ORIGIN: `http://127.0.0.1:${inject("originPort")}`,
     ENVIRONMENT: "development",
     AUTH0_TENANT: "example-tenant",

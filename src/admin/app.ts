@@ -1,0 +1,121 @@
+/**
+ * The management API: a hono sub-app under ADMIN_PREFIX (default /__router/v1),
+ * JSON in and out, RFC 9457 problems, OpenAPI 3.1 generated from the schemas.
+ * Every answer is `Cache-Control: no-store`. Only /health answers without a
+ * credential, and it says nothing about the configuration.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { Env } from "../env";
+import { log } from "../log";
+import { authenticate, type Principal } from "./auth";
+import { adminConfigFor, type AdminConfig } from "./config";
+import { ApiProblem, problemResponse } from "./problem";
+import { registerInsightRoutes } from "./insight-api";
+import { registerRouteRoutes } from "./routes-api";
+import { registerSettingsRoutes } from "./settings-api";
+import { registerTableRoutes } from "./table-api";
+import { zodErrors } from "../table/validate";
+
+export type AdminEnv = { Bindings: Env; Variables: { principal: Principal; adminConfig: AdminConfig } };
+export type AdminApp = OpenAPIHono<AdminEnv>;
+
+export const IMPORT_LIMIT_BYTES = 5 * 1024 * 1024;
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+function tooLarge(limit: number): never {
+  throw new ApiProblem(413, "Body too large", `The request body must be at most ${limit} bytes.`);
+}
+
+export function createAdminApp(prefix: string): AdminApp {
+  const app: AdminApp = new OpenAPIHono<AdminEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const inBody = result.target === "json";
+        throw new ApiProblem(
+          inBody ? 422 : 400,
+          inBody ? "Invalid fields" : "Bad request",
+          `The request's ${inBody ? "body" : result.target} has invalid fields.`,
+          zodErrors(result.error, inBody ? "" : result.target),
+        );
+      }
+      return undefined;
+    },
+  }).basePath(prefix);
+
+  app.use("*", async function noStore(c, next) {
+    await next();
+    c.res.headers.set("cache-control", "no-store");
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  app.use("*", async function requireCredential(c, next) {
+    const result = adminConfigFor(c.env);
+    if (!result.ok) {
+      for (const p of result.problems) log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
+      throw new ApiProblem(
+        503,
+        "Management API misconfigured",
+        `Fix these variables: ${result.problems.map((p) => p.variable).join(", ")} (details in the Worker logs).`,
+      );
+    }
+    c.set("adminConfig", result.config);
+    c.set("principal", await authenticate(c.req.raw, result.config));
+    await next();
+  });
+
+  app.use("/import", bodyLimit({ maxSize: IMPORT_LIMIT_BYTES, onError: () => tooLarge(IMPORT_LIMIT_BYTES) }));
+  app.use("*", async function limitBody(c, next) {
+    if (c.req.path.endsWith("/import")) return next();
+    return bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => tooLarge(BODY_LIMIT_BYTES) })(c, next);
+  });
+
+  registerRouteRoutes(app);
+  registerTableRoutes(app);
+  registerSettingsRoutes(app);
+  registerInsightRoutes(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "ADMIN_TOKEN, or a JWT from ADMIN_JWKS_URL's issuer with routes:read / routes:write",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "callback-router management API",
+      version: "1.0.0",
+      description: "Steer the Auth0 → new SSO provider migration: route table, settings, rollout, evaluation, audit.",
+    },
+    security: [{ bearer: [] }],
+  });
+
+  app.notFound((c) =>
+    problemResponse(new ApiProblem(404, "Not found", `No API endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`)),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof ApiProblem) return problemResponse(err);
+    if (err instanceof HTTPException) {
+      return problemResponse(new ApiProblem(err.status, err.status === 400 ? "Bad request" : "Error", err.message || "Request refused."));
+    }
+    log({ event: "unexpected", message: err.message.slice(0, 200), path: new URL(c.req.url).pathname });
+    return problemResponse(new ApiProblem(503, "Unavailable", "The management API could not complete the request; nothing was changed unless the audit log says so."));
+  });
+
+  return app;
+}
+
+const apps = new Map<string, AdminApp>();
+
+/** One app per prefix per isolate (routes are fixed when the app is built). */
+export function adminAppFor(prefix: string): AdminApp {
+  let app = apps.get(prefix);
+  if (app === undefined) {
+    app = createAdminApp(prefix);
+    apps.set(prefix, app);
+  }
+  return app;
+}

@@ -1,0 +1,92 @@
+/**
+ * The management API's own settings, parsed apart from the router's so a
+ * mistake here never stops callbacks (and a router mistake never hides the API).
+ */
+import { checkUrl, parseConfig, type Environment } from "../config";
+import type { EnvVars } from "../env";
+import type { ConfigProblem } from "../config";
+
+export interface AdminConfig {
+  environment: Environment;
+  /** Where the API lives; starts with "/__" so it can never shadow an Auth0 path. */
+  prefix: string;
+  /** When set, the API answers only on this host (e.g. an internal admin hostname). */
+  hostname: string | undefined;
+  token: { value: string; actor: string } | undefined;
+  jwt: { jwksUrl: URL; issuer: string; audience: string } | undefined;
+  allowedTargetHosts: ReadonlySet<string>;
+}
+
+export type AdminConfigResult = { ok: true; config: AdminConfig } | { ok: false; problems: ConfigProblem[]; prefix: string };
+
+export const DEFAULT_PREFIX = "/__router/v1";
+
+export function parseAdminConfig(env: EnvVars): AdminConfigResult {
+  const problems: ConfigProblem[] = [];
+  const router = parseConfig(env);
+  const environment = router.ok ? router.config.environment : router.environment;
+  const allowedTargetHosts = router.ok
+    ? router.config.allowedTargetHosts
+    : new Set(
+        (env.ALLOWED_TARGET_HOSTS ?? "")
+          .split(",")
+          .map((h) => h.trim().toLowerCase())
+          .filter((h) => h !== ""),
+      );
+  if (!router.ok) {
+    problems.push(...router.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS"));
+  }
+
+  let prefix = env.ADMIN_PREFIX?.trim() || DEFAULT_PREFIX;
+  if (!/^\/__[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(prefix)) {
+    problems.push({ variable: "ADMIN_PREFIX", message: `must look like /__router/v1 (start with "/__", no trailing slash), got "${prefix}"` });
+    prefix = DEFAULT_PREFIX;
+  }
+
+  const hostname = env.ADMIN_HOSTNAME?.trim().toLowerCase() || undefined;
+
+  const tokenValue = env.ADMIN_TOKEN?.trim() || undefined;
+  if (tokenValue !== undefined && tokenValue.length < 32) {
+    problems.push({ variable: "ADMIN_TOKEN", message: "must be at least 32 characters (e.g. `openssl rand -base64 32`)" });
+  }
+  const token =
+    tokenValue === undefined || tokenValue.length < 32
+      ? undefined
+      : { value: tokenValue, actor: `token:${env.ADMIN_TOKEN_NAME?.trim() || "admin"}` };
+
+  let jwt: AdminConfig["jwt"];
+  const jwks = env.ADMIN_JWKS_URL?.trim() || undefined;
+  const issuer = env.ADMIN_JWT_ISSUER?.trim() || undefined;
+  const audience = env.ADMIN_JWT_AUDIENCE?.trim() || undefined;
+  if (jwks !== undefined || issuer !== undefined || audience !== undefined) {
+    const missing = (
+      [
+        ["ADMIN_JWKS_URL", jwks],
+        ["ADMIN_JWT_ISSUER", issuer],
+        ["ADMIN_JWT_AUDIENCE", audience],
+      ] as const
+    ).filter(([, v]) => v === undefined);
+    for (const [variable] of missing) {
+      problems.push({ variable, message: "is required when any of ADMIN_JWKS_URL, ADMIN_JWT_ISSUER, ADMIN_JWT_AUDIENCE is set" });
+    }
+    if (jwks !== undefined) {
+      const checked = checkUrl(jwks, environment);
+      if (!checked.ok) problems.push({ variable: "ADMIN_JWKS_URL", message: checked.reason });
+      else if (issuer !== undefined && audience !== undefined) jwt = { jwksUrl: checked.url, issuer, audience };
+    }
+  }
+
+  if (problems.length > 0) return { ok: false, problems, prefix };
+  return { ok: true, config: { environment, prefix, hostname, token, jwt, allowedTargetHosts } };
+}
+
+const parsed = new WeakMap<EnvVars, AdminConfigResult>();
+
+export function adminConfigFor(env: EnvVars): AdminConfigResult {
+  let result = parsed.get(env);
+  if (result === undefined) {
+    result = parseAdminConfig(env);
+    parsed.set(env, result);
+  }
+  return result;
+}

@@ -1,0 +1,108 @@
+/** Read-only views: /evaluate (the router's own decision), /audit, /status. */
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
+import { evaluateConnection, evaluateOrganization } from "../callback/evaluate";
+import { configFor } from "../config";
+import { RouteStore } from "../table/store";
+import type { AdminApp } from "./app";
+import { requireScope } from "./auth";
+import { ApiProblem, badRequest } from "./problem";
+import { AuditEntrySchema, EvaluationSchema, OrganizationEvaluationSchema, problemResponses } from "./schemas";
+import { writerOf } from "./writer";
+
+const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+
+export function registerInsightRoutes(app: AdminApp): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/evaluate",
+      summary: "Where a login for this organization or connection goes — the callback router's own decision",
+      request: {
+        query: z.object({
+          organization: z.string().min(1).max(128).optional(),
+          connection: z.string().min(1).max(128).optional(),
+        }),
+      },
+      responses: {
+        200: { description: "The decision", content: jsonOf(z.union([EvaluationSchema, OrganizationEvaluationSchema])) },
+        ...problemResponses,
+      },
+    }),
+    async (c) => {
+      requireScope(c.get("principal"), "routes:read");
+      const { organization, connection } = c.req.valid("query");
+      if ((organization === undefined) === (connection === undefined)) {
+        throw badRequest("Give exactly one of organization or connection.", [
+          { field: "query", reason: "exactly one of organization, connection" },
+        ]);
+      }
+      const config = configFor(c.env);
+      if (!config.ok) {
+        throw new ApiProblem(503, "Router misconfigured", `Fix: ${config.problems.map((p) => p.variable).join(", ")}.`);
+      }
+      const store = new RouteStore(c.env.ROUTES, config.config);
+      if (connection !== undefined) return c.json(await evaluateConnection(connection, store, config.config), 200);
+      return c.json(await evaluateOrganization(organization ?? "", store, config.config), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/audit",
+      summary: "Who changed what, newest first",
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+          before: z.coerce.number().int().min(1).optional().meta({ description: "cursor: entries with a smaller id" }),
+          connection: z.string().min(1).max(128).optional(),
+        }),
+      },
+      responses: {
+        200: {
+          description: "Audit entries",
+          content: jsonOf(z.object({ entries: z.array(AuditEntrySchema), nextCursor: z.number().int().nullable() })),
+        },
+        ...problemResponses,
+      },
+    }),
+    async (c) => {
+      requireScope(c.get("principal"), "routes:read");
+      const q = c.req.valid("query");
+      const rows = await writerOf(c.env).listAudit(q.limit, q.before, q.connection);
+      const entries = rows.map((row) => ({
+        ...row,
+        before: row.before === null ? null : (JSON.parse(row.before) as unknown),
+        after: row.after === null ? null : (JSON.parse(row.after) as unknown),
+      }));
+      const last = entries[entries.length - 1];
+      return c.json({ entries, nextCursor: entries.length === q.limit && last !== undefined ? last.id : null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/status",
+      summary: "Route counts by state, settings version, KV writes still pending",
+      responses: {
+        200: {
+          description: "Status",
+          content: jsonOf(
+            z.object({
+              routes: z.object({ legacy: z.number(), migrated: z.number(), rollout: z.number() }),
+              settingsVersion: z.number(),
+              kvPending: z.number(),
+            }),
+          ),
+        },
+        ...problemResponses,
+      },
+    }),
+    async (c) => {
+      requireScope(c.get("principal"), "routes:read");
+      return c.json(await writerOf(c.env).status(), 200);
+    },
+  );
+}

@@ -1,0 +1,162 @@
+/** /routes: list, read, create/replace, change, delete one connection's route. */
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
+import type { RouteState } from "../table/schema";
+import type { AdminApp } from "./app";
+import { requireScope } from "./auth";
+import { ApiProblem } from "./problem";
+import {
+  ConnectionParam,
+  problemResponses,
+  RouteBody,
+  RoutePatchBody,
+  RouteSchema,
+} from "./schemas";
+import { etag, ifMatchVersion, unwrap, writerOf } from "./writer";
+import { isConnectionName } from "../table/schema";
+
+const ListQuery = z.object({
+  state: z.enum(["legacy", "migrated", "rollout"]).optional(),
+  organization: z.string().min(1).max(128).optional(),
+  cursor: z.string().max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const IfMatchHeader = z.object({
+  "if-match": z.string().optional().meta({ description: 'The route\'s ETag (its version, e.g. "3"); 412 when stale' }),
+});
+
+const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+
+function checkName(connection: string): void {
+  if (!isConnectionName(connection)) {
+    throw new ApiProblem(400, "Bad request", "The path does not name a valid Auth0 connection.", [
+      { field: "connection", reason: "letters, digits and single '-' between them, at most 128 characters" },
+    ]);
+  }
+}
+
+export function registerRouteRoutes(app: AdminApp): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/routes",
+      summary: "List routes, by connection name, with cursor pagination",
+      request: { query: ListQuery },
+      responses: {
+        200: {
+          description: "A page of routes",
+          content: jsonOf(z.object({ routes: z.array(RouteSchema), nextCursor: z.string().nullable() })),
+        },
+        ...problemResponses,
+      },
+    }),
+    async (c) => {
+      requireScope(c.get("principal"), "routes:read");
+      const q = c.req.valid("query");
+      const page = await writerOf(c.env).listRoutes({
+        state: q.state as RouteState | undefined,
+        organization: q.organization,
+        after: q.cursor,
+        limit: q.limit,
+      });
+      return c.json({ routes: page.routes, nextCursor: page.next }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/routes/{connection}",
+      summary: "Read one route (ETag = its version)",
+      request: { params: ConnectionParam },
+      responses: { 200: { description: "The route", content: jsonOf(RouteSchema) }, 404: problemResponses[400], ...problemResponses },
+    }),
+    async (c) => {
+      requireScope(c.get("principal"), "routes:read");
+      const { connection } = c.req.valid("param");
+      checkName(connection);
+      const route = await writerOf(c.env).getRoute(connection);
+      if (route === null) throw new ApiProblem(404, "No such route", `connection "${connection}" is not in the route table`);
+      c.header("etag", etag(route.version));
+      return c.json(route, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/routes/{connection}",
+      summary: "Create or replace a route; If-Match makes it conditional",
+      request: { params: ConnectionParam, headers: IfMatchHeader, body: { content: jsonOf(RouteBody), required: true } },
+      responses: {
+        200: { description: "Replaced", content: jsonOf(RouteSchema) },
+        201: { description: "Created", content: jsonOf(RouteSchema) },
+        409: problemResponses[400],
+        412: problemResponses[400],
+        ...problemResponses,
+      },
+    }),
+    async (c) => {
+      const principal = c.get("principal");
+      requireScope(principal, "routes:write");
+      const { connection } = c.req.valid("param");
+      checkName(connection);
+      const body = c.req.valid("json");
+      const result = unwrap(
+        await writerOf(c.env).putRoute(
+          { ...body, connection },
+          { actor: principal.actor, ifMatch: ifMatchVersion(c.req.header("if-match")) },
+        ),
+      );
+      c.header("etag", etag(result.value.route.version));
+      c.header("x-kv-pending", String(result.kvPending));
+      return c.json(result.value.route, result.value.created ? 201 : 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/routes/{connection}",
+      summary: "Change some fields of a route (e.g. just state); null removes a field",
+      request: { params: ConnectionParam, headers: IfMatchHeader, body: { content: jsonOf(RoutePatchBody), required: true } },
+      responses: { 200: { description: "Changed", content: jsonOf(RouteSchema) }, 404: problemResponses[400], 412: problemResponses[400], ...problemResponses },
+    }),
+    async (c) => {
+      const principal = c.get("principal");
+      requireScope(principal, "routes:write");
+      const { connection } = c.req.valid("param");
+      checkName(connection);
+      const result = unwrap(
+        await writerOf(c.env).patchRoute(connection, c.req.valid("json"), {
+          actor: principal.actor,
+          ifMatch: ifMatchVersion(c.req.header("if-match")),
+        }),
+      );
+      c.header("etag", etag(result.value.version));
+      c.header("x-kv-pending", String(result.kvPending));
+      return c.json(result.value, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/routes/{connection}",
+      summary: "Delete a route (its callbacks then follow the unknown policy)",
+      request: { params: ConnectionParam, headers: IfMatchHeader },
+      responses: { 200: { description: "The deleted route", content: jsonOf(RouteSchema) }, 404: problemResponses[400], 412: problemResponses[400], ...problemResponses },
+    }),
+    async (c) => {
+      const principal = c.get("principal");
+      requireScope(principal, "routes:write");
+      const { connection } = c.req.valid("param");
+      checkName(connection);
+      const result = unwrap(
+        await writerOf(c.env).deleteRoute(connection, { actor: principal.actor, ifMatch: ifMatchVersion(c.req.header("if-match")) }),
+      );
+      return c.json(result.value, 200);
+    },
+  );
+}

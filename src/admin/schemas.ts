@@ -1,0 +1,122 @@
+/**
+ * The API's request/response shapes, registered by name in the OpenAPI
+ * document. Route and settings shapes are the table's own schemas, so the API,
+ * routes.json and what the router reads from KV are checked the same way.
+ */
+import * as z from "zod";
+import { Rollout, Route, RouteInput, Settings } from "../table/schema";
+
+export const RouteSchema = Route.meta({ id: "Route", description: "A route as stored, with its version." });
+export const RouteInputSchema = RouteInput.meta({ id: "RouteInput", description: "A route as written by an operator." });
+export const SettingsSchema = Settings.meta({ id: "Settings" });
+export const RolloutSchema = Rollout.meta({ id: "Rollout" });
+
+/** PUT /routes/{connection}: the connection comes from the path. */
+export const RouteBody = RouteInput.omit({ connection: true }).meta({ id: "RouteBody" });
+
+/** PATCH: any subset; null removes an optional field. */
+export const RoutePatchBody = z
+  .object({
+    state: RouteInput.shape.state.optional(),
+    organization: RouteInput.shape.organization.unwrap().nullable().optional(),
+    protocol: RouteInput.shape.protocol.unwrap().nullable().optional(),
+    target: RouteInput.shape.target.unwrap().nullable().optional(),
+    match: RouteInput.shape.match.unwrap().nullable().optional(),
+    providerConnectionId: RouteInput.shape.providerConnectionId.unwrap().nullable().optional(),
+    note: RouteInput.shape.note.unwrap().nullable().optional(),
+  })
+  .strict()
+  .meta({ id: "RoutePatch" });
+
+export const SettingsBody = Settings.omit({ rollout: true })
+  .partial()
+  .extend({ defaultTarget: z.string().url().max(2048).nullable().optional() })
+  .strict()
+  .meta({ id: "SettingsUpdate", description: "Fields to change; defaultTarget null removes it." });
+
+export const RolloutBody = z
+  .object({
+    percentage: z.number().min(0).max(100),
+    include: z.array(z.string().min(1).max(128)).max(10_000).default([]),
+    exclude: z.array(z.string().min(1).max(128)).max(10_000).default([]),
+  })
+  .strict()
+  .meta({ id: "RolloutUpdate" });
+
+export const FieldErrorSchema = z.object({ field: z.string(), reason: z.string() });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(FieldErrorSchema).optional(),
+  })
+  .meta({ id: "Problem", description: "RFC 9457 problem details" });
+
+export const ImportDiffSchema = z
+  .object({
+    added: z.array(z.string()),
+    changed: z.array(z.object({ connection: z.string(), fields: z.array(z.string()) })),
+    removed: z.array(z.string()),
+    unchanged: z.array(z.string()),
+    settingsChanged: z.boolean(),
+  })
+  .meta({ id: "ImportDiff" });
+
+export const ImportResultSchema = z
+  .object({
+    dryRun: z.boolean(),
+    mode: z.enum(["merge", "replace"]),
+    format: z.enum(["routes.json", "proxy_routes.csv"]),
+    diff: ImportDiffSchema,
+    warnings: z.array(z.string()),
+    kvPending: z.number().int(),
+  })
+  .meta({ id: "ImportResult" });
+
+export const EvaluationSchema = z
+  .object({
+    connection: z.string().nullable(),
+    destination: z.enum(["new", "auth0"]),
+    reason: z.string(),
+    target: z.string().optional(),
+    shadow: z.object({ destination: z.literal("new"), target: z.string() }).optional(),
+  })
+  .meta({ id: "Evaluation" });
+
+export const OrganizationEvaluationSchema = z
+  .object({
+    organization: z.string(),
+    destination: z.enum(["new", "auth0"]),
+    reason: z.string(),
+    connections: z.array(EvaluationSchema),
+  })
+  .meta({ id: "OrganizationEvaluation" });
+
+export const AuditEntrySchema = z
+  .object({
+    id: z.number().int(),
+    at: z.string(),
+    actor: z.string(),
+    action: z.string(),
+    subject: z.string().nullable(),
+    before: z.unknown(),
+    after: z.unknown(),
+  })
+  .meta({ id: "AuditEntry" });
+
+export const ConnectionParam = z.object({
+  connection: z
+    .string()
+    .max(128)
+    .meta({ param: { name: "connection", in: "path" }, example: "acme-saml" }),
+});
+
+export const problemResponses = {
+  400: { description: "Malformed request", content: { "application/problem+json": { schema: ProblemSchema } } },
+  401: { description: "Missing or invalid credential", content: { "application/problem+json": { schema: ProblemSchema } } },
+  403: { description: "Credential lacks the scope", content: { "application/problem+json": { schema: ProblemSchema } } },
+  422: { description: "Invalid fields", content: { "application/problem+json": { schema: ProblemSchema } } },
+} as const;

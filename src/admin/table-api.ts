@@ -1,0 +1,129 @@
+/**
+ * The whole table at once: import (routes.json or WorkOS' proxy_routes.csv,
+ * dry-run diff first, all or nothing) and export (routes.json, which imports
+ * back unchanged).
+ */
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
+import type { RouteInput } from "../table/schema";
+import { SettingsInput } from "../table/schema";
+import { zodErrors, type FieldError } from "../table/validate";
+import type { AdminApp } from "./app";
+import { requireScope } from "./auth";
+import { ApiProblem, badRequest } from "./problem";
+import { csvField, parseProxyRoutesCsv } from "./proxy-routes-csv";
+import { ImportResultSchema, problemResponses, RouteInputSchema, SettingsSchema } from "./schemas";
+import { unwrap, writerOf } from "./writer";
+
+const ImportQuery = z.object({
+  dryRun: z
+    .enum(["true", "false"])
+    .default("false")
+    .meta({ description: "true: return the diff and per-row errors, write nothing" }),
+  mode: z
+    .enum(["merge", "replace"])
+    .default("merge")
+    .meta({ description: "merge: routes not in the file stay; replace: they are deleted" }),
+});
+
+const RoutesJsonShape = z
+  .object({
+    $schema: z.string().optional(),
+    settings: SettingsInput.optional(),
+    routes: z.array(z.record(z.string(), z.unknown())).max(200_000),
+  })
+  .strict();
+
+const TableFileSchema = z
+  .object({ $schema: z.string().optional(), settings: SettingsSchema, routes: z.array(RouteInputSchema) })
+  .meta({ id: "RouteTableFile", description: "routes.json" });
+
+interface Parsed {
+  format: "routes.json" | "proxy_routes.csv";
+  routes: Array<Record<string, unknown>>;
+  settings: z.infer<typeof SettingsInput> | undefined;
+  warnings: string[];
+  fieldName: (field: string) => string;
+}
+
+async function parseImport(request: Request): Promise<Parsed> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const text = await request.text();
+  if (type === "text/csv" || type === "application/csv") {
+    const csv = parseProxyRoutesCsv(text);
+    if (csv.errors.length > 0) {
+      throw new ApiProblem(422, "Invalid CSV", "Nothing was imported: fix every listed line and send the whole file again.", csv.errors);
+    }
+    return { format: "proxy_routes.csv", routes: csv.routes, settings: undefined, warnings: csv.warnings, fieldName: (f) => csvField(f, csv.lines) };
+  }
+  if (type !== "application/json") {
+    throw new ApiProblem(415, "Unsupported media type", "Send routes.json as application/json or proxy_routes.csv as text/csv.");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`The body is not JSON: ${err instanceof Error ? err.message.slice(0, 200) : "parse error"}`);
+  }
+  const shape = RoutesJsonShape.safeParse(json);
+  if (!shape.success) throw new ApiProblem(422, "Invalid fields", "The body is not a routes.json table.", zodErrors(shape.error));
+  return { format: "routes.json", routes: shape.data.routes, settings: shape.data.settings, warnings: [], fieldName: (f) => f };
+}
+
+export function registerTableRoutes(app: AdminApp): void {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/import",
+      summary: "Import routes.json or WorkOS' proxy_routes.csv (all or nothing; dryRun=true for the diff)",
+      request: {
+        query: ImportQuery,
+        body: {
+          required: true,
+          content: {
+            "application/json": { schema: TableFileSchema },
+            "text/csv": { schema: z.string().meta({ description: "WorkOS sso/proxy_routes.csv as exported" }) },
+          },
+        },
+      },
+      responses: {
+        200: { description: "What changed (or would change)", content: { "application/json": { schema: ImportResultSchema } } },
+        413: problemResponses[400],
+        415: problemResponses[400],
+        ...problemResponses,
+      },
+    }),
+    async (c) => {
+      const principal = c.get("principal");
+      requireScope(principal, "routes:write");
+      const query = c.req.valid("query");
+      const parsed = await parseImport(c.req.raw);
+      const dryRun = query.dryRun === "true";
+      const result = await writerOf(c.env).importTable(
+        { routes: parsed.routes as RouteInput[], settings: parsed.settings, replace: query.mode === "replace" },
+        { actor: principal.actor, dryRun },
+      );
+      if (!result.ok) {
+        const errors: FieldError[] = (result.errors ?? []).map((e) => ({ ...e, field: parsed.fieldName(e.field) }));
+        throw new ApiProblem(result.status, result.title, result.detail, errors);
+      }
+      const { value, kvPending } = unwrap(result);
+      return c.json({ dryRun, mode: query.mode, format: parsed.format, diff: value, warnings: parsed.warnings, kvPending }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/export",
+      summary: "The whole table as routes.json (imports back unchanged)",
+      responses: { 200: { description: "routes.json", content: { "application/json": { schema: TableFileSchema } } }, ...problemResponses },
+    }),
+    async (c) => {
+      requireScope(c.get("principal"), "routes:read");
+      const table = await writerOf(c.env).exportTable();
+      c.header("content-disposition", 'attachment; filename="routes.json"');
+      return c.json({ settings: table.settings, routes: table.routes }, 200);
+    },
+  );
+}

@@ -1,0 +1,267 @@
+/**
+ * The authoritative route table inside the writer Durable Object (SQLite).
+ * Every method is synchronous: SQLite calls in a Durable Object do not yield,
+ * so a mutation cannot interleave with another one. Each mutation also queues
+ * the KV keys it changed in `outbox`, in the same transaction, so the KV
+ * replica can always be brought up to date (see durable-object.ts).
+ */
+import { matchKey, orgKey, routeKey, SETTINGS_KEY, type MatchKind } from "../table/kv-layout";
+import { matchesOf } from "../table/matches";
+import { DEFAULT_SETTINGS, Route, type RouteInput, type RouteState, Settings } from "../table/schema";
+
+/** An audit record; `before`/`after` are JSON text (parsed by the API, kept as text across RPC). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  before: string | null;
+  after: string | null;
+}
+
+export interface VersionedSettings {
+  settings: Settings;
+  version: number;
+  updatedAt: string | null;
+}
+
+export interface RouteFilter {
+  state?: RouteState | undefined;
+  organization?: string | undefined;
+  /** Exclusive: routes whose connection sorts after this one. */
+  after?: string | undefined;
+  limit: number;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+export class TableDb {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS routes (
+        connection TEXT PRIMARY KEY,
+        organization TEXT,
+        state TEXT NOT NULL,
+        json TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS routes_by_org ON routes(organization);
+      CREATE INDEX IF NOT EXISTS routes_by_state ON routes(state, connection);
+      CREATE TABLE IF NOT EXISTS matches (key TEXT PRIMARY KEY, connection TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        before TEXT,
+        after TEXT
+      );
+      CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+  }
+
+  // ---- routes ---------------------------------------------------------------
+
+  getRoute(connection: string): Route | null {
+    const row = this.sql.exec<Row>("SELECT json FROM routes WHERE connection = ?", connection).toArray()[0];
+    return row === undefined ? null : Route.parse(JSON.parse(String(row["json"])));
+  }
+
+  listRoutes(filter: RouteFilter): Route[] {
+    const where: string[] = [];
+    const args: SqlStorageValue[] = [];
+    if (filter.state !== undefined) {
+      where.push("state = ?");
+      args.push(filter.state);
+    }
+    if (filter.organization !== undefined) {
+      where.push("organization = ?");
+      args.push(filter.organization);
+    }
+    if (filter.after !== undefined) {
+      where.push("connection > ?");
+      args.push(filter.after);
+    }
+    const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+    return this.sql
+      .exec<Row>(`SELECT json FROM routes ${clause} ORDER BY connection LIMIT ?`, ...args, filter.limit)
+      .toArray()
+      .map((row) => Route.parse(JSON.parse(String(row["json"]))));
+  }
+
+  allRoutes(): Route[] {
+    return this.sql
+      .exec<Row>("SELECT json FROM routes ORDER BY connection")
+      .toArray()
+      .map((row) => Route.parse(JSON.parse(String(row["json"]))));
+  }
+
+  countRoutes(): Record<RouteState, number> {
+    const counts: Record<RouteState, number> = { legacy: 0, migrated: 0, rollout: 0 };
+    for (const row of this.sql.exec<Row>("SELECT state, COUNT(*) AS n FROM routes GROUP BY state").toArray()) {
+      const state = String(row["state"]) as RouteState;
+      if (state in counts) counts[state] = Number(row["n"]);
+    }
+    return counts;
+  }
+
+  /** Which connection (other than `except`) already claims a match value, if any. */
+  matchOwner(kind: MatchKind, value: string, except: string): string | null {
+    const row = this.sql
+      .exec<Row>("SELECT connection FROM matches WHERE key = ? AND connection != ?", matchKey(kind, value), except)
+      .toArray()[0];
+    return row === undefined ? null : String(row["connection"]);
+  }
+
+  /** Writes a route (version = previous + 1) and its indexes; queues the KV keys. */
+  writeRoute(input: RouteInput, now: string): Route {
+    const before = this.getRoute(input.connection);
+    const route: Route = { ...input, version: (before?.version ?? 0) + 1, updatedAt: now };
+    this.sql.exec(
+      "INSERT OR REPLACE INTO routes (connection, organization, state, json, version) VALUES (?, ?, ?, ?, ?)",
+      route.connection,
+      route.organization ?? null,
+      route.state,
+      JSON.stringify(route),
+      route.version,
+    );
+    this.reindex(before, route);
+    return route;
+  }
+
+  deleteRoute(connection: string): Route | null {
+    const before = this.getRoute(connection);
+    if (before === null) return null;
+    this.sql.exec("DELETE FROM routes WHERE connection = ?", connection);
+    this.reindex(before, null);
+    return before;
+  }
+
+  private reindex(before: Route | null, after: Route | null): void {
+    const connection = (after ?? before)?.connection;
+    if (connection === undefined) return;
+    this.enqueue(routeKey(connection));
+    for (const [kind, value] of before === null ? [] : matchesOf(before)) {
+      this.sql.exec("DELETE FROM matches WHERE key = ? AND connection = ?", matchKey(kind, value), connection);
+      this.enqueue(matchKey(kind, value));
+    }
+    for (const [kind, value] of after === null ? [] : matchesOf(after)) {
+      this.sql.exec("INSERT OR REPLACE INTO matches (key, connection) VALUES (?, ?)", matchKey(kind, value), connection);
+      this.enqueue(matchKey(kind, value));
+    }
+    if (before?.organization !== undefined) this.enqueue(orgKey(before.organization));
+    if (after?.organization !== undefined) this.enqueue(orgKey(after.organization));
+  }
+
+  // ---- settings -------------------------------------------------------------
+
+  getSettings(): VersionedSettings {
+    const row = this.sql.exec<Row>("SELECT json FROM meta WHERE key = 'settings'").toArray()[0];
+    if (row === undefined) return { settings: DEFAULT_SETTINGS, version: 0, updatedAt: null };
+    const stored = JSON.parse(String(row["json"])) as { settings: unknown; version: number; updatedAt: string };
+    return { settings: Settings.parse(stored.settings), version: stored.version, updatedAt: stored.updatedAt };
+  }
+
+  writeSettings(settings: Settings, now: string): VersionedSettings {
+    const next: VersionedSettings = { settings, version: this.getSettings().version + 1, updatedAt: now };
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, json) VALUES ('settings', ?)", JSON.stringify(next));
+    this.enqueue(SETTINGS_KEY);
+    return next;
+  }
+
+  // ---- audit ----------------------------------------------------------------
+
+  addAudit(entry: Omit<AuditEntry, "id" | "before" | "after"> & { before: unknown; after: unknown }): void {
+    this.sql.exec(
+      "INSERT INTO audit (at, actor, action, subject, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      entry.before === undefined ? null : JSON.stringify(entry.before),
+      entry.after === undefined ? null : JSON.stringify(entry.after),
+    );
+  }
+
+  /** Newest first; `before` is an exclusive id cursor. */
+  listAudit(limit: number, before: number | undefined, subject: string | undefined): AuditEntry[] {
+    const where: string[] = [];
+    const args: SqlStorageValue[] = [];
+    if (before !== undefined) {
+      where.push("id < ?");
+      args.push(before);
+    }
+    if (subject !== undefined) {
+      where.push("subject = ?");
+      args.push(subject);
+    }
+    const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+    return this.sql
+      .exec<Row>(`SELECT * FROM audit ${clause} ORDER BY id DESC LIMIT ?`, ...args, limit)
+      .toArray()
+      .map((row) => ({
+        id: Number(row["id"]),
+        at: String(row["at"]),
+        actor: String(row["actor"]),
+        action: String(row["action"]),
+        subject: row["subject"] === null ? null : String(row["subject"]),
+        before: row["before"] === null ? null : String(row["before"]),
+        after: row["after"] === null ? null : String(row["after"]),
+      }));
+  }
+
+  // ---- the KV outbox --------------------------------------------------------
+
+  /** Marks a KV key as needing a write; the sequence number makes a newer change win. */
+  enqueue(key: string): void {
+    const seq = this.nextSeq();
+    this.sql.exec("INSERT OR REPLACE INTO outbox (key, seq) VALUES (?, ?)", key, seq);
+  }
+
+  pending(limit: number): Array<{ key: string; seq: number }> {
+    return this.sql
+      .exec<Row>("SELECT key, seq FROM outbox ORDER BY seq LIMIT ?", limit)
+      .toArray()
+      .map((row) => ({ key: String(row["key"]), seq: Number(row["seq"]) }));
+  }
+
+  pendingCount(): number {
+    return Number(this.sql.exec<Row>("SELECT COUNT(*) AS n FROM outbox").one()["n"]);
+  }
+
+  /** Done with `key` — unless it changed again since `seq` was read. */
+  settle(key: string, seq: number): void {
+    this.sql.exec("DELETE FROM outbox WHERE key = ? AND seq = ?", key, seq);
+  }
+
+  /** What KV should hold under `key` now: a string, or null for "delete". */
+  kvValue(key: string): string | null {
+    if (key === SETTINGS_KEY) return JSON.stringify(this.getSettings().settings);
+    if (key.startsWith("route:")) {
+      const row = this.sql.exec<Row>("SELECT json FROM routes WHERE connection = ?", key.slice(6)).toArray()[0];
+      return row === undefined ? null : String(row["json"]);
+    }
+    if (key.startsWith("match:")) {
+      const row = this.sql.exec<Row>("SELECT connection FROM matches WHERE key = ?", key).toArray()[0];
+      return row === undefined ? null : String(row["connection"]);
+    }
+    if (key.startsWith("org:")) {
+      const rows = this.sql
+        .exec<Row>("SELECT connection FROM routes WHERE organization = ? ORDER BY connection", key.slice(4))
+        .toArray();
+      return rows.length === 0 ? null : JSON.stringify(rows.map((r) => String(r["connection"])));
+    }
+    return null;
+  }
+
+  private nextSeq(): number {
+    this.sql.exec(
+      "INSERT INTO counters (name, value) VALUES ('outbox', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
+    );
+    return Number(this.sql.exec<Row>("SELECT value FROM counters WHERE name = 'outbox'").one()["value"]);
+  }
+}
