@@ -52,12 +52,27 @@ async function parseImport(request: Request): Promise<Parsed> {
   if (type === "text/csv" || type === "application/csv") {
     const csv = parseProxyRoutesCsv(text);
     if (csv.errors.length > 0) {
-      throw new ApiProblem(422, "Invalid CSV", "Nothing was imported: fix every listed line and send the whole file again.", csv.errors);
+      throw new ApiProblem(
+        422,
+        "Invalid CSV",
+        "Nothing was imported: fix every listed line and send the whole file again.",
+        csv.errors,
+      );
     }
-    return { format: "proxy_routes.csv", routes: csv.routes, settings: undefined, warnings: csv.warnings, fieldName: (f) => csvField(f, csv.lines) };
+    return {
+      format: "proxy_routes.csv",
+      routes: csv.routes,
+      settings: undefined,
+      warnings: csv.warnings,
+      fieldName: (f) => csvField(f, csv.lines),
+    };
   }
   if (type !== "application/json") {
-    throw new ApiProblem(415, "Unsupported media type", "Send routes.json as application/json or proxy_routes.csv as text/csv.");
+    throw new ApiProblem(
+      415,
+      "Unsupported media type",
+      "Send routes.json as application/json or proxy_routes.csv as text/csv.",
+    );
   }
   let json: unknown;
   try {
@@ -66,12 +81,21 @@ async function parseImport(request: Request): Promise<Parsed> {
     throw badRequest(`The body is not JSON: ${err instanceof Error ? err.message.slice(0, 200) : "parse error"}`);
   }
   const shape = RoutesJsonShape.safeParse(json);
-  if (!shape.success) throw new ApiProblem(422, "Invalid fields", "The body is not a routes.json table.", zodErrors(shape.error));
-  return { format: "routes.json", routes: shape.data.routes, settings: shape.data.settings, warnings: [], fieldName: (f) => f };
+  if (!shape.success)
+    throw new ApiProblem(422, "Invalid fields", "The body is not a routes.json table.", zodErrors(shape.error));
+  return {
+    format: "routes.json",
+    routes: shape.data.routes,
+    settings: shape.data.settings,
+    warnings: [],
+    fieldName: (f) => f,
+  };
 }
 
 export function registerTableRoutes(app: AdminApp): void {
-  app.openapi(
+  // Documented with its two body formats, but parsed here (not by the JSON
+  // validator), since the body may be CSV.
+  app.openAPIRegistry.registerPath(
     createRoute({
       method: "post",
       path: "/import",
@@ -87,37 +111,48 @@ export function registerTableRoutes(app: AdminApp): void {
         },
       },
       responses: {
-        200: { description: "What changed (or would change)", content: { "application/json": { schema: ImportResultSchema } } },
+        200: {
+          description: "What changed (or would change)",
+          content: { "application/json": { schema: ImportResultSchema } },
+        },
         413: problemResponses[400],
         415: problemResponses[400],
         ...problemResponses,
       },
     }),
-    async (c) => {
-      const principal = c.get("principal");
-      requireScope(principal, "routes:write");
-      const query = c.req.valid("query");
-      const parsed = await parseImport(c.req.raw);
-      const dryRun = query.dryRun === "true";
-      const result = await writerOf(c.env).importTable(
-        { routes: parsed.routes as RouteInput[], settings: parsed.settings, replace: query.mode === "replace" },
-        { actor: principal.actor, dryRun },
-      );
-      if (!result.ok) {
-        const errors: FieldError[] = (result.errors ?? []).map((e) => ({ ...e, field: parsed.fieldName(e.field) }));
-        throw new ApiProblem(result.status, result.title, result.detail, errors);
-      }
-      const { value, kvPending } = unwrap(result);
-      return c.json({ dryRun, mode: query.mode, format: parsed.format, diff: value, warnings: parsed.warnings, kvPending }, 200);
-    },
   );
+  app.post("/import", async (c) => {
+    const principal = c.get("principal");
+    requireScope(principal, "routes:write");
+    const parsedQuery = ImportQuery.safeParse(c.req.query());
+    if (!parsedQuery.success) throw badRequest("The query has invalid fields.", zodErrors(parsedQuery.error, "query"));
+    const query = parsedQuery.data;
+    const parsed = await parseImport(c.req.raw);
+    const dryRun = query.dryRun === "true";
+    const result = await writerOf(c.env).importTable(
+      { routes: parsed.routes as RouteInput[], settings: parsed.settings, replace: query.mode === "replace" },
+      { actor: principal.actor, dryRun },
+    );
+    if (!result.ok) {
+      const errors: FieldError[] = (result.errors ?? []).map((e) => ({ ...e, field: parsed.fieldName(e.field) }));
+      throw new ApiProblem(result.status, result.title, result.detail, errors);
+    }
+    const { value, kvPending } = unwrap(result);
+    return c.json(
+      { dryRun, mode: query.mode, format: parsed.format, diff: value, warnings: parsed.warnings, kvPending },
+      200,
+    );
+  });
 
   app.openapi(
     createRoute({
       method: "get",
       path: "/export",
       summary: "The whole table as routes.json (imports back unchanged)",
-      responses: { 200: { description: "routes.json", content: { "application/json": { schema: TableFileSchema } } }, ...problemResponses },
+      responses: {
+        200: { description: "routes.json", content: { "application/json": { schema: TableFileSchema } } },
+        ...problemResponses,
+      },
     }),
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
