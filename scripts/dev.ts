@@ -1,0 +1,190 @@
+/**
+ * The one start command for local development (`npm run dev`):
+ *   1. starts the demo Auth0 and new-SSO origins in this process,
+ *   2. runs `wrangler dev` on 127.0.0.1:8787 with a fresh random ADMIN_TOKEN,
+ *      and waits until it answers,
+ *   3. loads routes.json through the management API (mode=replace), so the
+ *      writer Durable Object and the KV replica both hold the seed table,
+ *   4. prints curl lines that walk through each routing case.
+ * Ctrl-C / SIGTERM stops everything; if wrangler exits, this exits with its code.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { constants } from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { runCli } from "../cli/commands";
+import { startDemoOrigins, type DemoOrigins } from "./demo-origins";
+
+const require = createRequire(import.meta.url);
+const PROJECT_ROOT = path.dirname(fileURLToPath(new URL("../package.json", import.meta.url)));
+const WRANGLER_BIN = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+/** A new token per run: nothing secret is committed, and the printed one works with the CLI. */
+const ADMIN_TOKEN = process.env["ROUTER_TOKEN"] ?? randomBytes(24).toString("base64url");
+
+const WORKER_PORT = 8787;
+const READY_TIMEOUT_MS = 60_000;
+/** How long wrangler gets to shut down workerd itself before the group is killed. */
+const STOP_GRACE_MS = 5_000;
+
+const WORKER_URL = `http://127.0.0.1:${WORKER_PORT}/`;
+
+// Otherwise the readiness check below would take the other server's answer for ours.
+if (await answers(WORKER_URL)) {
+  console.error(`Something already answers on ${WORKER_URL} (another dev session?); not starting.`);
+  process.exit(1);
+}
+
+const tablePath = path.join(PROJECT_ROOT, "routes.json");
+
+const origins: DemoOrigins = await startDemoOrigins().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
+
+// wrangler gets its own process group (POSIX) so that stopping signals the whole
+// group (wrangler, workerd, esbuild) at once and nothing is left behind. stdin is
+// not passed on: a background group reading the terminal would be stopped (SIGTTIN);
+// this only turns off wrangler's hotkeys.
+const ownGroup = process.platform !== "win32";
+const wrangler = spawn(process.execPath, [WRANGLER_BIN, "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--var", `ADMIN_TOKEN:${ADMIN_TOKEN}`], {
+  cwd: PROJECT_ROOT,
+  detached: ownGroup,
+  stdio: ["ignore", "pipe", "pipe"],
+  env: {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    // Otherwise every start downloads Request.cf data from workers.cloudflare.com; the router does not read it.
+    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+  },
+});
+prefixLines(wrangler.stdout, process.stdout, "[wrangler] ");
+prefixLines(wrangler.stderr, process.stderr, "[wrangler] ");
+
+const wranglerExit = new Promise<number>((resolve) => {
+  wrangler.once("exit", (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
+});
+let stopping = false;
+
+function signalWrangler(signal: NodeJS.Signals): void {
+  try {
+    if (ownGroup && wrangler.pid !== undefined) process.kill(-wrangler.pid, signal);
+    else wrangler.kill(signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+async function stop(exitCode: number): Promise<never> {
+  stopping = true;
+  console.log("\nStopping wrangler and the demo origins…");
+  // SIGINT is what Ctrl-C would have sent them had they shared our terminal.
+  signalWrangler("SIGINT");
+  const timer = setTimeout(() => signalWrangler("SIGKILL"), STOP_GRACE_MS);
+  await wranglerExit;
+  clearTimeout(timer);
+  // wrangler may exit before its children; whatever is left of its group goes too.
+  signalWrangler("SIGKILL");
+  await origins.close();
+  console.log("Stopped.");
+  process.exit(exitCode);
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (!stopping) void stop(128 + constants.signals[signal]);
+  });
+}
+// Last resort (e.g. an uncaught error): never leave a wrangler running.
+process.on("exit", () => signalWrangler("SIGKILL"));
+
+void wranglerExit.then(async (code) => {
+  if (stopping) return;
+  stopping = true;
+  console.error(`wrangler exited (code ${code}); stopping the demo origins.`);
+  signalWrangler("SIGKILL");
+  await origins.close();
+  process.exit(code);
+});
+
+if (await waitUntilAnswering(WORKER_URL)) {
+  if (await seedThroughApi()) console.log(tryThese());
+  else await stop(1);
+} else if (!stopping) {
+  console.error(`wrangler dev did not answer on port ${WORKER_PORT} within ${READY_TIMEOUT_MS / 1000} s; stopping.`);
+  await stop(1);
+}
+
+/** routes.json → POST /import?mode=replace, printed like `npm run routes -- push` prints it. */
+async function seedThroughApi(): Promise<boolean> {
+  const code = await runCli(["push", tablePath, "--replace"], {
+    fetch: (input, init) => fetch(input, init),
+    readFile: (file) => readFile(file, "utf8"),
+    out: (text) => console.log(`Seed table ${path.relative(process.cwd(), tablePath)}: ${text}`),
+    err: (text) => console.error(`Not starting: routes.json could not be loaded:\n${text}`),
+    env: { ROUTER_URL: `http://127.0.0.1:${WORKER_PORT}`, ROUTER_TOKEN: ADMIN_TOKEN },
+  });
+  return code === 0;
+}
+
+/** Whether any HTTP answer comes back (the Worker forwards "/" to the Auth0 demo). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** true once the Worker answers; false on timeout or once stopping (e.g. wrangler exited). */
+async function waitUntilAnswering(url: string): Promise<boolean> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!stopping && Date.now() < deadline) {
+    if (await answers(url)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return false;
+}
+
+function prefixLines(from: Readable, to: Writable, prefix: string): void {
+  readline.createInterface({ input: from, crlfDelay: Infinity }).on("line", (line) => to.write(`${prefix}${line}\n`));
+}
+
+function tryThese(): string {
+  const w = `http://localhost:${WORKER_PORT}`;
+  const saml = `-d 'SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=demo'`;
+  return `
+──────── callback-router is up on ${w} (Ctrl-C stops everything) ────────
+
+# 1. Migrated SAML POST (acme-saml): 307 to the new SSO on localhost:8789
+curl -i -X POST '${w}/login/callback?connection=acme-saml' ${saml}
+
+# 2. The same, followed (curl re-POSTs on a 307): accepted by the new SSO
+curl -i -L '${w}/login/callback?connection=acme-saml' ${saml}
+
+# 3. Legacy (globex-saml): forwarded to the Auth0 demo, which sets two cookies
+curl -i -X POST '${w}/login/callback?connection=globex-saml' ${saml}
+
+# 4. Fallback (umbrella-saml, unknown to the new SSO): 307 there, 307 back with
+#    fallback=auth0, ends at the Auth0 demo with fallback removed
+curl -i -L '${w}/login/callback?connection=umbrella-saml' ${saml}
+
+# 5. OIDC callback identified by iss (hooli-okta): 307 to the new SSO, which accepts it
+curl -i -L '${w}/login/callback?code=abc&state=xyz&iss=https%3A%2F%2Fhooli.okta.example'
+
+# 6. Any other path passes through to the Auth0 demo
+curl -i '${w}/authorize?client_id=demo'
+
+# Steer it (management API, token of this run):
+export ROUTER_TOKEN='${ADMIN_TOKEN}'
+npm run routes -- list
+npm run routes -- set globex-saml migrated       # then repeat curl 3: now a 307
+npm run routes -- kill-switch on                 # every callback to Auth0 again
+npm run routes -- audit
+`;
+}
