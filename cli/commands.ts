@@ -70,7 +70,14 @@ function flag(p: Parsed, name: string): string | undefined {
 function table(rows: string[][]): string {
   if (rows.length === 0) return "";
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => cell.padEnd(widths[col] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 type Json = Record<string, unknown>;
@@ -101,9 +108,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const token = io.env["ROUTER_TOKEN"];
   const asJson = parsed.flags.has("json");
 
-  async function request(method: string, path: string, body?: { text: string; type: string }, headers: Record<string, string> = {}): Promise<{ json: Json; headers: Headers }> {
+  async function request(
+    method: string,
+    path: string,
+    body?: { text: string; type: string },
+    headers: Record<string, string> = {},
+  ): Promise<{ json: Json; headers: Headers }> {
     const init: RequestInit = { method, headers: { accept: "application/json", ...headers } };
-    if (token !== undefined && token !== "") (init.headers as Record<string, string>)["authorization"] = `Bearer ${token}`;
+    if (token !== undefined && token !== "")
+      (init.headers as Record<string, string>)["authorization"] = `Bearer ${token}`;
     if (body !== undefined) {
       init.body = body.text;
       (init.headers as Record<string, string>)["content-type"] = body.type;
@@ -112,7 +125,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     try {
       res = await io.fetch(`${base}${prefix}${path}`, init);
     } catch (err) {
-      throw new ApiError(0, { title: "Unreachable", detail: `${base} did not answer: ${err instanceof Error ? err.message : String(err)}` });
+      throw new ApiError(0, {
+        title: "Unreachable",
+        detail: `${base} did not answer: ${err instanceof Error ? err.message : String(err)}`,
+      });
     }
     const text = await res.text();
     let json: Json;
@@ -125,7 +141,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return { json, headers: res.headers };
   }
 
-  const print = (value: unknown, human: () => string): void => io.out(asJson ? JSON.stringify(value, null, 2) : human());
+  const print = (value: unknown, human: () => string): void =>
+    io.out(asJson ? JSON.stringify(value, null, 2) : human());
   const need = (n: number, what: string): string[] => {
     if (parsed.args.length < n) throw new UsageError(`${parsed.command} needs ${what}`);
     return parsed.args;
@@ -152,18 +169,32 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           routes.push(...((json["routes"] as Json[] | undefined) ?? []));
           cursor = (json["nextCursor"] as string | null | undefined) ?? null;
         } while (cursor !== null);
-        print(routes, () =>
-          table([
-            ["CONNECTION", "STATE", "ORGANIZATION", "TARGET", "VERSION"],
-            ...routes.map((r) => [String(r["connection"]), String(r["state"]), String(r["organization"] ?? "-"), String(r["target"] ?? "(default)"), String(r["version"])]),
-          ]) + `\n${routes.length} route(s)`,
+        print(
+          routes,
+          () =>
+            table([
+              ["CONNECTION", "STATE", "ORGANIZATION", "TARGET", "VERSION"],
+              ...routes.map((r) => [
+                String(r["connection"]),
+                String(r["state"]),
+                String(r["organization"] ?? "-"),
+                String(r["target"] ?? "(default)"),
+                String(r["version"]),
+              ]),
+            ]) + `\n${routes.length} route(s)`,
         );
         return 0;
       }
       case "get": {
         const [connection = ""] = need(1, "a connection name");
         const { json, headers } = await request("GET", `/routes/${enc(connection)}`);
-        print(json, () => `${Object.entries(json).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join("\n")}\netag: ${headers.get("etag") ?? ""}`);
+        print(
+          json,
+          () =>
+            `${Object.entries(json)
+              .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+              .join("\n")}\netag: ${headers.get("etag") ?? ""}`,
+        );
         return 0;
       }
       case "set": {
@@ -188,9 +219,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const [file = ""] = need(1, "a routes.json or proxy_routes.csv file");
         const text = await io.readFile(file);
         const type = file.toLowerCase().endsWith(".csv") ? "text/csv" : "application/json";
-        const q = new URLSearchParams({ dryRun: String(parsed.flags.has("dry-run")), mode: parsed.flags.has("replace") ? "replace" : "merge" });
+        const q = new URLSearchParams({
+          dryRun: String(parsed.flags.has("dry-run")),
+          mode: parsed.flags.has("replace") ? "replace" : "merge",
+        });
         const { json } = await request("POST", `/import?${q}`, { text, type });
-        const diff = json["diff"] as { added: string[]; changed: Array<{ connection: string; fields: string[] }>; removed: string[]; unchanged: string[]; settingsChanged: boolean };
+        const diff = json["diff"] as {
+          added: string[];
+          changed: Array<{ connection: string; fields: string[] }>;
+          removed: string[];
+          unchanged: string[];
+          settingsChanged: boolean;
+        };
         print(json, () =>
           [
             `${json["dryRun"] === true ? "dry run (nothing written)" : "imported"}: ${String(json["format"])}, mode ${String(json["mode"])}`,
@@ -251,27 +291,52 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         } else {
           const current = await request("GET", "/rollout");
           const list = (v: string | undefined, fallback: unknown): string[] =>
-            v === undefined ? (fallback as string[]) : v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+            v === undefined
+              ? (fallback as string[])
+              : v
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter((s) => s !== "");
           const percentage = pct === undefined ? current.json["percentage"] : Number(pct);
-          if (typeof percentage === "number" && Number.isNaN(percentage)) throw new UsageError("--percentage takes a number from 0 to 100");
-          const body = { percentage, include: list(include, current.json["include"]), exclude: list(exclude, current.json["exclude"]) };
+          if (typeof percentage === "number" && Number.isNaN(percentage))
+            throw new UsageError("--percentage takes a number from 0 to 100");
+          const body = {
+            percentage,
+            include: list(include, current.json["include"]),
+            exclude: list(exclude, current.json["exclude"]),
+          };
           // If-Match: another operator's change in between makes this fail instead of silently undoing theirs.
           const etag = current.headers.get("etag");
-          result = (await request("PUT", "/rollout", { text: JSON.stringify(body), type: "application/json" }, etag === null ? {} : { "if-match": etag })).json;
+          result = (
+            await request(
+              "PUT",
+              "/rollout",
+              { text: JSON.stringify(body), type: "application/json" },
+              etag === null ? {} : { "if-match": etag },
+            )
+          ).json;
         }
-        print(result, () => `rollout: ${String(result["percentage"])}% include [${(result["include"] as string[]).join(", ")}] exclude [${(result["exclude"] as string[]).join(", ")}]`);
+        print(
+          result,
+          () =>
+            `rollout: ${String(result["percentage"])}% include [${(result["include"] as string[]).join(", ")}] exclude [${(result["exclude"] as string[]).join(", ")}]`,
+        );
         return 0;
       }
       case "evaluate": {
         const org = flag(parsed, "organization");
         const conn = flag(parsed, "connection");
-        if ((org === undefined) === (conn === undefined)) throw new UsageError("evaluate takes --organization ORG or --connection CONNECTION");
+        if ((org === undefined) === (conn === undefined))
+          throw new UsageError("evaluate takes --organization ORG or --connection CONNECTION");
         const q = org !== undefined ? `organization=${enc(org)}` : `connection=${enc(conn ?? "")}`;
         const { json } = await request("GET", `/evaluate?${q}`);
         print(json, () => {
           const head = `${org ?? conn ?? ""} → ${String(json["destination"])} (${String(json["reason"])})${json["target"] !== undefined ? ` ${String(json["target"])}` : ""}`;
           const conns = (json["connections"] as Json[] | undefined) ?? [];
-          return [head, ...conns.map((c) => `  ${String(c["connection"])} → ${String(c["destination"])} (${String(c["reason"])})`)].join("\n");
+          return [
+            head,
+            ...conns.map((c) => `  ${String(c["connection"])} → ${String(c["destination"])} (${String(c["reason"])})`),
+          ].join("\n");
         });
         return 0;
       }
@@ -282,14 +347,26 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const { json } = await request("GET", `/audit?${q}`);
         const entries = (json["entries"] as Json[] | undefined) ?? [];
         print(json, () =>
-          table([["WHEN", "ACTOR", "ACTION", "SUBJECT"], ...entries.map((e) => [String(e["at"]), String(e["actor"]), String(e["action"]), String(e["subject"] ?? "-")])]),
+          table([
+            ["WHEN", "ACTOR", "ACTION", "SUBJECT"],
+            ...entries.map((e) => [
+              String(e["at"]),
+              String(e["actor"]),
+              String(e["action"]),
+              String(e["subject"] ?? "-"),
+            ]),
+          ]),
         );
         return 0;
       }
       case "status": {
         const { json } = await request("GET", "/status");
         const r = json["routes"] as Record<string, number>;
-        print(json, () => `routes: ${r["legacy"]} legacy, ${r["migrated"]} migrated, ${r["rollout"]} rollout; settings v${String(json["settingsVersion"])}; KV writes pending: ${String(json["kvPending"])}`);
+        print(
+          json,
+          () =>
+            `routes: ${r["legacy"]} legacy, ${r["migrated"]} migrated, ${r["rollout"]} rollout; settings v${String(json["settingsVersion"])}; KV writes pending: ${String(json["kvPending"])}`,
+        );
         return 0;
       }
       default:
@@ -302,9 +379,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (err instanceof ApiError) {
       const b = err.body;
-      const lines = [`error: ${err.status === 0 ? "" : `${err.status} `}${String(b["title"] ?? "")}: ${String(b["detail"] ?? "")}`];
-      for (const e of (b["errors"] as Array<{ field: string; reason: string }> | undefined) ?? []) lines.push(`  ${e.field}: ${e.reason}`);
-      if (err.status === 401 && (token === undefined || token === "")) lines.push("  (set ROUTER_TOKEN to the admin token or a JWT)");
+      const lines = [
+        `error: ${err.status === 0 ? "" : `${err.status} `}${String(b["title"] ?? "")}: ${String(b["detail"] ?? "")}`,
+      ];
+      for (const e of (b["errors"] as Array<{ field: string; reason: string }> | undefined) ?? [])
+        lines.push(`  ${e.field}: ${e.reason}`);
+      if (err.status === 401 && (token === undefined || token === ""))
+        lines.push("  (set ROUTER_TOKEN to the admin token or a JWT)");
       io.err(asJson ? JSON.stringify(b, null, 2) : lines.join("\n"));
       return 1;
     }

@@ -51,17 +51,21 @@ const origins: DemoOrigins = await startDemoOrigins().catch((err: unknown) => {
 // not passed on: a background group reading the terminal would be stopped (SIGTTIN);
 // this only turns off wrangler's hotkeys.
 const ownGroup = process.platform !== "win32";
-const wrangler = spawn(process.execPath, [WRANGLER_BIN, "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--var", `ADMIN_TOKEN:${ADMIN_TOKEN}`], {
-  cwd: PROJECT_ROOT,
-  detached: ownGroup,
-  stdio: ["ignore", "pipe", "pipe"],
-  env: {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    // Otherwise every start downloads Request.cf data from workers.cloudflare.com; the router does not read it.
-    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+const wrangler = spawn(
+  process.execPath,
+  [WRANGLER_BIN, "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--var", `ADMIN_TOKEN:${ADMIN_TOKEN}`],
+  {
+    cwd: PROJECT_ROOT,
+    detached: ownGroup,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      // Otherwise every start downloads Request.cf data from workers.cloudflare.com; the router does not read it.
+      CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+    },
   },
-});
+);
 prefixLines(wrangler.stdout, process.stdout, "[wrangler] ");
 prefixLines(wrangler.stderr, process.stderr, "[wrangler] ");
 

@@ -39,19 +39,42 @@ export function createApp(): Hono<AppEnv> {
     const here = new URL(c.req.url);
     const origin = result.ok ? result.config.auth0Origin : result.auth0Origin;
     if (origin !== undefined && origin.host === here.host) {
-      log({ event: "loop", message: `AUTH0_ORIGIN (${origin.host}) is this Worker's own host; refusing to forward to itself`, variable: "AUTH0_ORIGIN" });
-      return errorPage(c.req.raw, 508, "Sign-in router misconfigured", "The router's Auth0 origin points back at the router itself (AUTH0_ORIGIN). Operators: set it to the Auth0 tenant or custom-domain origin.");
+      log({
+        event: "loop",
+        message: `AUTH0_ORIGIN (${origin.host}) is this Worker's own host; refusing to forward to itself`,
+        variable: "AUTH0_ORIGIN",
+      });
+      return errorPage(
+        c.req.raw,
+        508,
+        "Sign-in router misconfigured",
+        "The router's Auth0 origin points back at the router itself (AUTH0_ORIGIN). Operators: set it to the Auth0 tenant or custom-domain origin.",
+      );
     }
     if (!result.ok) {
-      for (const p of result.problems) log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
+      for (const p of result.problems)
+        log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
       if (result.auth0Origin === undefined) {
-        return errorPage(c.req.raw, 502, "Sign-in router misconfigured", "The router has no usable Auth0 origin (AUTH0_ORIGIN). Operators: see the logs.");
+        return errorPage(
+          c.req.raw,
+          502,
+          "Sign-in router misconfigured",
+          "The router has no usable Auth0 origin (AUTH0_ORIGIN). Operators: see the logs.",
+        );
       }
       // The rest of the configuration is wrong but Auth0 is known: send everything there (fail safe).
-      return forwardToAuth0(c.req.raw, { auth0Origin: result.auth0Origin, cnameApiKey: c.env.AUTH0_CNAME_API_KEY?.trim() || undefined, auth0TimeoutMs: 15_000 }, {
-        pathAndQuery: here.pathname + here.search,
-        body: c.req.raw.body,
-      });
+      return forwardToAuth0(
+        c.req.raw,
+        {
+          auth0Origin: result.auth0Origin,
+          cnameApiKey: c.env.AUTH0_CNAME_API_KEY?.trim() || undefined,
+          auth0TimeoutMs: 15_000,
+        },
+        {
+          pathAndQuery: here.pathname + here.search,
+          body: c.req.raw.body,
+        },
+      );
     }
     c.set("config", result.config);
     await next();
@@ -61,12 +84,20 @@ export function createApp(): Hono<AppEnv> {
 
   app.all("*", (c) => {
     const url = new URL(c.req.url);
-    return forwardToAuth0(c.req.raw, c.get("config"), { pathAndQuery: url.pathname + url.search, body: c.req.raw.body });
+    return forwardToAuth0(c.req.raw, c.get("config"), {
+      pathAndQuery: url.pathname + url.search,
+      body: c.req.raw.body,
+    });
   });
 
   app.onError((err, c) => {
     log({ event: "unexpected", message: err.message.slice(0, 200), path: new URL(c.req.url).pathname });
-    return errorPage(c.req.raw, 502, "Sign-in router error", "The router could not handle this request. Please start signing in again from your application.");
+    return errorPage(
+      c.req.raw,
+      502,
+      "Sign-in router error",
+      "The router could not handle this request. Please start signing in again from your application.",
+    );
   });
 
   return app;

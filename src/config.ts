@@ -43,7 +43,10 @@ export function isLocalHostname(hostname: string): boolean {
 }
 
 /** https, or http to a loopback host in development; never credentials in the URL. */
-export function checkUrl(raw: string, environment: Environment): { ok: true; url: URL } | { ok: false; reason: string } {
+export function checkUrl(
+  raw: string,
+  environment: Environment,
+): { ok: true; url: URL } | { ok: false; reason: string } {
   let url: URL;
   try {
     url = new URL(raw);
@@ -57,10 +60,7 @@ export function checkUrl(raw: string, environment: Environment): { ok: true; url
   }
   return {
     ok: false,
-    reason:
-      environment === "development"
-        ? "must be https (http is allowed only for localhost)"
-        : "must be https",
+    reason: environment === "development" ? "must be https (http is allowed only for localhost)" : "must be https",
   };
 }
 
@@ -82,7 +82,8 @@ function intVar(
 }
 
 /** hostname[:port], lower-case, no scheme or path: compared exactly, never by suffix. */
-const HOST_PATTERN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$|^\[::1\](?::\d{1,5})?$/;
+const HOST_PATTERN =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$|^\[::1\](?::\d{1,5})?$/;
 
 export function parseConfig(env: EnvVars): ConfigResult {
   const problems: ConfigProblem[] = [];
@@ -92,13 +93,19 @@ export function parseConfig(env: EnvVars): ConfigResult {
   if (rawEnvironment === "development" || rawEnvironment === "staging" || rawEnvironment === "production") {
     environment = rawEnvironment;
   } else {
-    problems.push({ variable: "ENVIRONMENT", message: `must be development, staging or production, got "${rawEnvironment}"` });
+    problems.push({
+      variable: "ENVIRONMENT",
+      message: `must be development, staging or production, got "${rawEnvironment}"`,
+    });
   }
 
   let auth0Origin: URL | undefined;
   const rawOrigin = env.AUTH0_ORIGIN?.trim();
   if (rawOrigin === undefined || rawOrigin === "") {
-    problems.push({ variable: "AUTH0_ORIGIN", message: "is not set (the Auth0 tenant domain or custom-domain origin, https)" });
+    problems.push({
+      variable: "AUTH0_ORIGIN",
+      message: "is not set (the Auth0 tenant domain or custom-domain origin, https)",
+    });
   } else {
     const checked = checkUrl(rawOrigin, environment);
     if (!checked.ok) {

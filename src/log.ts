@@ -24,7 +24,15 @@ export interface CallbackLog {
 }
 
 export interface ProblemLog {
-  event: "config-error" | "route-invalid" | "settings-invalid" | "target-refused" | "kv-error" | "auth0-error" | "loop" | "unexpected";
+  event:
+    | "config-error"
+    | "route-invalid"
+    | "settings-invalid"
+    | "target-refused"
+    | "kv-error"
+    | "auth0-error"
+    | "loop"
+    | "unexpected";
   message: string;
   variable?: string;
   connection?: string;

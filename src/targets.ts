@@ -8,10 +8,7 @@ import { checkUrl, type Config } from "./config";
 
 export type TargetCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
-export function checkTarget(
-  raw: string,
-  config: Pick<Config, "environment" | "allowedTargetHosts">,
-): TargetCheck {
+export function checkTarget(raw: string, config: Pick<Config, "environment" | "allowedTargetHosts">): TargetCheck {
   const checked = checkUrl(raw, config.environment);
   if (!checked.ok) return { ok: false, reason: `target ${checked.reason}` };
   const url = checked.url;

@@ -8,7 +8,12 @@ const write = { method: "PUT", body: { state: "legacy" } };
 describe("management API authentication (fails closed)", () => {
   it("refuses every request when no credential is configured", async () => {
     const res = await api("/routes", {
-      env: { ADMIN_TOKEN: undefined, ADMIN_JWKS_URL: undefined, ADMIN_JWT_ISSUER: undefined, ADMIN_JWT_AUDIENCE: undefined },
+      env: {
+        ADMIN_TOKEN: undefined,
+        ADMIN_JWKS_URL: undefined,
+        ADMIN_JWT_ISSUER: undefined,
+        ADMIN_JWT_AUDIENCE: undefined,
+      },
     });
     expect(res.status).toBe(401);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
@@ -40,7 +45,15 @@ describe("management API authentication (fails closed)", () => {
   });
 
   it("refuses a static token shorter than 32 characters as a configuration error", async () => {
-    const res = await api("/routes", { env: { ADMIN_TOKEN: "short", ADMIN_JWKS_URL: undefined, ADMIN_JWT_ISSUER: undefined, ADMIN_JWT_AUDIENCE: undefined }, token: "short" });
+    const res = await api("/routes", {
+      env: {
+        ADMIN_TOKEN: "short",
+        ADMIN_JWKS_URL: undefined,
+        ADMIN_JWT_ISSUER: undefined,
+        ADMIN_JWT_AUDIENCE: undefined,
+      },
+      token: "short",
+    });
     expect(res.status).toBe(503);
     expect((await json(res))["detail"]).toContain("ADMIN_TOKEN");
   });
@@ -71,10 +84,13 @@ describe("management API authentication (fails closed)", () => {
     ["expired", () => signJwt({ sub: "x", scope: "routes:read" }, { expiresIn: Math.floor(Date.now() / 1000) - 120 })],
     ["for another audience", () => signJwt({ sub: "x", scope: "routes:read" }, { audience: "someone-else" })],
     ["from another issuer", () => signJwt({ sub: "x", scope: "routes:read" }, { issuer: "https://evil.test/" })],
-    ["with a forged signature", async () => {
-      const [h, p] = (await signJwt({ sub: "x", scope: "routes:read" })).split(".");
-      return `${h}.${p}.${"A".repeat(342)}`;
-    }],
+    [
+      "with a forged signature",
+      async () => {
+        const [h, p] = (await signJwt({ sub: "x", scope: "routes:read" })).split(".");
+        return `${h}.${p}.${"A".repeat(342)}`;
+      },
+    ],
   ])("answers 401 invalid_token to a JWT %s", async (_name, make) => {
     const res = await api("/routes", { token: await make() });
     expect(res.status).toBe(401);
@@ -90,17 +106,29 @@ describe("management API authentication (fails closed)", () => {
 
   it("publishes an OpenAPI 3.1 document generated from the schemas, behind the credential", async () => {
     expect((await api("/openapi.json", { token: null })).status).toBe(401);
-    const doc = await json<{ openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } }>(
-      await api("/openapi.json"),
-    );
+    const doc = await json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    }>(await api("/openapi.json"));
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(
-        ["/routes", "/routes/{connection}", "/import", "/export", "/settings", "/rollout", "/evaluate", "/audit", "/status"].map(
-          (p) => `/__router/v1${p}`,
-        ),
+        [
+          "/routes",
+          "/routes/{connection}",
+          "/import",
+          "/export",
+          "/settings",
+          "/rollout",
+          "/evaluate",
+          "/audit",
+          "/status",
+        ].map((p) => `/__router/v1${p}`),
       ),
     );
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["Route", "Settings", "Problem", "ImportDiff"]));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(["Route", "Settings", "Problem", "ImportDiff"]),
+    );
   });
 });

@@ -15,11 +15,18 @@ describe("concurrent writes", () => {
   it("loses none of 50 concurrent writes and answers 412 to every stale If-Match", async () => {
     await api("/routes/shared", { method: "PUT", body: { state: "legacy", note: "start" } });
     const distinct = Array.from({ length: 25 }, (_, i) =>
-      api(`/routes/conn-${i}`, { method: "PUT", body: { state: i % 2 === 0 ? "migrated" : "legacy", note: `writer ${i}` } }),
+      api(`/routes/conn-${i}`, {
+        method: "PUT",
+        body: { state: i % 2 === 0 ? "migrated" : "legacy", note: `writer ${i}` },
+      }),
     );
     // 25 writers all read version 1 of the same route and race to replace it.
     const racing = Array.from({ length: 25 }, (_, i) =>
-      api("/routes/shared", { method: "PUT", body: { state: "migrated", note: `racer ${i}` }, headers: { "if-match": '"1"' } }),
+      api("/routes/shared", {
+        method: "PUT",
+        body: { state: "migrated", note: `racer ${i}` },
+        headers: { "if-match": '"1"' },
+      }),
     );
     const results = await Promise.all([...distinct, ...racing]);
     const distinctStatus = results.slice(0, 25).map((r) => r.status);
@@ -40,7 +47,10 @@ describe("concurrent writes", () => {
     const winner = racingStatus.indexOf(200);
     const shared = await json<Route>(await api("/routes/shared"));
     expect(shared).toMatchObject({ version: 2, note: `racer ${winner}` });
-    expect(JSON.parse((await env.ROUTES.get(routeKey("shared"))) ?? "{}")).toMatchObject({ version: 2, note: `racer ${winner}` });
+    expect(JSON.parse((await env.ROUTES.get(routeKey("shared"))) ?? "{}")).toMatchObject({
+      version: 2,
+      note: `racer ${winner}`,
+    });
 
     // One audit entry per successful write: 1 seed + 25 + 1.
     const audit = await json<{ entries: unknown[] }>(await api("/audit?limit=500"));
@@ -49,7 +59,9 @@ describe("concurrent writes", () => {
 
   it("applies 50 unconditional writes to one route in some order, each exactly once", async () => {
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => api("/routes/hot", { method: "PUT", body: { state: "legacy", note: `w${i}` } })),
+      Array.from({ length: 50 }, (_, i) =>
+        api("/routes/hot", { method: "PUT", body: { state: "legacy", note: `w${i}` } }),
+      ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     expect(results.filter((r) => r.status === 200)).toHaveLength(49);
@@ -58,7 +70,10 @@ describe("concurrent writes", () => {
     const final = await json<Route>(await api("/routes/hot"));
     expect(final.version).toBe(50);
     // KV converges on the last write, not an earlier one.
-    expect(JSON.parse((await env.ROUTES.get(routeKey("hot"))) ?? "{}")).toMatchObject({ version: 50, note: final.note });
+    expect(JSON.parse((await env.ROUTES.get(routeKey("hot"))) ?? "{}")).toMatchObject({
+      version: 50,
+      note: final.note,
+    });
   });
 
   it("keeps settings and rollout updates apart: neither overwrites the other", async () => {
@@ -67,7 +82,9 @@ describe("concurrent writes", () => {
       api("/rollout", { method: "PUT", body: { percentage: 25 } }),
       api("/settings", { method: "PUT", body: { unknown: "probe" } }),
     ]);
-    const settings = await json<{ mode: string; unknown: string; rollout: { percentage: number } }>(await api("/settings"));
+    const settings = await json<{ mode: string; unknown: string; rollout: { percentage: number } }>(
+      await api("/settings"),
+    );
     expect(settings).toMatchObject({ mode: "shadow", unknown: "probe", rollout: { percentage: 25 } });
   });
 });

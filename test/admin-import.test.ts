@@ -14,13 +14,28 @@ type ImportResult = {
   dryRun: boolean;
   mode: string;
   format: string;
-  diff: { added: string[]; changed: Array<{ connection: string; fields: string[] }>; removed: string[]; unchanged: string[]; settingsChanged: boolean };
+  diff: {
+    added: string[];
+    changed: Array<{ connection: string; fields: string[] }>;
+    removed: string[];
+    unchanged: string[];
+    settingsChanged: boolean;
+  };
   warnings: string[];
 };
 type Problem = { status: number; detail: string; errors: Array<{ field: string; reason: string }> };
-type Route = { connection: string; state: string; organization?: string; target?: string; match?: Record<string, string>; providerConnectionId?: string; note?: string };
+type Route = {
+  connection: string;
+  state: string;
+  organization?: string;
+  target?: string;
+  match?: Record<string, string>;
+  providerConnectionId?: string;
+  note?: string;
+};
 
-const importCsv = (csv: string, query = "") => api(`/import${query}`, { method: "POST", text: csv, contentType: "text/csv" });
+const importCsv = (csv: string, query = "") =>
+  api(`/import${query}`, { method: "POST", text: csv, contentType: "text/csv" });
 const importJson = (body: unknown, query = "") => api(`/import${query}`, { method: "POST", body });
 
 describe("importing WorkOS' proxy_routes.csv", () => {
@@ -57,28 +72,43 @@ describe("importing WorkOS' proxy_routes.csv", () => {
     const globex = await json<Route>(await api("/routes/globex-saml"));
     expect(globex).toMatchObject({ state: "legacy", match: { spEntityId: "https://auth.example.com/saml/globex" } });
     const initech = await json<Route>(await api("/routes/initech-oidc"));
-    expect(initech).toMatchObject({ state: "legacy", protocol: "oidc", note: 'Waiting on "Initech" IT, see ticket #42' });
+    expect(initech).toMatchObject({
+      state: "legacy",
+      protocol: "oidc",
+      note: 'Waiting on "Initech" IT, see ticket #42',
+    });
     expect(initech.organization).toBeUndefined();
     expect(await env.ROUTES.get(matchKey("sp", "https://auth.example.com/saml/globex"))).toBe("globex-saml");
     expect(JSON.parse((await env.ROUTES.get(orgKey("org_acme"))) ?? "[]")).toEqual(["acme-saml"]);
   });
 
   it("applies nothing when one row is bad, and names the line and column", async () => {
-    const bad = proxyRoutesCsv.replace("https://sso.example.com/sso/acme/callback", "https://evil.test/callback").replace(",legacy,", ",sideways,");
+    const bad = proxyRoutesCsv
+      .replace("https://sso.example.com/sso/acme/callback", "https://evil.test/callback")
+      .replace(",legacy,", ",sideways,");
     const res = await importCsv(bad);
     expect(res.status).toBe(422);
     const problem = await json<Problem>(res);
-    expect(problem.errors).toContainEqual({ field: "line 3.cutoverState", reason: 'must be legacy, workos or manual, got "sideways"' });
+    expect(problem.errors).toContainEqual({
+      field: "line 3.cutoverState",
+      reason: 'must be legacy, workos or manual, got "sideways"',
+    });
     const good = proxyRoutesCsv.replace("https://sso.example.com/sso/acme/callback", "https://evil.test/callback");
     const res2 = await importCsv(good);
     expect(res2.status).toBe(422);
-    expect((await json<Problem>(res2)).errors).toContainEqual({ field: "line 2.workosAcsUrl", reason: 'target host "evil.test" is not in ALLOWED_TARGET_HOSTS' });
+    expect((await json<Problem>(res2)).errors).toContainEqual({
+      field: "line 2.workosAcsUrl",
+      reason: 'target host "evil.test" is not in ALLOWED_TARGET_HOSTS',
+    });
     expect((await api("/routes?limit=10").then((r) => json<{ routes: unknown[] }>(r))).routes).toHaveLength(0);
   });
 
   it("names a missing column and an unreadable CSV", async () => {
     const noState = "externalId,notes\r\nacme-saml,x\r\n";
-    expect((await json<Problem>(await importCsv(noState))).errors).toContainEqual({ field: "(header).cutoverState", reason: "column is missing" });
+    expect((await json<Problem>(await importCsv(noState))).errors).toContainEqual({
+      field: "(header).cutoverState",
+      reason: "column is missing",
+    });
     const ragged = proxyRoutesCsv + "extra,row\r\n";
     const res = await importCsv(ragged);
     expect(res.status).toBe(422);
@@ -90,7 +120,10 @@ describe("importing WorkOS' proxy_routes.csv", () => {
     const dup = [...lines.slice(0, 2), lines[1], ...lines.slice(2)].join("\r\n");
     const res = await importCsv(dup);
     expect(res.status).toBe(422);
-    expect((await json<Problem>(res)).errors).toContainEqual({ field: "line 3.externalId", reason: "duplicate of routes.0" });
+    expect((await json<Problem>(res)).errors).toContainEqual({
+      field: "line 3.externalId",
+      reason: "duplicate of routes.0",
+    });
   });
 });
 
@@ -100,14 +133,23 @@ describe("importing and exporting routes.json", () => {
     const exported = await json<{ settings: unknown; routes: unknown[] }>(await api("/export"));
     expect(exported.routes).toHaveLength(routesJson.routes.length);
     const again = await json<ImportResult>(await importJson(exported, "?dryRun=true&mode=replace"));
-    expect(again.diff).toEqual({ added: [], changed: [], removed: [], unchanged: routesJson.routes.map((r) => r.connection).sort(), settingsChanged: false });
+    expect(again.diff).toEqual({
+      added: [],
+      changed: [],
+      removed: [],
+      unchanged: routesJson.routes.map((r) => r.connection).sort(),
+      settingsChanged: false,
+    });
   });
 
   it("merge keeps routes missing from the file; replace removes them", async () => {
     await importJson(routesJson);
     const one = { routes: [{ connection: "acme-saml", state: "legacy" }] };
     const merged = await json<ImportResult>(await importJson(one, "?dryRun=true"));
-    expect(merged.diff).toMatchObject({ changed: [{ connection: "acme-saml", fields: expect.arrayContaining(["state"]) as unknown }], removed: [] });
+    expect(merged.diff).toMatchObject({
+      changed: [{ connection: "acme-saml", fields: expect.arrayContaining(["state"]) as unknown }],
+      removed: [],
+    });
     const replaced = await json<ImportResult>(await importJson(one, "?mode=replace"));
     expect(replaced.diff.removed).toHaveLength(routesJson.routes.length - 1);
     expect(await env.ROUTES.get(routeKey("globex-saml"))).toBeNull();
@@ -120,7 +162,12 @@ describe("importing and exporting routes.json", () => {
   });
 
   it("names the field of a bad row in a routes.json import and writes nothing", async () => {
-    const res = await importJson({ routes: [{ connection: "ok-one", state: "legacy" }, { connection: "bad_name", state: "legacy" }] });
+    const res = await importJson({
+      routes: [
+        { connection: "ok-one", state: "legacy" },
+        { connection: "bad_name", state: "legacy" },
+      ],
+    });
     expect(res.status).toBe(422);
     expect((await json<Problem>(res)).errors[0]?.field).toBe("routes.1.connection");
     expect((await api("/routes/ok-one")).status).toBe(404);
@@ -128,11 +175,23 @@ describe("importing and exporting routes.json", () => {
 
   it("refuses an import claiming a match value a kept route owns", async () => {
     await importJson({ routes: [{ connection: "a", state: "legacy", match: { idpEntityId: "https://idp" } }] });
-    const res = await importJson({ routes: [{ connection: "b", state: "legacy", match: { idpEntityId: "https://idp" } }] });
+    const res = await importJson({
+      routes: [{ connection: "b", state: "legacy", match: { idpEntityId: "https://idp" } }],
+    });
     expect(res.status).toBe(422);
-    expect((await json<Problem>(res)).errors[0]).toEqual({ field: "routes.0.match.idpEntityId", reason: '"https://idp" is already matched by connection "a"' });
+    expect((await json<Problem>(res)).errors[0]).toEqual({
+      field: "routes.0.match.idpEntityId",
+      reason: '"https://idp" is already matched by connection "a"',
+    });
     // With replace, "a" goes away, so "b" may take the value.
-    expect((await importJson({ routes: [{ connection: "b", state: "legacy", match: { idpEntityId: "https://idp" } }] }, "?mode=replace")).status).toBe(200);
+    expect(
+      (
+        await importJson(
+          { routes: [{ connection: "b", state: "legacy", match: { idpEntityId: "https://idp" } }] },
+          "?mode=replace",
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it("refuses other media types, malformed JSON and bodies over 5 MiB", async () => {

@@ -6,7 +6,14 @@ import { call, HOST } from "./support/worker";
 
 beforeEach(() => resetTable());
 
-type Route = { connection: string; state: string; version: number; target?: string; note?: string; match?: Record<string, string> };
+type Route = {
+  connection: string;
+  state: string;
+  version: number;
+  target?: string;
+  note?: string;
+  match?: Record<string, string>;
+};
 type Problem = { status: number; title: string; detail: string; errors?: Array<{ field: string; reason: string }> };
 
 const put = (connection: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -14,14 +21,21 @@ const put = (connection: string, body: unknown, headers: Record<string, string> 
 
 describe("routes: create, read, change, delete", () => {
   it("creates a route (201 + ETag), writes it through to KV, and reads it back", async () => {
-    const res = await put("acme-saml", { state: "migrated", target: "https://sso.example.com/acme", match: { idpEntityId: "https://idp.acme" } });
+    const res = await put("acme-saml", {
+      state: "migrated",
+      target: "https://sso.example.com/acme",
+      match: { idpEntityId: "https://idp.acme" },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get("etag")).toBe('"1"');
     expect(res.headers.get("cache-control")).toBe("no-store");
     const got = await api("/routes/acme-saml");
     expect(got.headers.get("etag")).toBe('"1"');
     expect(await json<Route>(got)).toMatchObject({ connection: "acme-saml", state: "migrated", version: 1 });
-    expect(JSON.parse((await env.ROUTES.get(routeKey("acme-saml"))) ?? "{}")).toMatchObject({ state: "migrated", version: 1 });
+    expect(JSON.parse((await env.ROUTES.get(routeKey("acme-saml"))) ?? "{}")).toMatchObject({
+      state: "migrated",
+      version: 1,
+    });
     expect(await env.ROUTES.get(matchKey("idp", "https://idp.acme"))).toBe("acme-saml");
   });
 
@@ -73,9 +87,13 @@ describe("routes: create, read, change, delete", () => {
     }
     const first = await json<{ routes: Route[]; nextCursor: string | null }>(await api("/routes?limit=3"));
     expect(first.routes.map((r) => r.connection)).toEqual(["conn-0", "conn-1", "conn-2"]);
-    const second = await json<{ routes: Route[]; nextCursor: string | null }>(await api(`/routes?limit=3&cursor=${first.nextCursor}`));
+    const second = await json<{ routes: Route[]; nextCursor: string | null }>(
+      await api(`/routes?limit=3&cursor=${first.nextCursor}`),
+    );
     expect(second.routes.map((r) => r.connection)).toEqual(["conn-3", "conn-4", "conn-5"]);
-    const third = await json<{ routes: Route[]; nextCursor: string | null }>(await api(`/routes?limit=3&cursor=${second.nextCursor}`));
+    const third = await json<{ routes: Route[]; nextCursor: string | null }>(
+      await api(`/routes?limit=3&cursor=${second.nextCursor}`),
+    );
     expect(third).toEqual({ routes: [expect.objectContaining({ connection: "conn-6" })], nextCursor: null });
     const migrated = await json<{ routes: Route[] }>(await api("/routes?state=migrated&organization=org_a"));
     expect(migrated.routes.map((r) => r.connection)).toEqual(["conn-0", "conn-2"]);
@@ -87,7 +105,12 @@ describe("routes: validation names the field and the reason", () => {
     ["an unknown state", { state: "moved" }, "state", 422],
     ["an unknown field", { state: "legacy", colour: "red" }, "(body)", 422],
     ["an http target", { state: "migrated", target: "http://sso.example.com/cb" }, "target", 422],
-    ["a target off the allow-list", { state: "migrated", target: "https://sso.example.com.evil.test/cb" }, "target", 422],
+    [
+      "a target off the allow-list",
+      { state: "migrated", target: "https://sso.example.com.evil.test/cb" },
+      "target",
+      422,
+    ],
     ["a missing state", {}, "state", 422],
     ["a 2000-character note", { state: "legacy", note: "n".repeat(2000) }, "note", 422],
   ])("refuses %s", async (_name, body, field, status) => {
@@ -105,11 +128,14 @@ describe("routes: validation names the field and the reason", () => {
     expect(res.headers.get("content-type")).toBe("application/problem+json");
   });
 
-  it.each(["..%2F..%2Fsettings", "a_b", "-lead", "x".repeat(129)])("refuses the connection name %s in the path", async (name) => {
-    const res = await put(name, { state: "legacy" });
-    expect([400, 404]).toContain(res.status);
-    expect(res.headers.get("content-type")).toBe("application/problem+json");
-  });
+  it.each(["..%2F..%2Fsettings", "a_b", "-lead", "x".repeat(129)])(
+    "refuses the connection name %s in the path",
+    async (name) => {
+      const res = await put(name, { state: "legacy" });
+      expect([400, 404]).toContain(res.status);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+    },
+  );
 
   it("refuses a match value another route already claims, with 409", async () => {
     await put("acme-saml", { state: "legacy", match: { idpEntityId: "https://idp.shared" } });
@@ -119,13 +145,26 @@ describe("routes: validation names the field and the reason", () => {
   });
 
   it("refuses a body over 64 KiB with 413", async () => {
-    const res = await api("/routes/acme-saml", { method: "PUT", text: JSON.stringify({ state: "legacy", note: "x".repeat(70_000) }), contentType: "application/json" });
+    const res = await api("/routes/acme-saml", {
+      method: "PUT",
+      text: JSON.stringify({ state: "legacy", note: "x".repeat(70_000) }),
+      contentType: "application/json",
+    });
     expect(res.status).toBe(413);
   });
 
   it("never returns a secret", async () => {
     await put("acme-saml", { state: "legacy" });
-    for (const path of ["/routes", "/routes/acme-saml", "/settings", "/rollout", "/export", "/audit", "/status", "/openapi.json"]) {
+    for (const path of [
+      "/routes",
+      "/routes/acme-saml",
+      "/settings",
+      "/rollout",
+      "/export",
+      "/audit",
+      "/status",
+      "/openapi.json",
+    ]) {
       const text = await (await api(path, { env: { AUTH0_CNAME_API_KEY: "CNAME-SECRET-VALUE" } })).text();
       expect(text).not.toContain("CNAME-SECRET-VALUE");
       expect(text).not.toContain("test-admin-token");

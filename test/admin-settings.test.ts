@@ -12,11 +12,23 @@ type OrgEvaluation = { organization: string; destination: string; reason: string
 describe("settings and rollout", () => {
   it("starts from the defaults and changes only the fields sent", async () => {
     const initial = await json(await api("/settings"));
-    expect(initial).toEqual({ mode: "route", unknown: "auth0", redirect: "307", rollout: { percentage: 0, include: [], exclude: [] } });
-    const res = await api("/settings", { method: "PUT", body: { unknown: "probe", defaultTarget: "https://sso.example.com/cb" } });
+    expect(initial).toEqual({
+      mode: "route",
+      unknown: "auth0",
+      redirect: "307",
+      rollout: { percentage: 0, include: [], exclude: [] },
+    });
+    const res = await api("/settings", {
+      method: "PUT",
+      body: { unknown: "probe", defaultTarget: "https://sso.example.com/cb" },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("etag")).toBe('"1"');
-    expect(await json(res)).toMatchObject({ mode: "route", unknown: "probe", defaultTarget: "https://sso.example.com/cb" });
+    expect(await json(res)).toMatchObject({
+      mode: "route",
+      unknown: "probe",
+      defaultTarget: "https://sso.example.com/cb",
+    });
     const cleared = await json(await api("/settings", { method: "PUT", body: { defaultTarget: null } }));
     expect(cleared["defaultTarget"]).toBeUndefined();
   });
@@ -46,17 +58,26 @@ describe("settings and rollout", () => {
     const first = await api("/rollout", { method: "PUT", body: { percentage: 10, include: ["org_a"] } });
     expect(await json(first)).toEqual({ percentage: 10, include: ["org_a"], exclude: [] });
     const etag = first.headers.get("etag") ?? "";
-    expect((await api("/rollout", { method: "PUT", body: { percentage: 20 }, headers: { "if-match": etag } })).status).toBe(200);
-    expect((await api("/rollout", { method: "PUT", body: { percentage: 30 }, headers: { "if-match": etag } })).status).toBe(412);
+    expect(
+      (await api("/rollout", { method: "PUT", body: { percentage: 20 }, headers: { "if-match": etag } })).status,
+    ).toBe(200);
+    expect(
+      (await api("/rollout", { method: "PUT", body: { percentage: 30 }, headers: { "if-match": etag } })).status,
+    ).toBe(412);
     expect(await json(await api("/rollout"))).toMatchObject({ percentage: 20 });
   });
 
   it("records who changed what in the audit log, newest first, with before and after", async () => {
     await api("/settings", { method: "PUT", body: { mode: "shadow" } });
     await api("/rollout", { method: "PUT", body: { percentage: 10 } });
-    const { entries } = await json<{ entries: Array<{ action: string; actor: string; before: { mode?: string; rollout?: { percentage: number } }; after: { mode?: string; rollout?: { percentage: number } } }> }>(
-      await api("/audit"),
-    );
+    const { entries } = await json<{
+      entries: Array<{
+        action: string;
+        actor: string;
+        before: { mode?: string; rollout?: { percentage: number } };
+        after: { mode?: string; rollout?: { percentage: number } };
+      }>;
+    }>(await api("/audit"));
     expect(entries.map((e) => e.action)).toEqual(["rollout.update", "settings.update"]);
     expect(entries[1]).toMatchObject({ actor: "token:ci", before: { mode: "route" }, after: { mode: "shadow" } });
     expect(entries[0]?.after.rollout?.percentage).toBe(10);
@@ -64,9 +85,13 @@ describe("settings and rollout", () => {
 
   it("pages the audit log with a cursor and filters it by connection", async () => {
     for (let i = 0; i < 5; i++) await api(`/routes/c${i}`, { method: "PUT", body: { state: "legacy" } });
-    const page1 = await json<{ entries: Array<{ id: number; subject: string }>; nextCursor: number | null }>(await api("/audit?limit=2"));
+    const page1 = await json<{ entries: Array<{ id: number; subject: string }>; nextCursor: number | null }>(
+      await api("/audit?limit=2"),
+    );
     expect(page1.entries.map((e) => e.subject)).toEqual(["c4", "c3"]);
-    const page2 = await json<{ entries: Array<{ subject: string }> }>(await api(`/audit?limit=2&before=${page1.nextCursor}`));
+    const page2 = await json<{ entries: Array<{ subject: string }> }>(
+      await api(`/audit?limit=2&before=${page1.nextCursor}`),
+    );
     expect(page2.entries.map((e) => e.subject)).toEqual(["c2", "c1"]);
     const one = await json<{ entries: unknown[] }>(await api("/audit?connection=c2"));
     expect(one.entries).toHaveLength(1);
@@ -92,22 +117,42 @@ describe("/evaluate", () => {
       reason: "migrated",
       target: "https://sso.example.com/cb",
     });
-    expect(await json<Evaluation>(await api("/evaluate?connection=globex-saml"))).toMatchObject({ destination: "auth0", reason: "legacy" });
-    expect(await json<Evaluation>(await api("/evaluate?connection=nobody"))).toMatchObject({ destination: "auth0", reason: "unknown-connection" });
+    expect(await json<Evaluation>(await api("/evaluate?connection=globex-saml"))).toMatchObject({
+      destination: "auth0",
+      reason: "legacy",
+    });
+    expect(await json<Evaluation>(await api("/evaluate?connection=nobody"))).toMatchObject({
+      destination: "auth0",
+      reason: "unknown-connection",
+    });
   });
 
   it("answers by organization: new only when all its connections go there", async () => {
     await table();
-    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_acme"))).toMatchObject({ destination: "new", reason: "migrated" });
-    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_mixed"))).toMatchObject({ destination: "auth0", reason: "mixed" });
-    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_none"))).toMatchObject({ destination: "auth0", reason: "unknown-organization" });
+    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_acme"))).toMatchObject({
+      destination: "new",
+      reason: "migrated",
+    });
+    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_mixed"))).toMatchObject({
+      destination: "auth0",
+      reason: "mixed",
+    });
+    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_none"))).toMatchObject({
+      destination: "auth0",
+      reason: "unknown-organization",
+    });
   });
 
   it("follows the rollout flag for an organization", async () => {
     await table();
-    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_stark"))).toMatchObject({ destination: "auth0" });
+    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_stark"))).toMatchObject({
+      destination: "auth0",
+    });
     await api("/rollout", { method: "PUT", body: { percentage: 0, include: ["org_stark"] } });
-    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_stark"))).toMatchObject({ destination: "new", reason: "rollout-include" });
+    expect(await json<OrgEvaluation>(await api("/evaluate?organization=org_stark"))).toMatchObject({
+      destination: "new",
+      reason: "rollout-include",
+    });
   });
 
   it("reports shadow mode's would-be destination while answering auth0", async () => {
@@ -129,7 +174,13 @@ describe("/evaluate", () => {
     const orgs = Array.from({ length: 40 }, (_, i) => `org_${i}`);
     await api("/import", {
       method: "POST",
-      body: { routes: orgs.map((org, i) => ({ connection: `conn-${i}`, organization: org, state: i % 7 === 0 ? "legacy" : "rollout" })) },
+      body: {
+        routes: orgs.map((org, i) => ({
+          connection: `conn-${i}`,
+          organization: org,
+          state: i % 7 === 0 ? "legacy" : "rollout",
+        })),
+      },
     });
     await fc.assert(
       fc.asyncProperty(
@@ -140,7 +191,9 @@ describe("/evaluate", () => {
         async (percentage, include, exclude, i) => {
           await api("/rollout", { method: "PUT", body: { percentage, include, exclude } });
           const evaluation = await json<OrgEvaluation>(await api(`/evaluate?organization=org_${i}`));
-          const { result, logs } = await captureLogs(() => call(new Request(`${HOST}/login/callback?connection=conn-${i}`)));
+          const { result, logs } = await captureLogs(() =>
+            call(new Request(`${HOST}/login/callback?connection=conn-${i}`)),
+          );
           await result.body?.cancel();
           const routed = logs.find((l) => l["event"] === "callback");
           expect(routed?.["decision"]).toBe(evaluation.destination);

@@ -22,7 +22,9 @@ describe("callbacks of legacy and migrated connections", () => {
   it("307-redirects a migrated connection's POST to its target with the whole query", async () => {
     const res = await call(postForm("/login/callback?connection=acme-saml&organization=org_1", SAML_BODY));
     expect(res.status).toBe(307);
-    expect(res.headers.get("location")).toBe("https://sso.example.com/auth0/acme/callback?connection=acme-saml&organization=org_1");
+    expect(res.headers.get("location")).toBe(
+      "https://sso.example.com/auth0/acme/callback?connection=acme-saml&organization=org_1",
+    );
     expect(res.headers.get("cache-control")).toBe("no-store");
   });
 
@@ -164,14 +166,20 @@ describe("redirect targets", () => {
   });
 
   it("refuses an http target that is not loopback, even in development", async () => {
-    await seed({ settings: { defaultTarget: "http://sso.example.com/cb" }, routes: [{ connection: "acme-saml", state: "migrated" }] });
+    await seed({
+      settings: { defaultTarget: "http://sso.example.com/cb" },
+      routes: [{ connection: "acme-saml", state: "migrated" }],
+    });
     const res = await call(new Request(`${HOST}/login/callback?connection=acme-saml`));
     expect(res.status).toBe(200);
     expect((await received(res)).url).toBe("/login/callback?connection=acme-saml");
   });
 
   it("allows http targets on localhost in development", async () => {
-    await seed({ settings: { defaultTarget: "http://localhost:9999/cb" }, routes: [{ connection: "acme-saml", state: "migrated" }] });
+    await seed({
+      settings: { defaultTarget: "http://localhost:9999/cb" },
+      routes: [{ connection: "acme-saml", state: "migrated" }],
+    });
     const res = await call(new Request(`${HOST}/login/callback?connection=acme-saml`));
     expect(res.headers.get("location")).toBe("http://localhost:9999/cb?connection=acme-saml");
   });

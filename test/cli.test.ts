@@ -12,11 +12,17 @@ import { call, HOST } from "./support/worker";
 beforeEach(() => resetTable());
 
 const FILES: Record<string, string> = {
-  "routes.json": JSON.stringify({ ...seedFile, settings: { ...seedFile.settings, defaultTarget: "https://sso.example.com/cb" } }),
+  "routes.json": JSON.stringify({
+    ...seedFile,
+    settings: { ...seedFile.settings, defaultTarget: "https://sso.example.com/cb" },
+  }),
   "sso/proxy_routes.csv": proxyRoutesCsv,
 };
 
-async function cli(argv: string[], token: string | null = ADMIN_TOKEN): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  argv: string[],
+  token: string | null = ADMIN_TOKEN,
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(argv, {
@@ -61,7 +67,8 @@ describe("npm run routes", () => {
 
     const audit = await cli(["audit"]);
     expect(audit.out.split("\n")[0]).toMatch(/^WHEN\s+ACTOR\s+ACTION\s+SUBJECT/);
-    for (const action of ["import", "route.update", "rollout.update", "settings.update"]) expect(audit.out).toContain(action);
+    for (const action of ["import", "route.update", "rollout.update", "settings.update"])
+      expect(audit.out).toContain(action);
     expect(audit.out).toContain("token:ci");
   });
 

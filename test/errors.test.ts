@@ -52,12 +52,16 @@ describe("configuration errors", () => {
   it("refuses an http AUTH0_ORIGIN in production", async () => {
     const { result, logs } = await captureLogs(() => call(legacyPost(), { ENVIRONMENT: "production" }));
     expect(result.status).toBe(502);
-    expect(logs).toContainEqual(expect.objectContaining({ variable: "AUTH0_ORIGIN", message: "AUTH0_ORIGIN must be https" }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ variable: "AUTH0_ORIGIN", message: "AUTH0_ORIGIN must be https" }),
+    );
   });
 
   it("sends every callback to Auth0 when another variable is wrong, and logs which", async () => {
     const { result, logs } = await captureLogs(() =>
-      call(new Request(`${HOST}/login/callback?connection=acme-saml`), { ALLOWED_TARGET_HOSTS: "https://sso.example.com/" }),
+      call(new Request(`${HOST}/login/callback?connection=acme-saml`), {
+        ALLOWED_TARGET_HOSTS: "https://sso.example.com/",
+      }),
     );
     expect(result.status).toBe(200);
     expect(logs).toContainEqual(expect.objectContaining({ event: "config-error", variable: "ALLOWED_TARGET_HOSTS" }));
@@ -69,7 +73,10 @@ describe("hostile or odd callbacks get a defined answer", () => {
     const name = "a".repeat(10 * 1024);
     const { result, logs } = await captureLogs(() => call(new Request(`${HOST}/login/callback?connection=${name}`)));
     expect(result.status).toBe(200);
-    expect(logs.find((l) => l["event"] === "callback")).toMatchObject({ reason: "invalid-connection-name", connection: null });
+    expect(logs.find((l) => l["event"] === "callback")).toMatchObject({
+      reason: "invalid-connection-name",
+      connection: null,
+    });
   });
 
   it("forwards two connection parameters to Auth0 as they are (ambiguous)", async () => {

@@ -43,12 +43,40 @@ export default async function setup(project: TestProject) {
   project.provide("closedPort", await closedPort());
   const acs = "https://auth.example.com/login/callback";
   project.provide("saml", {
-    prefixed: await makeSamlResponse({ form: "prefixed", audience: "urn:auth0:example-tenant:acme-saml", issuer: "https://idp.acme.test/metadata", destination: `${acs}?connection=acme-saml` }),
-    defaultNamespace: await makeSamlResponse({ form: "default-namespace", audience: "urn:auth0:example-tenant:globex-saml", issuer: "https://idp.globex.test/entity", destination: `${acs}?connection=globex-saml` }),
-    encrypted: await makeSamlResponse({ form: "encrypted", audience: "urn:auth0:example-tenant:initech-saml", issuer: "https://idp.initech.test/entity", destination: acs }),
-    customAudience: await makeSamlResponse({ form: "default-namespace", audience: "https://app.example.com/saml/custom-sp", issuer: "https://idp.unknown.test/x", destination: acs }),
-    otherTenant: await makeSamlResponse({ form: "prefixed", audience: "urn:auth0:other-tenant:globex-saml", issuer: "https://idp.acme.test/metadata", destination: acs }),
-    wsfed: await makeWsFedResult({ issuer: "http://adfs.hooli.test/adfs/services/trust", audience: "urn:auth0:example-tenant" }),
+    prefixed: await makeSamlResponse({
+      form: "prefixed",
+      audience: "urn:auth0:example-tenant:acme-saml",
+      issuer: "https://idp.acme.test/metadata",
+      destination: `${acs}?connection=acme-saml`,
+    }),
+    defaultNamespace: await makeSamlResponse({
+      form: "default-namespace",
+      audience: "urn:auth0:example-tenant:globex-saml",
+      issuer: "https://idp.globex.test/entity",
+      destination: `${acs}?connection=globex-saml`,
+    }),
+    encrypted: await makeSamlResponse({
+      form: "encrypted",
+      audience: "urn:auth0:example-tenant:initech-saml",
+      issuer: "https://idp.initech.test/entity",
+      destination: acs,
+    }),
+    customAudience: await makeSamlResponse({
+      form: "default-namespace",
+      audience: "https://app.example.com/saml/custom-sp",
+      issuer: "https://idp.unknown.test/x",
+      destination: acs,
+    }),
+    otherTenant: await makeSamlResponse({
+      form: "prefixed",
+      audience: "urn:auth0:other-tenant:globex-saml",
+      issuer: "https://idp.acme.test/metadata",
+      destination: acs,
+    }),
+    wsfed: await makeWsFedResult({
+      issuer: "http://adfs.hooli.test/adfs/services/trust",
+      audience: "urn:auth0:example-tenant",
+    }),
   });
   return async () => {
     await origin.close();

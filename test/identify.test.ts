@@ -7,7 +7,9 @@ beforeEach(() => seed(TEST_TABLE));
 
 const saml = () => inject("saml");
 
-async function routeOf(request: Request): Promise<{ status: number; location: string | null; log: Record<string, unknown> }> {
+async function routeOf(
+  request: Request,
+): Promise<{ status: number; location: string | null; log: Record<string, unknown> }> {
   const { result, logs } = await captureLogs(() => call(request));
   const log = logs.find((l) => l["event"] === "callback");
   expect(log).toBeDefined();
@@ -28,9 +30,16 @@ describe("identifying a SAML POST without a connection parameter", () => {
   });
 
   it("reads a default-namespace response the same way", async () => {
-    const r = await routeOf(postForm("/login/callback", form({ SAMLResponse: saml().defaultNamespace, RelayState: "rs" })));
+    const r = await routeOf(
+      postForm("/login/callback", form({ SAMLResponse: saml().defaultNamespace, RelayState: "rs" })),
+    );
     expect(r.status).toBe(200);
-    expect(r.log).toMatchObject({ connection: "globex-saml", identifiedBy: "saml-audience", decision: "auth0", reason: "legacy" });
+    expect(r.log).toMatchObject({
+      connection: "globex-saml",
+      identifiedBy: "saml-audience",
+      decision: "auth0",
+      reason: "legacy",
+    });
   });
 
   it("identifies an encrypted assertion by its Response Issuer", async () => {
@@ -57,14 +66,18 @@ describe("identifying a SAML POST without a connection parameter", () => {
   });
 
   it("prefers the connection parameter over what the body says", async () => {
-    const r = await routeOf(postForm("/login/callback?connection=globex-saml", form({ SAMLResponse: saml().prefixed })));
+    const r = await routeOf(
+      postForm("/login/callback?connection=globex-saml", form({ SAMLResponse: saml().prefixed })),
+    );
     expect(r.log).toMatchObject({ connection: "globex-saml", identifiedBy: "query", bodyScan: "not-needed" });
   });
 });
 
 describe("identifying WS-Federation (ADFS)", () => {
   it("matches the SAML 1.1 Issuer attribute of wresult to a route", async () => {
-    const r = await routeOf(postForm("/login/callback", form({ wa: "wsignin1.0", wresult: saml().wsfed, wctx: "ctx" })));
+    const r = await routeOf(
+      postForm("/login/callback", form({ wa: "wsignin1.0", wresult: saml().wsfed, wctx: "ctx" })),
+    );
     expect(r.status).toBe(307);
     expect(r.log).toMatchObject({ connection: "hooli-adfs", identifiedBy: "idp-issuer", bodyScan: "wsfed" });
   });
@@ -72,7 +85,9 @@ describe("identifying WS-Federation (ADFS)", () => {
 
 describe("identifying OIDC callbacks", () => {
   it("matches the RFC 9207 iss parameter of a GET (back channel)", async () => {
-    const r = await routeOf(new Request(`${HOST}/login/callback?code=abc&state=xyz&iss=${encodeURIComponent("https://hooli.okta.test")}`));
+    const r = await routeOf(
+      new Request(`${HOST}/login/callback?code=abc&state=xyz&iss=${encodeURIComponent("https://hooli.okta.test")}`),
+    );
     expect(r.status).toBe(307);
     expect(r.location).toBe(`${DEFAULT_TARGET}?code=abc&state=xyz&iss=https%3A%2F%2Fhooli.okta.test`);
     expect(r.log).toMatchObject({ connection: "hooli-okta", identifiedBy: "oidc-issuer" });
@@ -82,7 +97,12 @@ describe("identifying OIDC callbacks", () => {
     const idToken = await unsignedJwt({ iss: "https://login.pied.test/", sub: "u1", aud: "client" });
     const r = await routeOf(postForm("/login/callback", form({ id_token: idToken, state: "s" })));
     expect(r.status).toBe(200);
-    expect(r.log).toMatchObject({ connection: "pied-oidc", identifiedBy: "oidc-issuer", reason: "legacy", bodyScan: "id_token" });
+    expect(r.log).toMatchObject({
+      connection: "pied-oidc",
+      identifiedBy: "oidc-issuer",
+      reason: "legacy",
+      bodyScan: "id_token",
+    });
   });
 
   it("leaves an OIDC GET without iss unidentified and follows the unknown policy", async () => {
@@ -100,7 +120,11 @@ describe("hostile or broken bodies get a defined answer", () => {
   it.each([
     ["malformed base64", "%%%not-base64***", "bad-base64"],
     ["base64 of something that is not XML", btoa("definitely { not xml"), "bad-xml"],
-    ["truncated XML", btoa('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><saml:Issuer'), "bad-xml"],
+    [
+      "truncated XML",
+      btoa('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><saml:Issuer'),
+      "bad-xml",
+    ],
     ["an entity-expansion bomb", btoa(bomb), "bad-xml"],
     ["an XXE payload", btoa(xxe), "bad-xml"],
     ["an undeclared entity", btoa(undeclared), "bad-xml"],
@@ -118,7 +142,13 @@ describe("hostile or broken bodies get a defined answer", () => {
   });
 
   it("does not scan a body that is not a form", async () => {
-    const r = await routeOf(new Request(`${HOST}/login/callback`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+    const r = await routeOf(
+      new Request(`${HOST}/login/callback`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }),
+    );
     expect(r.log).toMatchObject({ bodyScan: "not-form", reason: "unidentified" });
   });
 

@@ -47,12 +47,20 @@ describe("decision logs", () => {
       .sign(new TextEncoder().encode("k".repeat(32)));
     const { logs } = await captureLogs(async () => {
       await call(
-        postForm("/login/callback", form({ SAMLResponse: secrets.saml, RelayState: secrets.relay }), { cookie: `auth0=${secrets.cookie}` }),
+        postForm("/login/callback", form({ SAMLResponse: secrets.saml, RelayState: secrets.relay }), {
+          cookie: `auth0=${secrets.cookie}`,
+        }),
         { AUTH0_CNAME_API_KEY: secrets.key },
       );
-      await call(new Request(`${HOST}/login/callback?code=${secrets.code}&state=${secrets.state}&iss=https%3A%2F%2Fhooli.okta.test`));
+      await call(
+        new Request(
+          `${HOST}/login/callback?code=${secrets.code}&state=${secrets.state}&iss=https%3A%2F%2Fhooli.okta.test`,
+        ),
+      );
       await call(postForm("/login/callback", form({ id_token: idToken, state: secrets.state })));
-      await call(postForm("/login/callback?connection=globex-saml&fallback=auth0", form({ SAMLResponse: secrets.saml })));
+      await call(
+        postForm("/login/callback?connection=globex-saml&fallback=auth0", form({ SAMLResponse: secrets.saml })),
+      );
     });
     const text = JSON.stringify(logs);
     expect(logs.filter((l) => l["event"] === "callback")).toHaveLength(4);

@@ -21,7 +21,13 @@ describe("pass-through of everything that is not /login/callback", () => {
 
   it("forwards a POST /oauth/token body byte-identical", async () => {
     const body = "grant_type=authorization_code&code=SplxlOBeZQQYbYS6WxSbIA&redirect_uri=https%3A%2F%2Fapp%2Fcb";
-    const res = await call(new Request(`${HOST}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body }));
+    const res = await call(
+      new Request(`${HOST}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+      }),
+    );
     const got = await received(res);
     expect(got.bodyText).toBe(body);
   });
@@ -50,7 +56,9 @@ describe("pass-through of everything that is not /login/callback", () => {
     const head = await call(new Request(`${HOST}/authorize`, { method: "HEAD" }));
     expect(head.status).toBe(200);
     expect(head.headers.get("x-origin")).toBe("auth0-stand-in");
-    const options = await call(new Request(`${HOST}/oauth/token`, { method: "OPTIONS", headers: { origin: "https://app.example.com" } }));
+    const options = await call(
+      new Request(`${HOST}/oauth/token`, { method: "OPTIONS", headers: { origin: "https://app.example.com" } }),
+    );
     expect((await received(options)).method).toBe("OPTIONS");
   });
 });
@@ -81,7 +89,9 @@ describe("the Auth0 origin headers", () => {
 
   it("in custom-domain mode drops spoofed client IP headers when the end user's IP is unknown", async () => {
     const res = await call(
-      new Request(`${HOST}/authorize`, { headers: { "x-forwarded-for": "198.51.100.1", "true-client-ip": "198.51.100.1" } }),
+      new Request(`${HOST}/authorize`, {
+        headers: { "x-forwarded-for": "198.51.100.1", "true-client-ip": "198.51.100.1" },
+      }),
       { AUTH0_CNAME_API_KEY: "the-real-key" },
     );
     const got = await received(res);

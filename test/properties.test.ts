@@ -15,13 +15,33 @@ vi.setConfig({ testTimeout: 180_000 });
 const ALLOWED = new Set(["sso.example.com", "localhost:9999"]);
 
 const connectionValue = fc.oneof(
-  fc.constantFrom(...TEST_TABLE.routes.map((r) => r.connection), "unknown-conn", "", "a".repeat(200), "../settings", "acme-saml%00"),
+  fc.constantFrom(
+    ...TEST_TABLE.routes.map((r) => r.connection),
+    "unknown-conn",
+    "",
+    "a".repeat(200),
+    "../settings",
+    "acme-saml%00",
+  ),
   fc.string({ maxLength: 40 }),
 );
 const param = fc.oneof(
   connectionValue.map((v) => `connection=${encodeURIComponent(v)}`),
-  fc.constantFrom("fallback=auth0", "fallback=AUTH0", "%66allback=auth0", "fallback=other", "fallback", "fallback=auth0%00"),
-  fc.constantFrom("iss=https%3A%2F%2Fhooli.okta.test", "iss=https%3A%2F%2Flogin.pied.test%2F", "code=abc", "state=xyz", "organization=org_1"),
+  fc.constantFrom(
+    "fallback=auth0",
+    "fallback=AUTH0",
+    "%66allback=auth0",
+    "fallback=other",
+    "fallback",
+    "fallback=auth0%00",
+  ),
+  fc.constantFrom(
+    "iss=https%3A%2F%2Fhooli.okta.test",
+    "iss=https%3A%2F%2Flogin.pied.test%2F",
+    "code=abc",
+    "state=xyz",
+    "organization=org_1",
+  ),
   fc.string({ maxLength: 30 }).map((s) => encodeURIComponent(s)),
   fc.string({ maxLength: 30 }), // raw, possibly malformed
 );
@@ -38,10 +58,19 @@ function bodyArb(): fc.Arbitrary<{ contentType: string | null; body: string | Ui
       contentType: "application/x-www-form-urlencoded",
       body,
     })),
-    fc.string({ maxLength: 300 }).map((s) => ({ contentType: "application/x-www-form-urlencoded", body: `SAMLResponse=${s}` })),
-    fc.base64String({ maxLength: 400 }).map((s) => ({ contentType: "application/x-www-form-urlencoded", body: `SAMLResponse=${encodeURIComponent(s)}` })),
-    fc.uint8Array({ maxLength: 2000 }).map((b) => ({ contentType: "application/x-www-form-urlencoded", body: new Uint8Array(b) })),
-    fc.uint8Array({ maxLength: 2000 }).map((b) => ({ contentType: "application/octet-stream", body: new Uint8Array(b) })),
+    fc
+      .string({ maxLength: 300 })
+      .map((s) => ({ contentType: "application/x-www-form-urlencoded", body: `SAMLResponse=${s}` })),
+    fc.base64String({ maxLength: 400 }).map((s) => ({
+      contentType: "application/x-www-form-urlencoded",
+      body: `SAMLResponse=${encodeURIComponent(s)}`,
+    })),
+    fc
+      .uint8Array({ maxLength: 2000 })
+      .map((b) => ({ contentType: "application/x-www-form-urlencoded", body: new Uint8Array(b) })),
+    fc
+      .uint8Array({ maxLength: 2000 })
+      .map((b) => ({ contentType: "application/octet-stream", body: new Uint8Array(b) })),
   );
 }
 
@@ -75,7 +104,13 @@ describe("properties of every callback", () => {
           const headers: Record<string, string> = { "cname-api-key": "spoofed" };
           if (contentType !== null) headers["content-type"] = contentType;
           const hasBody = method !== "GET" && method !== "HEAD" && body !== null;
-          const res = await call(new Request(`${HOST}/login/callback${q === "" ? "" : `?${q}`}`, { method, headers, body: hasBody ? body : null }));
+          const res = await call(
+            new Request(`${HOST}/login/callback${q === "" ? "" : `?${q}`}`, {
+              method,
+              headers,
+              body: hasBody ? body : null,
+            }),
+          );
           tried++;
           expect(res.status).not.toBe(500);
           expect(res.status).toBeLessThan(500);
@@ -90,7 +125,12 @@ describe("properties of every callback", () => {
           }
           if (res.status === 200 && res.headers.get("content-security-policy")?.includes("nonce") === true) {
             // form mode: the only action is the allow-listed target
-            const action = /action="([^"]+)"/.exec(await res.clone().text().catch(() => ""))?.[1];
+            const action = /action="([^"]+)"/.exec(
+              await res
+                .clone()
+                .text()
+                .catch(() => ""),
+            )?.[1];
             if (action !== undefined) expect(ALLOWED.has(new URL(action.replace(/&amp;/g, "&")).host)).toBe(true);
           }
         },
@@ -104,15 +144,23 @@ describe("properties of every callback", () => {
   it("forwards every body to Auth0 byte-identical, scanned or not", async () => {
     await seed(TEST_TABLE);
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 4096 }), fc.boolean(), async (bytes, withConnection) => {
-        const path = withConnection ? "/login/callback?connection=globex-saml" : "/login/callback";
-        const res = await call(
-          new Request(`${HOST}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: bytes }),
-        );
-        const got = (await res.json()) as { bodyLength: number; bodySha256: string };
-        expect(got.bodyLength).toBe(bytes.length);
-        expect(got.bodySha256).toBe(await sha256Hex(new Uint8Array(bytes)));
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 4096 }),
+        fc.boolean(),
+        async (bytes, withConnection) => {
+          const path = withConnection ? "/login/callback?connection=globex-saml" : "/login/callback";
+          const res = await call(
+            new Request(`${HOST}${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/x-www-form-urlencoded" },
+              body: bytes,
+            }),
+          );
+          const got = (await res.json()) as { bodyLength: number; bodySha256: string };
+          expect(got.bodyLength).toBe(bytes.length);
+          expect(got.bodySha256).toBe(await sha256Hex(new Uint8Array(bytes)));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -120,7 +168,16 @@ describe("properties of every callback", () => {
 
 describe("properties of the query handling", () => {
   const segment = fc.oneof(
-    fc.constantFrom("fallback=auth0", "fallback=Auth0", "%66allback=auth0", "fallback=no", "", "x=%E0%A4%A", "a=1", "a=1"),
+    fc.constantFrom(
+      "fallback=auth0",
+      "fallback=Auth0",
+      "%66allback=auth0",
+      "fallback=no",
+      "",
+      "x=%E0%A4%A",
+      "a=1",
+      "a=1",
+    ),
     fc.string({ maxLength: 12 }).filter((s) => !s.includes("&")),
   );
 
@@ -139,7 +196,13 @@ describe("properties of the query handling", () => {
 
 describe("a fuzzed table never leaks onto the callback path", () => {
   it("keeps the invariants for generated route tables", async () => {
-    const hosts = fc.constantFrom("sso.example.com", "evil.test", "sso.example.com.evil.test", "localhost:9999", "localhost:9998");
+    const hosts = fc.constantFrom(
+      "sso.example.com",
+      "evil.test",
+      "sso.example.com.evil.test",
+      "localhost:9999",
+      "localhost:9998",
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -153,8 +216,16 @@ describe("a fuzzed table never leaks onto the callback path", () => {
         hosts,
         async (routes, defaultHost) => {
           await seed({
-            settings: { defaultTarget: `https://${defaultHost}/cb`, unknown: "probe", rollout: { percentage: 50, include: [], exclude: [] } },
-            routes: routes.map((r, i) => ({ connection: `c${i}`, state: r.state, target: `${r.scheme}://${r.host}/cb` })),
+            settings: {
+              defaultTarget: `https://${defaultHost}/cb`,
+              unknown: "probe",
+              rollout: { percentage: 50, include: [], exclude: [] },
+            },
+            routes: routes.map((r, i) => ({
+              connection: `c${i}`,
+              state: r.state,
+              target: `${r.scheme}://${r.host}/cb`,
+            })),
           });
           for (let i = 0; i <= routes.length; i++) {
             const res = await call(new Request(`${HOST}/login/callback?connection=c${i}`));

@@ -13,7 +13,9 @@ describe("shipped files", () => {
 
   it("routes.json's default target is allowed by the development config in wrangler.toml", () => {
     const target = RouteTableFile.parse(routesJson).settings?.defaultTarget ?? "";
-    expect(checkTarget(target, { environment: "development", allowedTargetHosts: new Set(["localhost:8789"]) }).ok).toBe(true);
+    expect(
+      checkTarget(target, { environment: "development", allowedTargetHosts: new Set(["localhost:8789"]) }).ok,
+    ).toBe(true);
   });
 
   it("docs/routes.schema.json is generated from the current schema (run `npx tsx scripts/write-schema.ts`)", () => {

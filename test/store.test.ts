@@ -51,7 +51,10 @@ describe("route table reads", () => {
   });
 
   it("refuses a route record that fails the schema and sends its callbacks to Auth0", async () => {
-    await env.ROUTES.put(routeKey("acme-saml"), JSON.stringify({ connection: "acme-saml", state: "teleported", version: 1 }));
+    await env.ROUTES.put(
+      routeKey("acme-saml"),
+      JSON.stringify({ connection: "acme-saml", state: "teleported", version: 1 }),
+    );
     const { result, logs } = await captureLogs(() => call(new Request(`${HOST}/login/callback?connection=acme-saml`)));
     expect(result.status).toBe(200);
     expect(logs.find((l) => l["event"] === "callback")).toMatchObject({

@@ -9,7 +9,10 @@ import { evaluateRollout, rolloutBucket } from "../src/rollout";
 import { RouteTableFile } from "../src/table/schema";
 import { checkTarget, redirectLocation } from "../src/targets";
 
-const devConfig = { environment: "development" as const, allowedTargetHosts: new Set(["sso.example.com", "localhost:8789"]) };
+const devConfig = {
+  environment: "development" as const,
+  allowedTargetHosts: new Set(["sso.example.com", "localhost:8789"]),
+};
 const prodConfig = { ...devConfig, environment: "production" as const };
 
 describe("redirect targets", () => {
@@ -58,7 +61,10 @@ describe("form bodies", () => {
   it("drops the cut-off last field of a truncated body", () => {
     const bytes = new TextEncoder().encode("a=1&SAMLResponse=abc");
     expect(parseFormBody(bytes, false)).toEqual([{ name: "a", value: "1" }]);
-    expect(parseFormBody(bytes, true)).toEqual([{ name: "a", value: "1" }, { name: "SAMLResponse", value: "abc" }]);
+    expect(parseFormBody(bytes, true)).toEqual([
+      { name: "a", value: "1" },
+      { name: "SAMLResponse", value: "abc" },
+    ]);
   });
 
   it("decodes base64 wrapped over lines and refuses what is not base64", () => {
@@ -74,7 +80,10 @@ describe("XML scanning", () => {
       <a:Issuer> https://idp.test/x </a:Issuer>
       <a:Assertion><a:Issuer>https://idp.test/x</a:Issuer><a:Conditions><a:AudienceRestriction><a:Audience>urn:auth0:t:c</a:Audience></a:AudienceRestriction></a:Conditions></a:Assertion>
     </p:Response>`;
-    expect(scanSignInXml(xml)).toEqual({ ok: true, facts: { audiences: ["urn:auth0:t:c"], issuers: ["https://idp.test/x"], encrypted: false } });
+    expect(scanSignInXml(xml)).toEqual({
+      ok: true,
+      facts: { audiences: ["urn:auth0:t:c"], issuers: ["https://idp.test/x"], encrypted: false },
+    });
   });
 
   it("does not take an Issuer element from an unrelated namespace", () => {
@@ -108,7 +117,11 @@ describe("audiences", () => {
 });
 
 describe("rollout", () => {
-  const flag = (percentage: number, include: string[] = [], exclude: string[] = []) => ({ percentage, include, exclude });
+  const flag = (percentage: number, include: string[] = [], exclude: string[] = []) => ({
+    percentage,
+    include,
+    exclude,
+  });
 
   it("buckets deterministically and roughly evenly", () => {
     expect(rolloutBucket("org_1")).toBe(rolloutBucket("org_1"));
@@ -120,7 +133,8 @@ describe("rollout", () => {
 
   it("only adds organizations as the percentage grows", () => {
     const ids = Array.from({ length: 2_000 }, (_, i) => `org_${i}`);
-    const at = (p: number) => new Set(ids.filter((id) => evaluateRollout(flag(p), { organization: id }).destination === "new"));
+    const at = (p: number) =>
+      new Set(ids.filter((id) => evaluateRollout(flag(p), { organization: id }).destination === "new"));
     const ten = at(10);
     const twenty = at(20);
     for (const id of ten) expect(twenty.has(id)).toBe(true);
@@ -146,14 +160,22 @@ describe("configuration", () => {
   it("accepts a minimal production configuration with defaults", () => {
     const r = parseConfig(base);
     expect(r.ok).toBe(true);
-    expect(r.ok && r.config).toMatchObject({ environment: "production", auth0TimeoutMs: 15_000, bodyScanLimitBytes: 524_288 });
+    expect(r.ok && r.config).toMatchObject({
+      environment: "production",
+      auth0TimeoutMs: 15_000,
+      bodyScanLimitBytes: 524_288,
+    });
   });
 
   it.each([
     [{ AUTH0_ORIGIN: "tenant.us.auth0.com" }, "AUTH0_ORIGIN", "is not an absolute URL"],
     [{ AUTH0_ORIGIN: "https://tenant.us.auth0.com/login" }, "AUTH0_ORIGIN", "must be an origin only"],
     [{ AUTH0_TIMEOUT_MS: "soon" }, "AUTH0_TIMEOUT_MS", "whole number"],
-    [{ ALLOWED_TARGET_HOSTS: "sso.example.com, https://x.test" }, "ALLOWED_TARGET_HOSTS", '"https://x.test" is not a host'],
+    [
+      { ALLOWED_TARGET_HOSTS: "sso.example.com, https://x.test" },
+      "ALLOWED_TARGET_HOSTS",
+      '"https://x.test" is not a host',
+    ],
     [{ ENVIRONMENT: "prod" }, "ENVIRONMENT", "must be development, staging or production"],
     [{ KV_CACHE_TTL_SECONDS: "5" }, "KV_CACHE_TTL_SECONDS", "from 30"],
   ])("names the wrong variable: %o", (over, variable, message) => {

@@ -54,7 +54,8 @@ export function createAdminApp(prefix: string): AdminApp {
   app.use("*", async function requireCredential(c, next) {
     const result = adminConfigFor(c.env);
     if (!result.ok) {
-      for (const p of result.problems) log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
+      for (const p of result.problems)
+        log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
       throw new ApiProblem(
         503,
         "Management API misconfigured",
@@ -93,16 +94,26 @@ export function createAdminApp(prefix: string): AdminApp {
   });
 
   app.notFound((c) =>
-    problemResponse(new ApiProblem(404, "Not found", `No API endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`)),
+    problemResponse(
+      new ApiProblem(404, "Not found", `No API endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`),
+    ),
   );
 
   app.onError((err, c) => {
     if (err instanceof ApiProblem) return problemResponse(err);
     if (err instanceof HTTPException) {
-      return problemResponse(new ApiProblem(err.status, err.status === 400 ? "Bad request" : "Error", err.message || "Request refused."));
+      return problemResponse(
+        new ApiProblem(err.status, err.status === 400 ? "Bad request" : "Error", err.message || "Request refused."),
+      );
     }
     log({ event: "unexpected", message: err.message.slice(0, 200), path: new URL(c.req.url).pathname });
-    return problemResponse(new ApiProblem(503, "Unavailable", "The management API could not complete the request; nothing was changed unless the audit log says so."));
+    return problemResponse(
+      new ApiProblem(
+        503,
+        "Unavailable",
+        "The management API could not complete the request; nothing was changed unless the audit log says so.",
+      ),
+    );
   });
 
   return app;

@@ -23,7 +23,8 @@ export interface Principal {
 const REALM = 'Bearer realm="callback-router"';
 
 function unauthorized(detail: string, error?: "invalid_token" | "invalid_request"): ApiProblem {
-  const challenge = error === undefined ? REALM : `${REALM}, error="${error}", error_description="${detail.replace(/"/g, "'")}"`;
+  const challenge =
+    error === undefined ? REALM : `${REALM}, error="${error}", error_description="${detail.replace(/"/g, "'")}"`;
   return new ApiProblem(401, "Unauthorized", detail, [], { "www-authenticate": challenge });
 }
 
@@ -64,13 +65,16 @@ function scopesOf(payload: JWTPayload): Set<Scope> {
 
 export async function authenticate(request: Request, config: AdminConfig): Promise<Principal> {
   if (config.token === undefined && config.jwt === undefined) {
-    throw unauthorized("The management API has no credential configured (ADMIN_TOKEN or ADMIN_JWKS_URL); every request is refused.");
+    throw unauthorized(
+      "The management API has no credential configured (ADMIN_TOKEN or ADMIN_JWKS_URL); every request is refused.",
+    );
   }
   const header = request.headers.get("authorization");
   if (header === null) throw unauthorized("Send Authorization: Bearer <token>.");
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
   const credential = match?.[1];
-  if (credential === undefined) throw unauthorized("The Authorization header must be a Bearer token.", "invalid_request");
+  if (credential === undefined)
+    throw unauthorized("The Authorization header must be a Bearer token.", "invalid_request");
 
   if (config.token !== undefined && (await sameSecret(credential, config.token.value))) {
     return { actor: config.token.actor, scopes: new Set<Scope>(["routes:read", "routes:write"]) };
@@ -92,7 +96,11 @@ export async function authenticate(request: Request, config: AdminConfig): Promi
       throw unauthorized(`The token's "${err.claim}" claim is not accepted.`, "invalid_token");
     }
     if (err instanceof joseErrors.JWKSTimeout || !(err instanceof joseErrors.JOSEError)) {
-      throw new ApiProblem(503, "Key set unavailable", "The signing keys (ADMIN_JWKS_URL) could not be fetched; try again shortly.");
+      throw new ApiProblem(
+        503,
+        "Key set unavailable",
+        "The signing keys (ADMIN_JWKS_URL) could not be fetched; try again shortly.",
+      );
     }
     throw unauthorized("The token's signature or format is not valid.", "invalid_token");
   }

@@ -17,7 +17,8 @@ export interface AdminConfig {
   allowedTargetHosts: ReadonlySet<string>;
 }
 
-export type AdminConfigResult = { ok: true; config: AdminConfig } | { ok: false; problems: ConfigProblem[]; prefix: string };
+export type AdminConfigResult =
+  { ok: true; config: AdminConfig } | { ok: false; problems: ConfigProblem[]; prefix: string };
 
 export const DEFAULT_PREFIX = "/__router/v1";
 
@@ -34,12 +35,17 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
           .filter((h) => h !== ""),
       );
   if (!router.ok) {
-    problems.push(...router.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS"));
+    problems.push(
+      ...router.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS"),
+    );
   }
 
   let prefix = env.ADMIN_PREFIX?.trim() || DEFAULT_PREFIX;
   if (!/^\/__[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(prefix)) {
-    problems.push({ variable: "ADMIN_PREFIX", message: `must look like /__router/v1 (start with "/__", no trailing slash), got "${prefix}"` });
+    problems.push({
+      variable: "ADMIN_PREFIX",
+      message: `must look like /__router/v1 (start with "/__", no trailing slash), got "${prefix}"`,
+    });
     prefix = DEFAULT_PREFIX;
   }
 
@@ -47,7 +53,10 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
 
   const tokenValue = env.ADMIN_TOKEN?.trim() || undefined;
   if (tokenValue !== undefined && tokenValue.length < 32) {
-    problems.push({ variable: "ADMIN_TOKEN", message: "must be at least 32 characters (e.g. `openssl rand -base64 32`)" });
+    problems.push({
+      variable: "ADMIN_TOKEN",
+      message: "must be at least 32 characters (e.g. `openssl rand -base64 32`)",
+    });
   }
   const token =
     tokenValue === undefined || tokenValue.length < 32
@@ -67,7 +76,10 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
       ] as const
     ).filter(([, v]) => v === undefined);
     for (const [variable] of missing) {
-      problems.push({ variable, message: "is required when any of ADMIN_JWKS_URL, ADMIN_JWT_ISSUER, ADMIN_JWT_AUDIENCE is set" });
+      problems.push({
+        variable,
+        message: "is required when any of ADMIN_JWKS_URL, ADMIN_JWT_ISSUER, ADMIN_JWT_AUDIENCE is set",
+      });
     }
     if (jwks !== undefined) {
       const checked = checkUrl(jwks, environment);

@@ -25,7 +25,10 @@ export function registerInsightRoutes(app: AdminApp): void {
         }),
       },
       responses: {
-        200: { description: "The decision", content: jsonOf(z.union([EvaluationSchema, OrganizationEvaluationSchema])) },
+        200: {
+          description: "The decision",
+          content: jsonOf(z.union([EvaluationSchema, OrganizationEvaluationSchema])),
+        },
         ...problemResponses,
       },
     }),

@@ -107,7 +107,8 @@ export function parseProxyRoutesCsv(text: string): CsvRows {
     const protocol = cell("protocol");
     if (protocol !== undefined) {
       const mapped = PROTOCOLS[protocol.toLowerCase()];
-      if (mapped === undefined) out.warnings.push(`line ${line} (${connection}): protocol "${protocol}" recorded as "other"`);
+      if (mapped === undefined)
+        out.warnings.push(`line ${line} (${connection}): protocol "${protocol}" recorded as "other"`);
       route["protocol"] = mapped ?? "other";
     }
 
@@ -116,9 +117,14 @@ export function parseProxyRoutesCsv(text: string): CsvRows {
     else if (state === "workos") route["state"] = "migrated";
     else if (state === "manual") {
       route["state"] = "legacy";
-      out.warnings.push(`line ${line} (${connection}): cutoverState "manual" imported as legacy; migrate it yourself when ready`);
+      out.warnings.push(
+        `line ${line} (${connection}): cutoverState "manual" imported as legacy; migrate it yourself when ready`,
+      );
     } else {
-      out.errors.push({ field: `line ${line}.cutoverState`, reason: `must be legacy, workos or manual, got "${cell("cutoverState") ?? ""}"` });
+      out.errors.push({
+        field: `line ${line}.cutoverState`,
+        reason: `must be legacy, workos or manual, got "${cell("cutoverState") ?? ""}"`,
+      });
     }
 
     const target = cell("workosAcsUrl");

@@ -5,13 +5,7 @@ import type { RouteState } from "../table/schema";
 import type { AdminApp } from "./app";
 import { requireScope } from "./auth";
 import { ApiProblem } from "./problem";
-import {
-  ConnectionParam,
-  problemResponses,
-  RouteBody,
-  RoutePatchBody,
-  RouteSchema,
-} from "./schemas";
+import { ConnectionParam, problemResponses, RouteBody, RoutePatchBody, RouteSchema } from "./schemas";
 import { etag, ifMatchVersion, unwrap, writerOf } from "./writer";
 import { isConnectionName } from "../table/schema";
 
@@ -70,14 +64,19 @@ export function registerRouteRoutes(app: AdminApp): void {
       path: "/routes/{connection}",
       summary: "Read one route (ETag = its version)",
       request: { params: ConnectionParam },
-      responses: { 200: { description: "The route", content: jsonOf(RouteSchema) }, 404: problemResponses[400], ...problemResponses },
+      responses: {
+        200: { description: "The route", content: jsonOf(RouteSchema) },
+        404: problemResponses[400],
+        ...problemResponses,
+      },
     }),
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
       const { connection } = c.req.valid("param");
       checkName(connection);
       const route = await writerOf(c.env).getRoute(connection);
-      if (route === null) throw new ApiProblem(404, "No such route", `connection "${connection}" is not in the route table`);
+      if (route === null)
+        throw new ApiProblem(404, "No such route", `connection "${connection}" is not in the route table`);
       c.header("etag", etag(route.version));
       return c.json(route, 200);
     },
@@ -88,7 +87,11 @@ export function registerRouteRoutes(app: AdminApp): void {
       method: "put",
       path: "/routes/{connection}",
       summary: "Create or replace a route; If-Match makes it conditional",
-      request: { params: ConnectionParam, headers: IfMatchHeader, body: { content: jsonOf(RouteBody), required: true } },
+      request: {
+        params: ConnectionParam,
+        headers: IfMatchHeader,
+        body: { content: jsonOf(RouteBody), required: true },
+      },
       responses: {
         200: { description: "Replaced", content: jsonOf(RouteSchema) },
         201: { description: "Created", content: jsonOf(RouteSchema) },
@@ -120,8 +123,17 @@ export function registerRouteRoutes(app: AdminApp): void {
       method: "patch",
       path: "/routes/{connection}",
       summary: "Change some fields of a route (e.g. just state); null removes a field",
-      request: { params: ConnectionParam, headers: IfMatchHeader, body: { content: jsonOf(RoutePatchBody), required: true } },
-      responses: { 200: { description: "Changed", content: jsonOf(RouteSchema) }, 404: problemResponses[400], 412: problemResponses[400], ...problemResponses },
+      request: {
+        params: ConnectionParam,
+        headers: IfMatchHeader,
+        body: { content: jsonOf(RoutePatchBody), required: true },
+      },
+      responses: {
+        200: { description: "Changed", content: jsonOf(RouteSchema) },
+        404: problemResponses[400],
+        412: problemResponses[400],
+        ...problemResponses,
+      },
     }),
     async (c) => {
       const principal = c.get("principal");
@@ -146,7 +158,12 @@ export function registerRouteRoutes(app: AdminApp): void {
       path: "/routes/{connection}",
       summary: "Delete a route (its callbacks then follow the unknown policy)",
       request: { params: ConnectionParam, headers: IfMatchHeader },
-      responses: { 200: { description: "The deleted route", content: jsonOf(RouteSchema) }, 404: problemResponses[400], 412: problemResponses[400], ...problemResponses },
+      responses: {
+        200: { description: "The deleted route", content: jsonOf(RouteSchema) },
+        404: problemResponses[400],
+        412: problemResponses[400],
+        ...problemResponses,
+      },
     }),
     async (c) => {
       const principal = c.get("principal");
@@ -154,7 +171,10 @@ export function registerRouteRoutes(app: AdminApp): void {
       const { connection } = c.req.valid("param");
       checkName(connection);
       const result = unwrap(
-        await writerOf(c.env).deleteRoute(connection, { actor: principal.actor, ifMatch: ifMatchVersion(c.req.header("if-match")) }),
+        await writerOf(c.env).deleteRoute(connection, {
+          actor: principal.actor,
+          ifMatch: ifMatchVersion(c.req.header("if-match")),
+        }),
       );
       return c.json(result.value, 200);
     },

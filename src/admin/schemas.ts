@@ -7,7 +7,10 @@ import * as z from "zod";
 import { Rollout, Route, RouteInput, Settings } from "../table/schema";
 
 export const RouteSchema = Route.meta({ id: "Route", description: "A route as stored, with its version." });
-export const RouteInputSchema = RouteInput.meta({ id: "RouteInput", description: "A route as written by an operator." });
+export const RouteInputSchema = RouteInput.meta({
+  id: "RouteInput",
+  description: "A route as written by an operator.",
+});
 export const SettingsSchema = Settings.meta({ id: "Settings" });
 export const RolloutSchema = Rollout.meta({ id: "Rollout" });
 
@@ -116,7 +119,13 @@ export const ConnectionParam = z.object({
 
 export const problemResponses = {
   400: { description: "Malformed request", content: { "application/problem+json": { schema: ProblemSchema } } },
-  401: { description: "Missing or invalid credential", content: { "application/problem+json": { schema: ProblemSchema } } },
-  403: { description: "Credential lacks the scope", content: { "application/problem+json": { schema: ProblemSchema } } },
+  401: {
+    description: "Missing or invalid credential",
+    content: { "application/problem+json": { schema: ProblemSchema } },
+  },
+  403: {
+    description: "Credential lacks the scope",
+    content: { "application/problem+json": { schema: ProblemSchema } },
+  },
   422: { description: "Invalid fields", content: { "application/problem+json": { schema: ProblemSchema } } },
 } as const;

@@ -31,7 +31,11 @@ export function registerSettingsRoutes(app: AdminApp): void {
       path: "/settings",
       summary: "Change settings: mode (route / shadow / passthrough = kill switch), unknown, defaultTarget, redirect",
       request: { headers: IfMatchHeader, body: { content: jsonOf(SettingsBody), required: true } },
-      responses: { 200: { description: "Settings now", content: jsonOf(SettingsSchema) }, 412: problemResponses[400], ...problemResponses },
+      responses: {
+        200: { description: "Settings now", content: jsonOf(SettingsSchema) },
+        412: problemResponses[400],
+        ...problemResponses,
+      },
     }),
     async (c) => {
       const principal = c.get("principal");
@@ -69,7 +73,11 @@ export function registerSettingsRoutes(app: AdminApp): void {
       path: "/rollout",
       summary: "Set the rollout flag: percentage (0–100), include[], exclude[] (organization ids or connection names)",
       request: { headers: IfMatchHeader, body: { content: jsonOf(RolloutBody), required: true } },
-      responses: { 200: { description: "Rollout now", content: jsonOf(RolloutSchema) }, 412: problemResponses[400], ...problemResponses },
+      responses: {
+        200: { description: "Rollout now", content: jsonOf(RolloutSchema) },
+        412: problemResponses[400],
+        ...problemResponses,
+      },
     }),
     async (c) => {
       const principal = c.get("principal");

@@ -9,7 +9,10 @@ export function writerOf(env: Env) {
 
 export type Writer = ReturnType<typeof writerOf>;
 
-export function unwrap<T>(result: { ok: true; value: T; kvPending: number } | Failure): { value: T; kvPending: number } {
+export function unwrap<T>(result: { ok: true; value: T; kvPending: number } | Failure): {
+  value: T;
+  kvPending: number;
+} {
   if (!result.ok) throw new ApiProblem(result.status, result.title, result.detail, result.errors ?? []);
   return { value: result.value, kvPending: result.kvPending };
 }
@@ -19,9 +22,12 @@ export function ifMatchVersion(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === "*") return undefined;
   const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header);
   if (m === null) {
-    throw new ApiProblem(400, "Bad request", `If-Match must be the route's ETag, e.g. "3"; got ${header.slice(0, 40)}`, [
-      { field: "If-Match", reason: "not an ETag this API issued" },
-    ]);
+    throw new ApiProblem(
+      400,
+      "Bad request",
+      `If-Match must be the route's ETag, e.g. "3"; got ${header.slice(0, 40)}`,
+      [{ field: "If-Match", reason: "not an ETag this API issued" }],
+    );
   }
   return Number(m[1]);
 }

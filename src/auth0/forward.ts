@@ -70,8 +70,18 @@ export async function forwardToAuth0(
       path: new URL(request.url).pathname,
     });
     return timedOut
-      ? errorPage(request, 504, "Sign-in service timed out", "The sign-in service (Auth0) did not answer in time. Please start signing in again from your application.")
-      : errorPage(request, 502, "Sign-in service unreachable", "The sign-in service (Auth0) could not be reached. Please start signing in again from your application.");
+      ? errorPage(
+          request,
+          504,
+          "Sign-in service timed out",
+          "The sign-in service (Auth0) did not answer in time. Please start signing in again from your application.",
+        )
+      : errorPage(
+          request,
+          502,
+          "Sign-in service unreachable",
+          "The sign-in service (Auth0) could not be reached. Please start signing in again from your application.",
+        );
   } finally {
     clearTimeout(timer);
   }

@@ -26,9 +26,7 @@ export type DecisionReason =
   | "no-target"
   | "method-not-routed";
 
-export type Decision =
-  | { destination: "auth0"; reason: DecisionReason; shadowOf?: NewDecision }
-  | NewDecision;
+export type Decision = { destination: "auth0"; reason: DecisionReason; shadowOf?: NewDecision } | NewDecision;
 
 export interface NewDecision {
   destination: "new";

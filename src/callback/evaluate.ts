@@ -65,7 +65,8 @@ export async function evaluateOrganization(
   if (index.status === "unavailable") {
     return { organization, destination: "auth0", reason: "route-table-unavailable", connections: [] };
   }
-  if (index.status === "invalid") return { organization, destination: "auth0", reason: "route-invalid", connections: [] };
+  if (index.status === "invalid")
+    return { organization, destination: "auth0", reason: "route-invalid", connections: [] };
   if (index.status === "absent") {
     const settings = await store.settings();
     const probe = settings.status === "found" && settings.value.mode === "route" && settings.value.unknown === "probe";
@@ -78,6 +79,6 @@ export async function evaluateOrganization(
   const connections = await Promise.all(index.value.map((c) => evaluateConnection(c, store, config)));
   const allNew = connections.length > 0 && connections.every((e) => e.destination === "new");
   const reasons = new Set(connections.map((e) => e.reason));
-  const reason = reasons.size === 1 ? [...reasons][0] ?? "mixed" : "mixed";
+  const reason = reasons.size === 1 ? ([...reasons][0] ?? "mixed") : "mixed";
   return { organization, destination: allNew ? "new" : "auth0", reason, connections };
 }

@@ -10,11 +10,7 @@ import { firstField, isFormUrlEncoded, parseFormBody } from "./form";
 import { isFallbackParam, parseQuery, valuesOf, type QueryParam } from "./query";
 import { scanSignInXml } from "./xml";
 
-export type ConnectionParam =
-  | { kind: "none" }
-  | { kind: "one"; name: string }
-  | { kind: "many" }
-  | { kind: "invalid" };
+export type ConnectionParam = { kind: "none" } | { kind: "one"; name: string } | { kind: "many" } | { kind: "invalid" };
 
 /** How far the body scan got; logged so an operator can tell why a POST was not identified. */
 export type BodyScan =

@@ -78,7 +78,10 @@ export async function handleCallback(request: Request, kv: KVNamespace, config: 
     entry.shadowTargetHost = decision.shadowOf.target.host;
   }
   const route = identification.route;
-  if ((route !== undefined && route.status !== "unavailable" && route.stale) || (settings.status !== "unavailable" && settings.stale)) {
+  if (
+    (route !== undefined && route.status !== "unavailable" && route.stale) ||
+    (settings.status !== "unavailable" && settings.stale)
+  ) {
     entry.staleTable = true;
   }
   if (problem !== undefined) entry.problem = problem;

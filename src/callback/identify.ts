@@ -8,13 +8,7 @@ import { isConnectionName } from "../table/schema";
 import type { LoadedRoute, Lookup, RouteStore } from "../table/store";
 import type { CallbackFacts } from "./facts";
 
-export type IdentifiedBy =
-  | "query"
-  | "sp-entity-id"
-  | "saml-audience"
-  | "idp-issuer"
-  | "oidc-issuer"
-  | "none";
+export type IdentifiedBy = "query" | "sp-entity-id" | "saml-audience" | "idp-issuer" | "oidc-issuer" | "none";
 
 export type Candidate =
   | { by: "query" | "saml-audience"; connection: string }

@@ -49,6 +49,7 @@ ${inputs}
 /** A form can be re-rendered only from a whole, plain-ASCII urlencoded body. */
 export function isReplayableForm(bytes: Uint8Array, complete: boolean): boolean {
   if (!complete) return false;
-  for (const byte of bytes) if (byte > 0x7e || (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d)) return false;
+  for (const byte of bytes)
+    if (byte > 0x7e || (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d)) return false;
   return true;
 }

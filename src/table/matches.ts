@@ -42,4 +42,3 @@ export function findMatchConflicts(
   });
   return conflicts;
 }
-

@@ -20,10 +20,7 @@ export function isConnectionName(value: string): boolean {
 export const ConnectionName = z
   .string()
   .max(CONNECTION_NAME_MAX, "an Auth0 connection name has at most 128 characters")
-  .regex(
-    CONNECTION_NAME_PATTERN,
-    "an Auth0 connection name holds only letters, digits and single '-' between them",
-  );
+  .regex(CONNECTION_NAME_PATTERN, "an Auth0 connection name holds only letters, digits and single '-' between them");
 
 /** Entity IDs and issuers are compared exactly; they also become KV index keys (≤ 512 bytes). */
 const Identifier = z.string().min(1).max(400, "at most 400 characters");
@@ -122,7 +119,11 @@ export const RouteTableFile = z
       seen.add(route.connection);
     });
     for (const conflict of findMatchConflicts(file.routes)) {
-      ctx.addIssue({ code: "custom", path: ["routes", conflict.index, ...conflict.field.split(".")], message: conflict.message });
+      ctx.addIssue({
+        code: "custom",
+        path: ["routes", conflict.index, ...conflict.field.split(".")],
+        message: conflict.message,
+      });
     }
   });
 export type RouteTableFile = z.infer<typeof RouteTableFile>;

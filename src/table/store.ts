@@ -64,10 +64,7 @@ export class IsolateCache {
 /** One per isolate: survives between requests, which is what makes it a cache. */
 export const isolateCache = new IsolateCache();
 
-export type StoreConfig = Pick<
-  Config,
-  "routeCacheMs" | "kvCacheTtlSeconds" | "environment" | "allowedTargetHosts"
->;
+export type StoreConfig = Pick<Config, "routeCacheMs" | "kvCacheTtlSeconds" | "environment" | "allowedTargetHosts">;
 
 export class RouteStore {
   constructor(
@@ -78,7 +75,9 @@ export class RouteStore {
   ) {}
 
   /** The raw text under `key`, or null; through the isolate cache, with the stale fallback. */
-  private async read(key: string): Promise<{ ok: true; raw: string | null; stale: boolean } | { ok: false; error: string }> {
+  private async read(
+    key: string,
+  ): Promise<{ ok: true; raw: string | null; stale: boolean } | { ok: false; error: string }> {
     const cached = this.cache.get(key);
     const now = this.now();
     if (cached !== undefined && now - cached.readAt < this.config.routeCacheMs) {

@@ -37,7 +37,11 @@ function canonical(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
 }
 
-export function diffRoutes(current: Route[], incoming: RouteInput[], replace: boolean): Omit<ImportDiff, "settingsChanged"> {
+export function diffRoutes(
+  current: Route[],
+  incoming: RouteInput[],
+  replace: boolean,
+): Omit<ImportDiff, "settingsChanged"> {
   const byName = new Map(current.map((r) => [r.connection, inputOf(r)]));
   const diff: Omit<ImportDiff, "settingsChanged"> = { added: [], changed: [], removed: [], unchanged: [] };
   const seen = new Set<string>();

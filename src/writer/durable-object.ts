@@ -23,7 +23,13 @@ import { validateRoute, validateSettings, type FieldError } from "../table/valid
 import { diffRoutes, inputOf, settingsDiffer, type ImportDiff } from "./diff";
 import { TableDb, type AuditEntry, type RouteFilter, type VersionedSettings } from "./table-db";
 
-export type Failure = { ok: false; status: 404 | 409 | 412 | 422 | 503; title: string; detail: string; errors?: FieldError[] };
+export type Failure = {
+  ok: false;
+  status: 404 | 409 | 412 | 422 | 503;
+  title: string;
+  detail: string;
+  errors?: FieldError[];
+};
 export type Result<T> = { ok: true; value: T; kvPending: number } | Failure;
 
 export interface WriteOptions {
@@ -85,7 +91,11 @@ export class RouteTableWriter extends DurableObject<Env> {
   }
 
   status(): { routes: Record<RouteState, number>; settingsVersion: number; kvPending: number } {
-    return { routes: this.db.countRoutes(), settingsVersion: this.db.getSettings().version, kvPending: this.db.pendingCount() };
+    return {
+      routes: this.db.countRoutes(),
+      settingsVersion: this.db.getSettings().version,
+      kvPending: this.db.pendingCount(),
+    };
   }
 
   // ---- writes ---------------------------------------------------------------
@@ -180,11 +190,17 @@ export class RouteTableWriter extends DurableObject<Env> {
     // The table as it would be afterwards: routes kept from the table first, so a
     // conflict is reported against the imported row that causes it.
     const incoming = new Set(valid.map((v) => v.route.connection));
-    const kept = plan.replace ? [] : this.db.allRoutes().filter((r) => !incoming.has(r.connection)).map(inputOf);
+    const kept = plan.replace
+      ? []
+      : this.db
+          .allRoutes()
+          .filter((r) => !incoming.has(r.connection))
+          .map(inputOf);
     const seen = new Map<string, number>();
     for (const { route, row } of valid) {
       const first = seen.get(route.connection);
-      if (first !== undefined) errors.push({ field: `routes.${row}.connection`, reason: `duplicate of routes.${first}` });
+      if (first !== undefined)
+        errors.push({ field: `routes.${row}.connection`, reason: `duplicate of routes.${first}` });
       else seen.set(route.connection, row);
     }
     for (const conflict of findMatchConflicts([...kept, ...valid.map((v) => v.route)])) {
@@ -193,11 +209,16 @@ export class RouteTableWriter extends DurableObject<Env> {
     }
     let settings: Settings | undefined;
     if (plan.settings !== undefined) {
-      const checked = validateSettings({ ...this.db.getSettings().settings, ...plan.settings }, config.value, "settings");
+      const checked = validateSettings(
+        { ...this.db.getSettings().settings, ...plan.settings },
+        config.value,
+        "settings",
+      );
       if (checked.ok) settings = checked.settings;
       else errors.push(...checked.errors);
     }
-    if (errors.length > 0) return invalid(errors, "Nothing was imported: fix every listed row and send the whole file again.");
+    if (errors.length > 0)
+      return invalid(errors, "Nothing was imported: fix every listed row and send the whole file again.");
 
     const current = this.db.allRoutes();
     const diff: ImportDiff = {
@@ -246,7 +267,10 @@ export class RouteTableWriter extends DurableObject<Env> {
             else await this.env.ROUTES.put(key, value);
             this.db.settle(key, seq);
           } catch (err) {
-            log({ event: "kv-error", message: `KV write of ${key.split(":")[0]} key failed: ${err instanceof Error ? err.message.slice(0, 200) : "error"}` });
+            log({
+              event: "kv-error",
+              message: `KV write of ${key.split(":")[0]} key failed: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`,
+            });
           }
         }),
       );
@@ -258,14 +282,31 @@ export class RouteTableWriter extends DurableObject<Env> {
 
   // ---- helpers --------------------------------------------------------------
 
-  private targetConfig(): { ok: true; value: { environment: "development" | "staging" | "production"; allowedTargetHosts: ReadonlySet<string> } } | Failure {
+  private targetConfig():
+    | {
+        ok: true;
+        value: { environment: "development" | "staging" | "production"; allowedTargetHosts: ReadonlySet<string> };
+      }
+    | Failure {
     const parsed = parseConfig(this.env);
-    const blocking = parsed.ok ? [] : parsed.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS");
+    const blocking = parsed.ok
+      ? []
+      : parsed.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS");
     if (!parsed.ok && blocking.length > 0) {
-      return { ok: false, status: 503, title: "Writer misconfigured", detail: blocking.map((p) => `${p.variable} ${p.message}`).join("; ") };
+      return {
+        ok: false,
+        status: 503,
+        title: "Writer misconfigured",
+        detail: blocking.map((p) => `${p.variable} ${p.message}`).join("; "),
+      };
     }
     if (parsed.ok) return { ok: true, value: parsed.config };
-    const hosts = new Set((this.env.ALLOWED_TARGET_HOSTS ?? "").split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== ""));
+    const hosts = new Set(
+      (this.env.ALLOWED_TARGET_HOSTS ?? "")
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ""),
+    );
     return { ok: true, value: { environment: parsed.environment, allowedTargetHosts: hosts } };
   }
 
@@ -291,9 +332,14 @@ export class RouteTableWriter extends DurableObject<Env> {
     return { ok: true, value: route };
   }
 
-  private staleVersion(current: number | undefined, ifMatch: number | undefined, connection: string): Failure | undefined {
+  private staleVersion(
+    current: number | undefined,
+    ifMatch: number | undefined,
+    connection: string,
+  ): Failure | undefined {
     if (ifMatch === undefined) return undefined;
-    if (current === undefined) return precondition(`connection "${connection}" does not exist (If-Match: "${ifMatch}")`);
+    if (current === undefined)
+      return precondition(`connection "${connection}" does not exist (If-Match: "${ifMatch}")`);
     if (current !== ifMatch) return precondition(`connection "${connection}" is at version ${current}, not ${ifMatch}`);
     return undefined;
   }
@@ -308,11 +354,21 @@ function now(): string {
 }
 
 function notFound(connection: string): Failure {
-  return { ok: false, status: 404, title: "No such route", detail: `connection "${connection}" is not in the route table` };
+  return {
+    ok: false,
+    status: 404,
+    title: "No such route",
+    detail: `connection "${connection}" is not in the route table`,
+  };
 }
 
 function precondition(detail: string): Failure {
-  return { ok: false, status: 412, title: "Version mismatch", detail: `${detail}; read the route again and retry with its ETag` };
+  return {
+    ok: false,
+    status: 412,
+    title: "Version mismatch",
+    detail: `${detail}; read the route again and retry with its ETag`,
+  };
 }
 
 function invalid(errors: FieldError[], detail = "The request has invalid fields."): Failure {

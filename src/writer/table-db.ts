@@ -150,7 +150,11 @@ export class TableDb {
       this.enqueue(matchKey(kind, value));
     }
     for (const [kind, value] of after === null ? [] : matchesOf(after)) {
-      this.sql.exec("INSERT OR REPLACE INTO matches (key, connection) VALUES (?, ?)", matchKey(kind, value), connection);
+      this.sql.exec(
+        "INSERT OR REPLACE INTO matches (key, connection) VALUES (?, ?)",
+        matchKey(kind, value),
+        connection,
+      );
       this.enqueue(matchKey(kind, value));
     }
     if (before?.organization !== undefined) this.enqueue(orgKey(before.organization));

@@ -72,7 +72,9 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string>
 }
 
 /** Captures the JSON log lines the Worker prints while `fn` runs. */
-export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; logs: Array<Record<string, unknown>> }> {
+export async function captureLogs<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; logs: Array<Record<string, unknown>> }> {
   const logs: Array<Record<string, unknown>> = [];
   const original = console.log;
   console.log = (...args: unknown[]) => {
