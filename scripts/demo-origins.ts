@@ -20,6 +20,7 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { escapeHtml } from "../src/pages";
 
 export interface DemoOptions {
   auth0Port: number;
@@ -274,15 +275,6 @@ function renderHtml(name: string, answer: Answer, r: Received): string {
 ${tables}
 </body></html>
 `;
-}
-
-function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
 }
 
 // ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import type { EnvVars } from "./env";
+import { oncePerEnv } from "./memo";
 
 export type Environment = "development" | "staging" | "production";
 
@@ -169,14 +170,5 @@ export function parseConfig(env: EnvVars): ConfigResult {
   };
 }
 
-const parsed = new WeakMap<EnvVars, ConfigResult>();
-
 /** Parsed once per env object (an isolate keeps the same one between requests). */
-export function configFor(env: EnvVars): ConfigResult {
-  let result = parsed.get(env);
-  if (result === undefined) {
-    result = parseConfig(env);
-    parsed.set(env, result);
-  }
-  return result;
-}
+export const configFor: (env: EnvVars) => ConfigResult = oncePerEnv(parseConfig);

@@ -4,6 +4,7 @@
  */
 import { checkUrl, parseConfig, type Environment } from "../config";
 import type { EnvVars } from "../env";
+import { oncePerEnv } from "../memo";
 import type { ConfigProblem } from "../config";
 
 export interface AdminConfig {
@@ -92,13 +93,4 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
   return { ok: true, config: { environment, prefix, hostname, token, jwt, allowedTargetHosts } };
 }
 
-const parsed = new WeakMap<EnvVars, AdminConfigResult>();
-
-export function adminConfigFor(env: EnvVars): AdminConfigResult {
-  let result = parsed.get(env);
-  if (result === undefined) {
-    result = parseAdminConfig(env);
-    parsed.set(env, result);
-  }
-  return result;
-}
+export const adminConfigFor: (env: EnvVars) => AdminConfigResult = oncePerEnv(parseAdminConfig);

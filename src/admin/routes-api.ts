@@ -3,7 +3,8 @@ import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import type { RouteState } from "../table/schema";
 import type { AdminApp } from "./app";
-import { requireScope } from "./auth";
+import { requireScope, type Principal } from "./auth";
+import type { WriteOptions } from "../writer/durable-object";
 import { ApiProblem } from "./problem";
 import { ConnectionParam, problemResponses, RouteBody, RoutePatchBody, RouteSchema } from "./schemas";
 import { etag, ifMatchVersion, unwrap, writerOf } from "./writer";
@@ -21,6 +22,17 @@ const IfMatchHeader = z.object({
 });
 
 const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+
+/** The common start of every write: scope, a valid connection name, the actor and If-Match. */
+function writeRequest(
+  principal: Principal,
+  connection: string,
+  ifMatch: string | undefined,
+): { connection: string; options: WriteOptions } {
+  requireScope(principal, "routes:write");
+  checkName(connection);
+  return { connection, options: { actor: principal.actor, ifMatch: ifMatchVersion(ifMatch) } };
+}
 
 function checkName(connection: string): void {
   if (!isConnectionName(connection)) {
@@ -101,16 +113,9 @@ export function registerRouteRoutes(app: AdminApp): void {
       },
     }),
     async (c) => {
-      const principal = c.get("principal");
-      requireScope(principal, "routes:write");
-      const { connection } = c.req.valid("param");
-      checkName(connection);
-      const body = c.req.valid("json");
+      const w = writeRequest(c.get("principal"), c.req.valid("param").connection, c.req.header("if-match"));
       const result = unwrap(
-        await writerOf(c.env).putRoute(
-          { ...body, connection },
-          { actor: principal.actor, ifMatch: ifMatchVersion(c.req.header("if-match")) },
-        ),
+        await writerOf(c.env).putRoute({ ...c.req.valid("json"), connection: w.connection }, w.options),
       );
       c.header("etag", etag(result.value.route.version));
       c.header("x-kv-pending", String(result.kvPending));
@@ -136,16 +141,8 @@ export function registerRouteRoutes(app: AdminApp): void {
       },
     }),
     async (c) => {
-      const principal = c.get("principal");
-      requireScope(principal, "routes:write");
-      const { connection } = c.req.valid("param");
-      checkName(connection);
-      const result = unwrap(
-        await writerOf(c.env).patchRoute(connection, c.req.valid("json"), {
-          actor: principal.actor,
-          ifMatch: ifMatchVersion(c.req.header("if-match")),
-        }),
-      );
+      const w = writeRequest(c.get("principal"), c.req.valid("param").connection, c.req.header("if-match"));
+      const result = unwrap(await writerOf(c.env).patchRoute(w.connection, c.req.valid("json"), w.options));
       c.header("etag", etag(result.value.version));
       c.header("x-kv-pending", String(result.kvPending));
       return c.json(result.value, 200);
@@ -166,16 +163,8 @@ export function registerRouteRoutes(app: AdminApp): void {
       },
     }),
     async (c) => {
-      const principal = c.get("principal");
-      requireScope(principal, "routes:write");
-      const { connection } = c.req.valid("param");
-      checkName(connection);
-      const result = unwrap(
-        await writerOf(c.env).deleteRoute(connection, {
-          actor: principal.actor,
-          ifMatch: ifMatchVersion(c.req.header("if-match")),
-        }),
-      );
+      const w = writeRequest(c.get("principal"), c.req.valid("param").connection, c.req.header("if-match"));
+      const result = unwrap(await writerOf(c.env).deleteRoute(w.connection, w.options));
       return c.json(result.value, 200);
     },
   );

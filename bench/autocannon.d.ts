@@ -1,0 +1,64 @@
+/** The part of autocannon 9's programmatic API the benchmark uses (the package ships no types). */
+declare module "autocannon" {
+  import type { EventEmitter } from "node:events";
+
+  export interface RequestSpec {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    /** Called before every request; returns the request to send. */
+    setupRequest?: (request: RequestSpec, context: Record<string, unknown>) => RequestSpec | null | undefined;
+  }
+
+  export interface Options {
+    url: string;
+    connections?: number;
+    duration?: number;
+    pipelining?: number;
+    /** Seconds before a request counts as timed out. */
+    timeout?: number;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    requests?: RequestSpec[];
+  }
+
+  export interface Histogram {
+    average: number;
+    mean: number;
+    stddev: number;
+    min: number;
+    max: number;
+    total: number;
+    p50: number;
+    p99: number;
+  }
+
+  export interface Result {
+    requests: Histogram & { sent: number };
+    latency: Histogram;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    resets: number;
+    mismatches: number;
+    /** Seconds. */
+    duration: number;
+    statusCodeStats: Record<string, { count: number }>;
+  }
+
+  export interface Instance extends EventEmitter {
+    stop(): void;
+    on(
+      event: "response",
+      listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void,
+    ): this;
+    on(event: "reqError", listener: (error: Error) => void): this;
+    on(event: "done", listener: (result: Result) => void): this;
+    on(event: string, listener: (...args: unknown[]) => void): this;
+  }
+
+  function autocannon(options: Options, callback: (error: Error | null, result: Result) => void): Instance;
+  export default autocannon;
+}
