@@ -25,6 +25,8 @@ export interface Config {
   kvCacheTtlSeconds: number;
   /** How much of a callback body is read to identify the connection. */
   bodyScanLimitBytes: number;
+  /** A KV read slower than this counts as failed (last table seen, else Auth0). */
+  kvReadTimeoutMs: number;
 }
 
 export interface ConfigProblem {
@@ -151,6 +153,8 @@ export function parseConfig(env: EnvVars): ConfigResult {
     4 * 1024 * 1024,
   );
 
+  const kvReadTimeoutMs = intVar(problems, "KV_READ_TIMEOUT_MS", env.KV_READ_TIMEOUT_MS, 1_000, 50, 10_000);
+
   if (problems.length > 0 || auth0Origin === undefined) {
     return { ok: false, problems, auth0Origin, environment };
   }
@@ -166,6 +170,7 @@ export function parseConfig(env: EnvVars): ConfigResult {
       routeCacheMs,
       kvCacheTtlSeconds,
       bodyScanLimitBytes,
+      kvReadTimeoutMs,
     },
   };
 }

@@ -12,6 +12,7 @@ export interface Env {
   ROUTE_CACHE_SECONDS?: string;
   KV_CACHE_TTL_SECONDS?: string;
   BODY_SCAN_LIMIT_BYTES?: string;
+  KV_READ_TIMEOUT_MS?: string;
   /** Serializes every change to the route table (src/writer). */
   ROUTE_WRITER: DurableObjectNamespace<import("./writer/durable-object").RouteTableWriter>;
   /** Secret: a static bearer token for the management API (≥ 32 characters). */

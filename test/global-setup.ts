@@ -31,10 +31,16 @@ declare module "vitest" {
     saml: SamlFixtures;
     jwksUrl: string;
     jwtPrivateKey: JWK;
+    /** FUZZ_SEED from the environment, else a fresh one (printed by the fuzz suite). */
+    fuzzSeed: number;
   }
 }
 
 export default async function setup(project: TestProject) {
+  const fuzzSeed = Number(process.env["FUZZ_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
+  if (!Number.isSafeInteger(fuzzSeed))
+    throw new Error(`FUZZ_SEED must be a whole number, got "${process.env["FUZZ_SEED"]}"`);
+  project.provide("fuzzSeed", fuzzSeed);
   const origin = await startOriginServer();
   const jwks = await startJwksServer();
   project.provide("jwksUrl", jwks.url);

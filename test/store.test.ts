@@ -13,6 +13,7 @@ const storeConfig = {
   kvCacheTtlSeconds: 30,
   environment: "development" as const,
   allowedTargetHosts: new Set(["sso.example.com"]),
+  kvReadTimeoutMs: 1_000,
 };
 
 describe("route table reads", () => {

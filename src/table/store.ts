@@ -64,7 +64,10 @@ export class IsolateCache {
 /** One per isolate: survives between requests, which is what makes it a cache. */
 export const isolateCache = new IsolateCache();
 
-export type StoreConfig = Pick<Config, "routeCacheMs" | "kvCacheTtlSeconds" | "environment" | "allowedTargetHosts">;
+export type StoreConfig = Pick<
+  Config,
+  "routeCacheMs" | "kvCacheTtlSeconds" | "environment" | "allowedTargetHosts" | "kvReadTimeoutMs"
+>;
 
 export class RouteStore {
   constructor(
@@ -84,7 +87,10 @@ export class RouteStore {
       return { ok: true, raw: cached.raw, stale: false };
     }
     try {
-      const raw = await this.kv.get(key, { type: "text", cacheTtl: this.config.kvCacheTtlSeconds });
+      const raw = await withTimeout(
+        this.kv.get(key, { type: "text", cacheTtl: this.config.kvCacheTtlSeconds }),
+        this.config.kvReadTimeoutMs,
+      );
       this.cache.set(key, { raw, readAt: now });
       return { ok: true, raw, stale: false };
     } catch (err) {
@@ -154,6 +160,19 @@ export class RouteStore {
       else defaultTargetProblem = target.reason;
     }
     return { status: "found", value: { ...settings, defaultTargetUrl, defaultTargetProblem }, stale: read.stale };
+  }
+}
+
+/** A slow KV read must not hold a sign-in: past `ms` it counts as failed. */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`KV read took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -38,7 +38,19 @@ function collectHeaders(req: http.IncomingMessage): Record<string, string | stri
 
 export async function startOriginServer(): Promise<RunningServer> {
   const sockets = new Set<import("node:net").Socket>();
-  const server = http.createServer((req, res) => {
+  /** Requests seen per `x-test-id` header, so tests can prove nothing was retried. */
+  const seen = new Map<string, number>();
+  // Cloudflare's edge admits URLs up to 16 KiB and headers up to 32 KiB; Node's 16 KiB
+  // default would make the stand-in, not the Worker, refuse the largest ones.
+  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+    const countOf = /^\/__stand-in\/count\?id=([\w-]+)$/.exec(req.url ?? "");
+    if (countOf !== null) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ requests: seen.get(countOf[1] ?? "") ?? 0 }));
+      return;
+    }
+    const testId = req.headers["x-test-id"];
+    if (typeof testId === "string") seen.set(testId, (seen.get(testId) ?? 0) + 1);
     const hash = createHash("sha256");
     const chunks: Buffer[] = [];
     let length = 0;

@@ -1,0 +1,350 @@
+/**
+ * Hostile input at volume: 10 000 generated callback requests and 1 000
+ * management API requests against the Worker in workerd, checking the
+ * invariants on every answer and printing how many were tried and failed.
+ * FUZZ_SEED reproduces a run (the seed is printed).
+ */
+import fc from "fast-check";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import type { RouteTableFile, Settings } from "../src/table/schema";
+import { api, resetTable } from "./support/admin";
+import { TEST_TABLE } from "./support/table";
+import { call, seed, sha256Hex } from "./support/worker";
+
+const SEED = inject("fuzzSeed");
+const CALLBACKS = 10_000;
+const API_REQUESTS = 1_000;
+const CONCURRENCY = 8;
+const ALLOWED = new Set(["sso.example.com", "localhost:9999"]);
+const CNAME_KEY = "configured-cname-key";
+
+const BOMB = `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&d;</samlp:Response>`;
+const XXE = `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">&x;</saml:Issuer></samlp:Response>`;
+const XXE_PARAM = `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:1/x.dtd">%p;]><r/>`;
+
+interface Sent {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Uint8Array<ArrayBuffer> | null;
+  fallback: boolean;
+}
+
+function arbitraries() {
+  const saml = inject("saml");
+  const connections = [
+    ...TEST_TABLE.routes.map((r) => r.connection),
+    "unknown-one",
+    "",
+    "a".repeat(10_240),
+    "..%2F..%2Fsettings",
+    "acme-saml%00",
+    "ACME-SAML",
+    "acme_saml",
+  ];
+  const param = fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom(...connections).map((c) => `connection=${c}`) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        "fallback=auth0",
+        "fallback=AUTH0",
+        "%66allback=auth0",
+        "fallback=auth0%20",
+        "fallback=",
+        "fallback",
+        "fallback=auth0&fallback=auth0",
+        "fallback=other",
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        "iss=https%3A%2F%2Fhooli.okta.test",
+        "iss=https%3A%2F%2Flogin.pied.test%2F",
+        "iss=",
+        "code=abc123",
+        "state=xyz",
+        "organization=org_1",
+        "RelayState=r",
+      ),
+    },
+    { weight: 2, arbitrary: fc.string({ maxLength: 40 }).map(encodeURIComponent) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+    { weight: 1, arbitrary: fc.constantFrom("%", "%E0%A4%A", "a=%zz", "&&&", "=", "x=" + "y".repeat(8192)) },
+  );
+  const query = fc.array(param, { maxLength: 7 }).map((ps) => ps.join("&"));
+  const formOf = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+  const b64 = (s: string) => btoa(s);
+  const text = (s: string) => new TextEncoder().encode(s);
+  const body = fc.oneof(
+    { weight: 3, arbitrary: fc.constant<Uint8Array<ArrayBuffer> | null>(null) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .constantFrom(saml.prefixed, saml.defaultNamespace, saml.encrypted, saml.customAudience, saml.otherTenant)
+        .map((s) => text(formOf({ SAMLResponse: s, RelayState: "rs&<>\"'" }))),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom(saml.wsfed, saml.wsfed.slice(0, 200), "<t:RequestSecurityTokenResponse/>")
+        .map((w) => text(formOf({ wa: "wsignin1.0", wresult: w, wctx: "c" }))),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom(BOMB, XXE, XXE_PARAM, "<unclosed", "not xml at all")
+        .map((x) => text(formOf({ SAMLResponse: b64(x) }))),
+    },
+    { weight: 2, arbitrary: fc.string({ maxLength: 200 }).map((s) => text(`SAMLResponse=${s}`)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom("e30.e30.", "a.b.c", "eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2xvZ2luLnBpZWQudGVzdC8ifQ.")
+        .map((t) => text(formOf({ id_token: t, state: "s" }))),
+    },
+    { weight: 3, arbitrary: fc.uint8Array({ maxLength: 4096 }).map((b) => new Uint8Array(b)) },
+    { weight: 1, arbitrary: fc.constant(0).map(() => new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * 7) & 0xff)) },
+  );
+  return fc.record({
+    method: fc.constantFrom("GET", "GET", "POST", "POST", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"),
+    host: fc.constantFrom("auth.example.com", "AUTH.example.com", "evil.example"),
+    path: fc.constantFrom(
+      "/login/callback",
+      "/login/callback",
+      "/login/callback",
+      "/login/callback/",
+      "/authorize",
+      "/u/login",
+    ),
+    query,
+    body,
+    contentType: fc.constantFrom(
+      "application/x-www-form-urlencoded",
+      "application/x-www-form-urlencoded; charset=UTF-8",
+      "application/octet-stream",
+      "application/json",
+      null,
+    ),
+    spoof: fc.record({
+      cname: fc.option(fc.constantFrom("spoofed", CNAME_KEY, ""), { nil: undefined }),
+      xff: fc.option(fc.constantFrom("198.51.100.9", "1.1.1.1, 10.0.0.1"), { nil: undefined }),
+      clientIp: fc.option(fc.constantFrom("203.0.113.7", "2001:db8::1"), { nil: undefined }),
+      forwardedHost: fc.option(fc.constant("evil.example"), { nil: undefined }),
+    }),
+  });
+}
+
+/** Every way an answer could break an invariant; empty when it is fine. */
+async function violations(sent: Sent, res: Response): Promise<string[]> {
+  const out: string[] = [];
+  if (res.status >= 500) out.push(`status ${res.status}`);
+  const location = res.headers.get("location");
+  const fromOrigin = res.headers.get("x-origin") === "auth0-stand-in";
+  if (location !== null && !fromOrigin) {
+    if (!ALLOWED.has(new URL(location).host)) out.push(`redirect off the allow-list: ${location}`);
+    if (sent.fallback && new URL(sent.url).pathname === "/login/callback")
+      out.push("a fallback=auth0 callback was redirected again (loop)");
+  }
+  if (res.status === 200 && !fromOrigin && (res.headers.get("content-security-policy") ?? "").includes("nonce")) {
+    const action = /action="([^"]+)"/.exec(await res.text())?.[1];
+    if (action === undefined || !ALLOWED.has(new URL(action.replace(/&amp;/g, "&")).host))
+      out.push(`form action off the allow-list: ${action}`);
+    return out;
+  }
+  if (fromOrigin && sent.method !== "HEAD") {
+    const got = (await res.json()) as {
+      url: string;
+      headers: Record<string, string | string[]>;
+      bodyLength: number;
+      bodySha256: string;
+    };
+    if (got.headers["cname-api-key"] !== CNAME_KEY)
+      out.push(`cname-api-key arrived as ${JSON.stringify(got.headers["cname-api-key"])}`);
+    const ip = sent.headers["cf-connecting-ip"];
+    if (got.headers["x-forwarded-for"] !== ip)
+      out.push(`x-forwarded-for ${JSON.stringify(got.headers["x-forwarded-for"])}, client ${ip}`);
+    if (got.headers["true-client-ip"] !== ip)
+      out.push(`true-client-ip ${JSON.stringify(got.headers["true-client-ip"])}, client ${ip}`);
+    const path = new URL(sent.url).pathname;
+    if (!got.url.startsWith(path)) out.push(`forwarded to ${got.url}, sent ${path}`);
+    if (path === "/login/callback" && /(?:^|[?&])(?:fallback|%66allback)=auth0(?:&|$)/i.test(got.url))
+      out.push(`fallback=auth0 reached Auth0: ${got.url.slice(0, 120)}`);
+    const expected =
+      sent.body === null || sent.method === "GET"
+        ? { length: 0, sha: await sha256Hex(new Uint8Array(0)) }
+        : { length: sent.body.length, sha: await sha256Hex(sent.body) };
+    if (got.bodyLength !== expected.length || got.bodySha256 !== expected.sha)
+      out.push(`body changed: ${got.bodyLength} bytes arrived, ${expected.length} sent`);
+  } else {
+    await res.body?.cancel();
+  }
+  return out;
+}
+
+async function runPool<T>(items: T[], worker: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) await worker(items[next++] as T);
+    }),
+  );
+}
+
+const SETTINGS: Array<Partial<Settings>> = [
+  { mode: "route", unknown: "auth0", redirect: "307" },
+  {
+    mode: "route",
+    unknown: "probe",
+    redirect: "form",
+    rollout: { percentage: 50, include: ["org_stark"], exclude: [] },
+  },
+  { mode: "shadow", unknown: "probe", redirect: "307" },
+  { mode: "passthrough", unknown: "probe", redirect: "307" },
+];
+
+describe("fuzz", () => {
+  beforeAll(() => console.log(`fuzz seed ${SEED} (set FUZZ_SEED=${SEED} to repeat this run)`));
+
+  it(`keeps every invariant for ${CALLBACKS} generated callbacks`, async () => {
+    const samples = fc.sample(arbitraries(), { numRuns: CALLBACKS, seed: SEED });
+    const failures: string[] = [];
+    let tried = 0;
+    const perSettings = Math.ceil(CALLBACKS / SETTINGS.length);
+    for (let batch = 0; batch < SETTINGS.length; batch++) {
+      const table: RouteTableFile = { ...TEST_TABLE, settings: { ...TEST_TABLE.settings, ...SETTINGS[batch] } };
+      await seed(table);
+      await runPool(samples.slice(batch * perSettings, (batch + 1) * perSettings), async (s) => {
+        const headers: Record<string, string> = {};
+        if (s.contentType !== null) headers["content-type"] = s.contentType;
+        if (s.spoof.cname !== undefined) headers["cname-api-key"] = s.spoof.cname;
+        if (s.spoof.xff !== undefined) headers["x-forwarded-for"] = s.spoof.xff;
+        if (s.spoof.clientIp !== undefined) headers["cf-connecting-ip"] = s.spoof.clientIp;
+        if (s.spoof.forwardedHost !== undefined) headers["x-forwarded-host"] = s.spoof.forwardedHost;
+        const hasBody = s.method !== "GET" && s.method !== "HEAD" && s.body !== null;
+        const url = `https://${s.host}${s.path}${s.query === "" ? "" : `?${s.query}`}`;
+        const sent: Sent = {
+          method: s.method,
+          url,
+          headers,
+          body: hasBody ? s.body : null,
+          fallback: /(?:^|[?&])(?:fallback|%66allback)=auth0(?:&|$)/i.test(new URL(url).search),
+        };
+        try {
+          const res = await call(new Request(url, { method: s.method, headers, body: sent.body }), {
+            AUTH0_CNAME_API_KEY: CNAME_KEY,
+          });
+          const found = await violations(sent, res);
+          if (found.length > 0) failures.push(`${s.method} ${url.slice(0, 160)}: ${found.join("; ")}`);
+        } catch (err) {
+          failures.push(`${s.method} ${url.slice(0, 160)}: threw ${err instanceof Error ? err.message : String(err)}`);
+        }
+        tried++;
+      });
+    }
+    console.log(`fuzz callbacks: ${tried} requests tried, ${failures.length} invariant failures`);
+    for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
+    expect(tried).toBe(CALLBACKS);
+    expect(failures).toEqual([]);
+  }, 600_000);
+
+  it(`answers ${API_REQUESTS} hostile management API requests with a problem, never a 5xx, changing nothing it refuses`, async () => {
+    await resetTable();
+    await api("/routes/acme-saml", { method: "PUT", body: { state: "legacy" } });
+    const names = [
+      "acme-saml",
+      "..%2F..%2Fsettings",
+      "..",
+      "%2e%2e",
+      "a%00b",
+      "x".repeat(300),
+      "ünïcode",
+      "a/b",
+      "a%2Fb",
+      "-x-",
+      "%",
+      "routes",
+    ];
+    const bodies = fc.oneof(
+      fc.constant(undefined),
+      fc.constantFrom(
+        "{",
+        "[",
+        "null",
+        "true",
+        '{"state":',
+        "\u0000",
+        '{"state":"legacy"}}',
+        '{"__proto__":{"x":1}}',
+        '{"constructor":{"prototype":{}}}',
+      ),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          state: fc.constantFrom("legacy", "migrated", "rollout", 1, null, ["legacy"]),
+          target: fc.option(
+            fc.constantFrom("https://sso.example.com/x", "javascript:alert(1)", "https://evil.test/", 42),
+            { nil: undefined },
+          ),
+          percentage: fc.option(fc.oneof(fc.integer(), fc.double()), { nil: undefined }),
+        })
+        .map((v) => JSON.stringify(v)),
+      fc.constant("x".repeat(70 * 1024)),
+    );
+    const requests = fc.sample(
+      fc.record({
+        method: fc.constantFrom("GET", "PUT", "PATCH", "DELETE", "POST"),
+        path: fc.oneof(
+          fc.constantFrom(...names).map((n) => `/routes/${n}`),
+          fc.constantFrom(
+            "/routes",
+            "/settings",
+            "/rollout",
+            "/import",
+            "/import?dryRun=maybe",
+            "/evaluate?connection=",
+            "/audit?limit=-1",
+            "/audit?before=abc",
+            "/routes?limit=99999",
+            "/nope",
+          ),
+        ),
+        body: bodies,
+        contentType: fc.constantFrom("application/json", "text/csv", "text/plain", "application/x-www-form-urlencoded"),
+      }),
+      { numRuns: API_REQUESTS, seed: SEED },
+    );
+    const failures: string[] = [];
+    let refused = 0;
+    for (const r of requests) {
+      const auditBefore = ((await (await api("/audit?limit=500")).json()) as { entries: unknown[] }).entries.length;
+      const init: Parameters<typeof api>[1] = { method: r.method };
+      if (r.body !== undefined && r.method !== "GET") Object.assign(init, { text: r.body, contentType: r.contentType });
+      const res = await api(r.path, init);
+      const label = `${r.method} ${r.path.slice(0, 60)} ${String(r.body).slice(0, 40)}`;
+      if (res.status >= 500) failures.push(`${label}: status ${res.status}`);
+      if (res.status >= 400) {
+        refused++;
+        if (res.headers.get("content-type") !== "application/problem+json")
+          failures.push(`${label}: ${res.status} without problem+json`);
+        const problem = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+        if (
+          typeof problem["title"] !== "string" ||
+          problem["status"] !== res.status ||
+          typeof problem["detail"] !== "string"
+        )
+          failures.push(`${label}: malformed problem`);
+        const auditAfter = ((await (await api("/audit?limit=500")).json()) as { entries: unknown[] }).entries.length;
+        if (auditAfter !== auditBefore) failures.push(`${label}: refused with ${res.status} but the audit log grew`);
+      } else {
+        await res.body?.cancel();
+      }
+    }
+    console.log(
+      `fuzz management API: ${requests.length} requests tried, ${refused} refused, ${failures.length} invariant failures`,
+    );
+    for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
+    expect(failures).toEqual([]);
+  }, 600_000);
+});
