@@ -9,6 +9,16 @@ declare module "autocannon" {
     body?: string | Buffer;
     /** Called before every request; returns the request to send. */
     setupRequest?: (request: RequestSpec, context: Record<string, unknown>) => RequestSpec | null | undefined;
+    /**
+     * Called with each response to this request before the instance's "response" event; `context`
+     * is the one setupRequest saw for it (per connection), header names are as the server sent them.
+     */
+    onResponse?: (
+      status: number,
+      body: string,
+      context: Record<string, unknown>,
+      headers: Record<string, string | string[]>,
+    ) => void;
   }
 
   export interface Options {

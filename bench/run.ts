@@ -2,9 +2,10 @@
  * callback-router load benchmark: one run, the same load generator and
  * settings for every scenario, loopback only, the Workers in workerd (Miniflare).
  *
- *   npx tsx bench/run.ts [--duration 10] [--warmup 2] [--connections 32] [--routes 100000] [--fresh-kv]
+ *   npx tsx bench/run.ts [--rounds 3] [--duration 3] [--warmup 2] [--connections 32] [--routes 100000]
+ *                        [--mixed-duration 30] [--mixed-routes 2000] [--mixed-interval 200] [--fresh-kv]
  *
- * Scenarios (each: preflight checks, warm-up, measured run):
+ * Scenarios (each: preflight checks and a warm-up, then measured in interleaved rounds):
  *   c-bare      GET /authorize?…                   bare pass-through Worker -> origin (baseline)
  *   c           GET /authorize?…                   router -> origin
  *   a           GET /login/callback?connection=…   router, 10 routes -> 307
@@ -12,10 +13,21 @@
  *   a-100k      GET /login/callback?connection=…   router, 100 000 routes, a random migrated
  *                                                  connection per request (mostly isolate-cache misses)
  *   a-100k-hot  same, always one connection        (isolate-cache hits)
+ *   a-nocache, a-100k-nocache                      10 / 100 000 routes, isolate cache off
  *
- * The router Worker gets its compatibility date/flags and Durable Object
+ * Background load on a shared machine comes and goes over minutes, so scenarios
+ * are not measured once each, one after the other: every round runs each of
+ * them for --duration seconds (alternating the order: forward, backward, …),
+ * and the table shows per-scenario medians over the rounds; ratios are ratios
+ * of medians (bench/rounds.ts).
+ *
+ * Then "mixed" (bench/mixed.ts): --mixed-duration seconds of mixed callbacks and
+ * pass-through on a router whose 2 000-route table (imported through the
+ * management API) is changed through that API during the run. 0 skips it.
+ *
+ * The router Workers get their compatibility date/flags and Durable Object
  * bindings from wrangler.toml (wrangler's unstable_getMiniflareWorkerOptions);
- * its vars are replaced by the benchmark's, its KV by a local namespace.
+ * their vars are replaced by the benchmark's, their KV by a local namespace.
  *
  * Seeding the 100 000-route KV takes a minute or more (Miniflare writes each
  * value as a Durable Object transaction plus a blob file). The seeded KV is
@@ -23,11 +35,10 @@
  * entries are identical; --fresh-kv seeds again.
  *
  * Output: a table on stdout and .bench/results.json. Exit code 1 when a
- * scenario saw a wrong status (incl. 5xx), a timeout or a socket error, or a
- * preflight check, the build or the seeding failed.
+ * scenario saw a wrong status (incl. 5xx), a timeout or a socket error, when
+ * "mixed" saw an error or a failed API change, or a preflight check, the build
+ * or the seeding failed.
  */
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   accessSync,
   constants as fsConstants,
@@ -35,7 +46,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -46,14 +56,39 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
-import autocannon, { type RequestSpec, type Result } from "autocannon";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { tableToKvEntries } from "../src/table/kv-layout";
 import { RouteTableFile } from "../src/table/schema";
+import { bundle } from "./bundle";
+import { CacheSimulation, CacheTally } from "./cache-sim";
 import { generateTable, samlPostBody, TARGET_HOST, type GeneratedTable } from "./fixtures";
+import {
+  readSnapshotMeta,
+  SEED_BATCH,
+  SEED_PUTS_PER_REQUEST,
+  SEED_REQUESTS_IN_FLIGHT,
+  seedKv,
+  snapshotKey,
+  type SnapshotMeta,
+} from "./kv-seed";
+import { check, runLoad } from "./load";
+import { LogTally } from "./logs";
+import { MIXED_ROUTE_CACHE_SECONDS, MixedScenario, newAdminToken } from "./mixed";
+import { mixedFailed, mixedReport, type MixedResult } from "./mixed-report";
+import { startOrigin } from "./origin";
+import { RATIO_PAIRS, roundsReport } from "./report";
+import { pairRatio, runInterleaved, type RoundSample } from "./rounds";
+import {
+  aggregate,
+  errorCount,
+  measurementOf,
+  type Measurement,
+  type Scenario,
+  type ScenarioResult,
+  type WorkerName,
+} from "./scenario";
+import { describeError, elapsed, firstLine, fmt, pickFrom, runCommand, say, sleep } from "./util";
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -63,475 +98,41 @@ const OUT_DIR = path.join(ROOT, ".bench");
 const BUILD_DIR = path.join(OUT_DIR, "build");
 const SNAPSHOT_DIR = path.join(OUT_DIR, "kv-snapshots");
 const ROUTE_CACHE_SECONDS = 10;
-/** Mirrors src/table/store.ts MAX_CACHE_ENTRIES, for the cache-hit estimate only. */
-const ISOLATE_CACHE_MAX_ENTRIES = 20_000;
 const UPDATED_AT = "2026-04-26T00:00:00.000Z";
-const SEED_BATCH = 500;
-const SEED_REQUESTS_IN_FLIGHT = 2;
-const SEED_PUTS_PER_REQUEST = 8;
 const SMALL_ROUTES = 10;
 
 const args = parseArgs({
   options: {
-    duration: { type: "string", default: "10" },
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "3" },
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "32" },
     routes: { type: "string", default: "100000" },
+    "mixed-duration": { type: "string", default: "30" },
+    "mixed-routes": { type: "string", default: "2000" },
+    "mixed-interval": { type: "string", default: "200" },
     "fresh-kv": { type: "boolean", default: false },
   },
   strict: true,
 });
 
-function positiveInt(name: string, raw: string | undefined, max: number): number {
+function wholeNumber(name: string, raw: string | undefined, min: number, max: number): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new Error(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return n;
 }
 
-const DURATION_S = positiveInt("duration", args.values.duration, 60);
-const WARMUP_S = positiveInt("warmup", args.values.warmup, 30);
-const CONNECTIONS = positiveInt("connections", args.values.connections, 1024);
-const BIG_ROUTES = positiveInt("routes", args.values.routes, 1_000_000);
+const ROUNDS = wholeNumber("rounds", args.values.rounds, 1, 20);
+const DURATION_S = wholeNumber("duration", args.values.duration, 1, 60);
+const WARMUP_S = wholeNumber("warmup", args.values.warmup, 1, 30);
+const CONNECTIONS = wholeNumber("connections", args.values.connections, 1, 1024);
+const BIG_ROUTES = wholeNumber("routes", args.values.routes, 1, 1_000_000);
+const MIXED_S = wholeNumber("mixed-duration", args.values["mixed-duration"], 0, 600);
+const MIXED_ROUTES = wholeNumber("mixed-routes", args.values["mixed-routes"], 10, 100_000);
+const MIXED_INTERVAL_MS = wholeNumber("mixed-interval", args.values["mixed-interval"], 20, 60_000);
 const FRESH_KV = args.values["fresh-kv"] === true;
-
-// ---------------------------------------------------------------------------
-// Small helpers
-
-// performance.now() counts from process start, so the total includes loading tsx, wrangler and miniflare.
-const started = 0;
-function elapsed(): string {
-  return `${((performance.now() - started) / 1000).toFixed(1)}s`;
-}
-function say(message: string): void {
-  console.log(`[${elapsed().padStart(6)}] ${message}`);
-}
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause === undefined ? "" : ` (cause: ${describeError(err.cause)})`;
-  return `${err.stack ?? err.message}${cause}`;
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? text;
-}
-
-function pickFrom<T>(items: readonly T[]): () => T {
-  if (items.length === 0) throw new Error("nothing to pick from");
-  return () => items[Math.floor(Math.random() * items.length)] as T;
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank] ?? NaN;
-}
-
-function fmt(n: number, digits = 2): string {
-  return Number.isFinite(n) ? n.toFixed(digits) : "-";
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function run(command: string, commandArgs: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${commandArgs.join(" ")} exited with ${code}: ${stderr.slice(0, 500)}`));
-    });
-  });
-}
-
-/** Mirrors the router's per-isolate cache (src/table/store.ts) to estimate how often it hits. */
-class CacheSimulation {
-  private readonly readAt = new Map<string, number>();
-  private readonly distinct = new Set<string>();
-  hits = 0;
-  misses = 0;
-
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries: number,
-  ) {}
-
-  access(key: string, counting: boolean): void {
-    const now = Date.now();
-    const at = this.readAt.get(key);
-    const hit = at !== undefined && now - at < this.ttlMs;
-    if (!hit) {
-      this.readAt.delete(key);
-      this.readAt.set(key, now);
-      if (this.readAt.size > this.maxEntries) {
-        const oldest = this.readAt.keys().next();
-        if (oldest.done !== true) this.readAt.delete(oldest.value);
-      }
-    }
-    if (counting) {
-      if (hit) this.hits++;
-      else this.misses++;
-      this.distinct.add(key);
-    }
-  }
-
-  resetCounts(): void {
-    this.hits = 0;
-    this.misses = 0;
-    this.distinct.clear();
-  }
-
-  get distinctKeys(): number {
-    return this.distinct.size;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Worker logs: the router writes one JSON line per callback to stdout.
-
-class LogTally {
-  reasons = new Map<string, number>();
-  problemEvents = new Map<string, number>();
-  lastProblems: string[] = [];
-  stderr: string[] = [];
-  private rest = "";
-
-  feed(chunk: Buffer): void {
-    const text = this.rest + chunk.toString("utf8");
-    const lines = text.split("\n");
-    this.rest = lines.pop() ?? "";
-    for (const line of lines) {
-      if (line === "") continue;
-      const event = /"event":"([^"]+)"/.exec(line)?.[1];
-      if (event === "callback") {
-        const reason = /"reason":"([^"]+)"/.exec(line)?.[1] ?? "?";
-        this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
-        if (line.includes('"problem"')) this.noteProblem("callback-problem", line);
-      } else {
-        this.noteProblem(event ?? "non-json", line);
-      }
-    }
-  }
-
-  private noteProblem(kind: string, line: string): void {
-    this.problemEvents.set(kind, (this.problemEvents.get(kind) ?? 0) + 1);
-    if (this.lastProblems.length < 5) this.lastProblems.push(line.slice(0, 400));
-  }
-
-  feedStderr(chunk: Buffer): void {
-    if (this.stderr.length >= 50) return;
-    this.stderr.push(
-      ...chunk
-        .toString("utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== ""),
-    );
-  }
-
-  reset(): void {
-    this.reasons = new Map();
-    this.problemEvents = new Map();
-    this.lastProblems = [];
-  }
-}
-
-// ---------------------------------------------------------------------------
-// The Auth0 stand-in (a worker thread: its own event loop, same process)
-
-interface OriginHandle {
-  port: number;
-  requests(): Promise<number>;
-  close(): Promise<void>;
-}
-
-async function startOrigin(scriptPath: string): Promise<OriginHandle> {
-  const worker = new Worker(scriptPath);
-  const waiters: Array<(message: Record<string, unknown>) => boolean> = [];
-  worker.on("message", (message: unknown) => {
-    if (typeof message !== "object" || message === null) return;
-    const m = message as Record<string, unknown>;
-    const i = waiters.findIndex((w) => w(m));
-    if (i !== -1) waiters.splice(i, 1);
-  });
-  const failed = new Promise<never>((_, reject) => {
-    worker.once("error", reject);
-  });
-  failed.catch(() => undefined);
-  const next = (type: string): Promise<Record<string, unknown>> =>
-    Promise.race([
-      failed,
-      new Promise<Record<string, unknown>>((resolve) => {
-        waiters.push((m) => {
-          if (m.type !== type) return false;
-          resolve(m);
-          return true;
-        });
-      }),
-    ]);
-  const listening = await next("listening");
-  let closed = false;
-  return {
-    port: Number(listening.port),
-    async requests() {
-      const reply = next("count");
-      worker.postMessage("count");
-      return Number((await reply).requests);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      const done = next("closed");
-      worker.postMessage("close");
-      await Promise.race([done, sleep(2000)]).catch(() => undefined);
-      await worker.terminate();
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Build the Workers with esbuild (as wrangler does: ESM, workerd conditions, cloudflare:* external)
-
-async function bundle(
-  entry: string,
-  outfile: string,
-  platform: "browser" | "node",
-  define: Record<string, string> = {},
-): Promise<void> {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform,
-    target: platform === "node" ? "node20" : "es2022",
-    conditions: platform === "node" ? [] : ["workerd", "worker", "browser"],
-    mainFields: platform === "node" ? ["module", "main"] : ["browser", "module", "main"],
-    external: platform === "node" ? [] : ["cloudflare:*"],
-    define,
-    // wrangler.toml deploys minified; wrangler keeps names by default.
-    minify: platform !== "node",
-    keepNames: true,
-    sourcemap: false,
-    logLevel: "warning",
-  });
-}
-
-// ---------------------------------------------------------------------------
-// KV seeding through the helper Worker, and the snapshot of a seeded KV
-
-interface KvEntry {
-  key: string;
-  value: string;
-}
-
-async function seedKv(
-  seeder: URL,
-  binding: string,
-  entries: KvEntry[],
-  progress: boolean,
-): Promise<{ ms: number; retries: number }> {
-  const t0 = performance.now();
-  let next = 0;
-  let written = 0;
-  let reported = 0;
-  let retries = 0;
-  const lane = async (): Promise<void> => {
-    while (next < entries.length) {
-      const start = next;
-      next += SEED_BATCH;
-      const batch = entries.slice(start, start + SEED_BATCH);
-      const url = new URL(`/seed?ns=${binding}&concurrency=${SEED_PUTS_PER_REQUEST}`, seeder);
-      const body = JSON.stringify(batch);
-      // A put is idempotent, so a batch whose request failed is simply sent again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
-          const text = await res.text();
-          if (res.ok && text === String(batch.length)) break;
-          throw new Error(`${res.status} ${text.slice(0, 200)}`);
-        } catch (err) {
-          if (attempt >= 3) throw new Error(`seeding ${binding} failed at entry ${start}: ${describeError(err)}`);
-          retries++;
-          say(`  seeding batch at ${start} failed (${firstLine(describeError(err))}), retrying`);
-          await sleep(250 * attempt);
-        }
-      }
-      written += batch.length;
-      if (progress && written - reported >= entries.length / 4) {
-        reported = written;
-        const s = (performance.now() - t0) / 1000;
-        say(`  seeded ${written}/${entries.length} (${Math.round(written / s)} puts/s)`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: SEED_REQUESTS_IN_FLIGHT }, lane));
-  return { ms: performance.now() - t0, retries };
-}
-
-interface SnapshotMeta {
-  entries: number;
-  seedMs: number;
-  createdAt: string;
-}
-
-function snapshotKey(entries: KvEntry[], miniflareVersion: string): string {
-  const hash = createHash("sha256").update(`kv-snapshot v1\0miniflare ${miniflareVersion}\0`);
-  for (const e of entries) hash.update(`${e.key}\0${e.value}\n`);
-  return hash.digest("hex").slice(0, 16);
-}
-
-function readSnapshotMeta(file: string): SnapshotMeta | undefined {
-  try {
-    const meta = JSON.parse(readFileSync(file, "utf8")) as Partial<SnapshotMeta>;
-    if (typeof meta.entries === "number" && typeof meta.seedMs === "number" && typeof meta.createdAt === "string") {
-      return { entries: meta.entries, seedMs: meta.seedMs, createdAt: meta.createdAt };
-    }
-  } catch {
-    // missing or unreadable: no snapshot
-  }
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------
-// Scenarios
-
-interface Scenario {
-  id: string;
-  label: string;
-  worker: WorkerName;
-  expectStatus: number;
-  /** The router's logged decision reason every callback should have (callbacks only). */
-  expectReason?: string;
-  usesOrigin: boolean;
-  request: RequestSpec;
-  /** Builds each request's path; fixed when absent. */
-  nextPath?: () => string;
-  cache?: CacheSimulation;
-  /** Sends a few requests the way the load will and checks the answers in detail. */
-  preflight(base: URL): Promise<string[]>;
-}
-
-type WorkerName = "router" | "router-100k" | "router-nocache" | "router-100k-nocache" | "bare" | "seeder";
-
-interface RunStats {
-  responses: number;
-  seconds: number;
-  latencies: Float64Array;
-  statusCounts: Record<string, number>;
-  wrongStatus: number;
-  status5xx: number;
-  timeouts: number;
-  socketErrors: Record<string, number>;
-  autocannon: Result;
-}
-
-function runLoad(base: URL, scenario: Scenario, seconds: number): Promise<RunStats> {
-  return new Promise((resolve, reject) => {
-    let latencies = new Float64Array(1 << 16);
-    let responses = 0;
-    let wrongStatus = 0;
-    let status5xx = 0;
-    const statusCounts: Record<string, number> = {};
-    const socketErrors: Record<string, number> = {};
-    const request: RequestSpec = { ...scenario.request };
-    const nextPath = scenario.nextPath;
-    if (nextPath !== undefined) {
-      request.path = nextPath();
-      request.setupRequest = (req) => ({ ...req, path: nextPath() });
-    }
-    const t0 = performance.now();
-    const instance = autocannon(
-      {
-        url: base.origin,
-        connections: CONNECTIONS,
-        pipelining: 1,
-        duration: seconds,
-        timeout: 10,
-        requests: [request],
-      },
-      (error, result) => {
-        if (error !== null) return reject(error);
-        resolve({
-          responses,
-          seconds: (performance.now() - t0) / 1000,
-          latencies: latencies.slice(0, responses).sort(),
-          statusCounts,
-          wrongStatus,
-          status5xx,
-          timeouts: result.timeouts,
-          socketErrors,
-          autocannon: result,
-        });
-      },
-    );
-    // Every response, whatever its status (autocannon's own latency figures are whole milliseconds).
-    instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-      if (responses === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
-      }
-      latencies[responses++] = responseTime;
-      const key = String(statusCode);
-      statusCounts[key] = (statusCounts[key] ?? 0) + 1;
-      if (statusCode !== scenario.expectStatus) wrongStatus++;
-      if (statusCode >= 500) status5xx++;
-    });
-    instance.on("reqError", (error: Error) => {
-      if (error.message === "request timed out") return; // autocannon counts these as timeouts
-      const code = (error as NodeJS.ErrnoException).code ?? error.message;
-      socketErrors[code] = (socketErrors[code] ?? 0) + 1;
-    });
-  });
-}
-
-interface ScenarioResult {
-  id: string;
-  label: string;
-  worker: string;
-  requests: number;
-  seconds: number;
-  reqPerSec: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  errors: number;
-  wrongStatus: number;
-  status5xx: number;
-  timeouts: number;
-  socketErrors: Record<string, number>;
-  statusCounts: Record<string, number>;
-  originRequests: number;
-  workerDecisions: Record<string, number>;
-  workerProblems: Record<string, number>;
-  isolateCacheEstimate?: { hits: number; misses: number; hitRate: number; distinctConnections: number };
-  autocannon: { reqPerSecAverage: number; latencyP50Ms: number; latencyP99Ms: number; non2xx: number; total: number };
-  preflightProblems: string[];
-  warnings: string[];
-}
-
-async function check(
-  url: URL,
-  init: RequestInit,
-  expectStatus: number,
-  extra: (res: Response) => string | undefined,
-): Promise<string | undefined> {
-  const res = await fetch(url, { ...init, redirect: "manual" });
-  await res.arrayBuffer();
-  if (res.status !== expectStatus) {
-    return `${init.method ?? "GET"} ${url.pathname}${url.search.slice(0, 80)}: status ${res.status}, expected ${expectStatus}`;
-  }
-  return extra(res);
-}
 
 // ---------------------------------------------------------------------------
 
@@ -552,9 +153,15 @@ async function main(): Promise<number> {
     `  NOTE: shared machine. autocannon (this Node process), the origin (a worker thread of it) and workerd ` +
       `all compete for the same ${cpus} core(s), and so does anything else running here;`,
   );
-  console.log("        the numbers compare scenarios side by side within this run; they are not absolute capacity.");
   console.log(
-    `  settings: ${CONNECTIONS} connections, pipelining 1, ${WARMUP_S}s warm-up + ${DURATION_S}s measured per scenario, loopback only`,
+    `        so every scenario is measured in ${ROUNDS} interleaved rounds and reported as the median; ` +
+      "compare scenarios within this run, not absolute capacity.",
+  );
+  console.log(
+    `  settings: ${CONNECTIONS} connections, pipelining 1, ${WARMUP_S}s warm-up per scenario, then ${ROUNDS} rounds × ` +
+      `${DURATION_S}s per scenario` +
+      (MIXED_S > 0 ? `; mixed: ${WARMUP_S}s warm-up + ${MIXED_S}s` : "; mixed: skipped") +
+      "; loopback only",
   );
 
   // The router's wrangler.toml (top level): compatibility date/flags, Durable Object bindings, define.
@@ -631,10 +238,13 @@ async function main(): Promise<number> {
     ALLOWED_TARGET_HOSTS: TARGET_HOST,
     ROUTE_CACHE_SECONDS: String(ROUTE_CACHE_SECONDS),
   };
+  const adminToken = newAdminToken();
   const direct = [{ host: "127.0.0.1", port: 0 }];
   let mf: Miniflare | undefined;
 
   const results: ScenarioResult[] = [];
+  const roundSamples = new Map<string, RoundSample[]>();
+  let mixedResult: MixedResult | undefined;
   const seeding = {
     entries: bigEntries.length,
     /** Seeding time in this run, or the original seeding time of the restored snapshot. */
@@ -671,7 +281,7 @@ async function main(): Promise<number> {
     const snapshotMeta = FRESH_KV ? undefined : readSnapshotMeta(snapshotMetaFile);
     if (snapshotMeta !== undefined && existsSync(snapshotTar)) {
       const t0 = performance.now();
-      await run("tar", ["-xzf", snapshotTar, "-C", kvPersist]);
+      await runCommand("tar", ["-xzf", snapshotTar, "-C", kvPersist]);
       seeding.restoredFromSnapshot = true;
       seeding.restoreMs = performance.now() - t0;
       seeding.ms = snapshotMeta.seedMs;
@@ -681,6 +291,15 @@ async function main(): Promise<number> {
       );
     }
 
+    const router = (name: WorkerName, kv: string, bindings: Record<string, string>) => ({
+      ...wranglerWorker,
+      name,
+      modules: true,
+      scriptPath: routerJs,
+      bindings,
+      kvNamespaces: { ROUTES: kv },
+      unsafeDirectSockets: direct,
+    });
     mf = new Miniflare({
       kvPersist,
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
@@ -688,44 +307,19 @@ async function main(): Promise<number> {
         stderr.on("data", (chunk: Buffer) => logs.feedStderr(chunk));
       },
       workers: [
-        {
-          ...wranglerWorker,
-          name: "router",
-          modules: true,
-          scriptPath: routerJs,
-          bindings: routerBindings,
-          kvNamespaces: { ROUTES: "routes-small" },
-          unsafeDirectSockets: direct,
-        },
-        {
-          ...wranglerWorker,
-          name: "router-100k",
-          modules: true,
-          scriptPath: routerJs,
-          bindings: routerBindings,
-          kvNamespaces: { ROUTES: "routes-big" },
-          unsafeDirectSockets: direct,
-        },
+        router("router", "routes-small", routerBindings),
+        router("router-100k", "routes-big", routerBindings),
         // The same two tables with the isolate cache off: every callback reads KV, so the
         // pair compares table size alone.
-        {
-          ...wranglerWorker,
-          name: "router-nocache",
-          modules: true,
-          scriptPath: routerJs,
-          bindings: { ...routerBindings, ROUTE_CACHE_SECONDS: "0" },
-          kvNamespaces: { ROUTES: "routes-small" },
-          unsafeDirectSockets: direct,
-        },
-        {
-          ...wranglerWorker,
-          name: "router-100k-nocache",
-          modules: true,
-          scriptPath: routerJs,
-          bindings: { ...routerBindings, ROUTE_CACHE_SECONDS: "0" },
-          kvNamespaces: { ROUTES: "routes-big" },
-          unsafeDirectSockets: direct,
-        },
+        router("router-nocache", "routes-small", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
+        router("router-100k-nocache", "routes-big", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
+        // "mixed": its own KV, filled through its management API (ADMIN_TOKEN) and its RouteTableWriter.
+        router("router-mixed", "routes-mixed", {
+          ...routerBindings,
+          ROUTE_CACHE_SECONDS: String(MIXED_ROUTE_CACHE_SECONDS),
+          ADMIN_TOKEN: adminToken,
+          ADMIN_TOKEN_NAME: "bench",
+        }),
         {
           name: "bare",
           modules: true,
@@ -751,12 +345,14 @@ async function main(): Promise<number> {
       "router-100k": await mf.unsafeGetDirectURL("router-100k"),
       "router-nocache": await mf.unsafeGetDirectURL("router-nocache"),
       "router-100k-nocache": await mf.unsafeGetDirectURL("router-100k-nocache"),
+      "router-mixed": await mf.unsafeGetDirectURL("router-mixed"),
       bare: await mf.unsafeGetDirectURL("bare"),
       seeder: await mf.unsafeGetDirectURL("seeder"),
     };
     say(
       `workerd up (Miniflare, compatibility date ${compatibilityDate}, KV in ${storage}): ` +
-        `router ${urls.router.host}, router-100k ${urls["router-100k"].host}, bare ${urls.bare.host}`,
+        `router ${urls.router.host}, router-100k ${urls["router-100k"].host}, bare ${urls.bare.host}, ` +
+        `router-mixed ${urls["router-mixed"].host}`,
     );
 
     await seedKv(urls.seeder, "SMALL", smallEntries, false);
@@ -774,27 +370,46 @@ async function main(): Promise<number> {
       );
     }
 
-    const pickSmallMigrated = pickFrom(small.migrated);
-    const pickBigMigrated = pickFrom(big.migrated);
-    const hotConnection = big.migrated[Math.floor(big.migrated.length / 2)] ?? "";
-    const cacheSmall = new CacheSimulation(ROUTE_CACHE_SECONDS * 1000, ISOLATE_CACHE_MAX_ENTRIES);
-    const cacheBig = new CacheSimulation(ROUTE_CACHE_SECONDS * 1000, ISOLATE_CACHE_MAX_ENTRIES);
-    const noCacheSmall = new CacheSimulation(0, ISOLATE_CACHE_MAX_ENTRIES);
-    const noCacheBig = new CacheSimulation(0, ISOLATE_CACHE_MAX_ENTRIES);
-    let countCache = false;
-    const callbackPath = (pick: () => string, cache: CacheSimulation) => (): string => {
-      const connection = pick();
-      cache.access(connection, countCache);
-      return `/login/callback?connection=${connection}`;
-    };
     const authorizePath =
       "/authorize?client_id=x&response_type=code&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback" +
       "&scope=openid%20profile%20email&state=bench-state-1234567890&nonce=bench-nonce-0987654321";
 
+    // "mixed" is seeded first: the writer's KV write-through (partly in 2 s alarms) then runs
+    // during the warm-ups below, and has finished before anything is measured.
+    const mixed =
+      MIXED_S > 0
+        ? new MixedScenario({
+            base: urls["router-mixed"],
+            adminToken,
+            routes: MIXED_ROUTES,
+            connections: CONNECTIONS,
+            warmupSeconds: WARMUP_S,
+            durationSeconds: MIXED_S,
+            changeEveryMs: MIXED_INTERVAL_MS,
+            authorizePath,
+          })
+        : undefined;
+    await mixed?.seed();
+
+    const pickSmallMigrated = pickFrom(small.migrated);
+    const pickBigMigrated = pickFrom(big.migrated);
+    const hotConnection = big.migrated[Math.floor(big.migrated.length / 2)] ?? "";
+    const cacheSmall = new CacheSimulation(ROUTE_CACHE_SECONDS * 1000);
+    const cacheBig = new CacheSimulation(ROUTE_CACHE_SECONDS * 1000);
+    const noCacheSmall = new CacheSimulation(0);
+    const noCacheBig = new CacheSimulation(0);
+    /** The measured scenario's tally while a measured run is on; undefined in warm-ups. */
+    let counting: CacheTally | undefined;
+    const callbackPath = (pick: () => string, cache: CacheSimulation) => (): string => {
+      const connection = pick();
+      cache.access(connection, counting);
+      return `/login/callback?connection=${connection}`;
+    };
+
     const checkRedirects = async (base: URL, connections: string[], cache: CacheSimulation): Promise<string[]> => {
       const problems: string[] = [];
       for (const connection of connections) {
-        cache.access(connection, false);
+        cache.access(connection, undefined);
         const url = new URL(`/login/callback?connection=${connection}`, base);
         const problem = await check(url, { method: "GET" }, 307, (res) => {
           const location = res.headers.get("location") ?? "";
@@ -846,7 +461,7 @@ async function main(): Promise<number> {
         usesOrigin: false,
         request: { method: "GET" },
         nextPath: callbackPath(pickSmallMigrated, cacheSmall),
-        cache: cacheSmall,
+        cacheTally: new CacheTally(),
         preflight: (base) => checkRedirects(base, small.migrated, cacheSmall),
       },
       {
@@ -881,7 +496,7 @@ async function main(): Promise<number> {
         usesOrigin: false,
         request: { method: "GET" },
         nextPath: callbackPath(pickBigMigrated, cacheBig),
-        cache: cacheBig,
+        cacheTally: new CacheTally(),
         preflight: (base) => checkRedirects(base, sample(pickBigMigrated, 25), cacheBig),
       },
       {
@@ -893,7 +508,7 @@ async function main(): Promise<number> {
         usesOrigin: false,
         request: { method: "GET" },
         nextPath: callbackPath(() => hotConnection, cacheBig),
-        cache: cacheBig,
+        cacheTally: new CacheTally(),
         preflight: (base) => checkRedirects(base, [hotConnection], cacheBig),
       },
       {
@@ -905,7 +520,7 @@ async function main(): Promise<number> {
         usesOrigin: false,
         request: { method: "GET" },
         nextPath: callbackPath(pickSmallMigrated, noCacheSmall),
-        cache: noCacheSmall,
+        cacheTally: new CacheTally(),
         preflight: (base) => checkRedirects(base, small.migrated, noCacheSmall),
       },
       {
@@ -917,98 +532,76 @@ async function main(): Promise<number> {
         usesOrigin: false,
         request: { method: "GET" },
         nextPath: callbackPath(pickBigMigrated, noCacheBig),
-        cache: noCacheBig,
+        cacheTally: new CacheTally(),
         preflight: (base) => checkRedirects(base, sample(pickBigMigrated, 25), noCacheBig),
       },
     ];
 
+    // Preflight and warm-up, once per scenario.
+    const preflightProblems = new Map<string, string[]>();
     for (const scenario of scenarios) {
       const base = urls[scenario.worker];
-      const preflightProblems = await scenario.preflight(base);
-      if (preflightProblems.length > 0) {
+      const problems = await scenario.preflight(base);
+      preflightProblems.set(scenario.id, problems);
+      if (problems.length > 0) {
         failed = true;
-        say(`${scenario.id}: PREFLIGHT FAILED: ${preflightProblems.slice(0, 3).join("; ")}`);
+        say(`${scenario.id}: PREFLIGHT FAILED: ${problems.slice(0, 3).join("; ")}`);
       }
       say(`${scenario.id}: warm-up ${WARMUP_S}s`);
-      countCache = false;
-      await runLoad(base, scenario, WARMUP_S);
-      await sleep(300);
-      logs.reset();
-      scenario.cache?.resetCounts();
-      const originBefore = await origin.requests();
-      say(`${scenario.id}: measuring ${DURATION_S}s`);
-      countCache = true;
-      const stats = await runLoad(base, scenario, DURATION_S);
-      countCache = false;
-      await sleep(300); // let the last log lines arrive
-      const originRequests = (await origin.requests()) - originBefore;
+      await runLoad(base, { ...scenario, connections: CONNECTIONS }, WARMUP_S);
+    }
+    if (mixed !== undefined && (await mixed.settleAndPreflight()).length > 0) failed = true;
+    await sleep(300);
 
-      const warnings: string[] = [];
-      if (scenario.expectReason !== undefined) {
-        const expected = scenario.expectReason;
-        const other = [...logs.reasons.entries()].filter(([reason]) => reason !== expected);
-        if (other.length > 0) {
-          warnings.push(`router decided ${other.map(([r, n]) => `${r}×${n}`).join(", ")} (expected only ${expected})`);
-        }
-        if ((logs.reasons.get(expected) ?? 0) === 0) warnings.push(`no "${expected}" decisions in the Worker log`);
-      }
-      if (!scenario.usesOrigin && originRequests > 0)
-        warnings.push(`${originRequests} requests reached the origin (expected none)`);
-      if (scenario.usesOrigin && Math.abs(originRequests - stats.responses) > CONNECTIONS) {
-        warnings.push(`the origin saw ${originRequests} requests for ${stats.responses} responses`);
-      }
-      if (logs.problemEvents.size > 0) {
-        warnings.push(
-          `Worker logged problems: ${JSON.stringify(Object.fromEntries(logs.problemEvents))}; e.g. ${logs.lastProblems[0] ?? ""}`,
+    // The measured runs: every scenario once per round, rounds alternating direction.
+    const measurements = await runInterleaved(
+      scenarios,
+      ROUNDS,
+      async (scenario, round, slot): Promise<Measurement> => {
+        logs.reset();
+        const originBefore = await origin.requests();
+        counting = scenario.cacheTally;
+        const stats = await runLoad(urls[scenario.worker], { ...scenario, connections: CONNECTIONS }, DURATION_S);
+        counting = undefined;
+        await sleep(300); // let the last log lines arrive
+        const originRequests = (await origin.requests()) - originBefore;
+        const m = measurementOf(stats, round, slot, originRequests, logs);
+        say(
+          `  ${scenario.id.padEnd(14)} ${String(stats.responses).padStart(6)} req, ${fmt(m.sample.reqPerSec, 0).padStart(5)} req/s, ` +
+            `p50 ${fmt(m.sample.p50Ms)} ms, p99 ${fmt(m.sample.p99Ms)} ms, errors ${errorCount(m)}`,
         );
-      }
-      const socketErrorCount = Object.values(stats.socketErrors).reduce((a, b) => a + b, 0);
-      const result: ScenarioResult = {
-        id: scenario.id,
-        label: scenario.label,
-        worker: scenario.worker,
-        requests: stats.responses,
-        seconds: stats.seconds,
-        reqPerSec: stats.responses / stats.seconds,
-        p50Ms: percentile(stats.latencies, 0.5),
-        p90Ms: percentile(stats.latencies, 0.9),
-        p99Ms: percentile(stats.latencies, 0.99),
-        maxMs: percentile(stats.latencies, 1),
-        errors: stats.wrongStatus + stats.timeouts + socketErrorCount,
-        wrongStatus: stats.wrongStatus,
-        status5xx: stats.status5xx,
-        timeouts: stats.timeouts,
-        socketErrors: stats.socketErrors,
-        statusCounts: stats.statusCounts,
-        originRequests,
-        workerDecisions: Object.fromEntries(logs.reasons),
-        workerProblems: Object.fromEntries(logs.problemEvents),
-        autocannon: {
-          reqPerSecAverage: stats.autocannon.requests.average,
-          latencyP50Ms: stats.autocannon.latency.p50,
-          latencyP99Ms: stats.autocannon.latency.p99,
-          non2xx: stats.autocannon.non2xx,
-          total: stats.autocannon.requests.total,
-        },
-        preflightProblems,
-        warnings,
-      };
-      const cache = scenario.cache;
-      if (cache !== undefined) {
-        const total = cache.hits + cache.misses;
-        result.isolateCacheEstimate = {
-          hits: cache.hits,
-          misses: cache.misses,
-          hitRate: total === 0 ? NaN : cache.hits / total,
-          distinctConnections: cache.distinctKeys,
-        };
-      }
+        return m;
+      },
+      (round, order) => say(`round ${round}/${ROUNDS} (${DURATION_S}s each): ${order.map((s) => s.id).join(" -> ")}`),
+    );
+
+    for (const scenario of scenarios) {
+      const result = aggregate(scenario, measurements.get(scenario.id) ?? [], {
+        durationSeconds: DURATION_S,
+        connections: CONNECTIONS,
+        preflightProblems: preflightProblems.get(scenario.id) ?? [],
+      });
       if (result.errors > 0) failed = true;
       results.push(result);
+      roundSamples.set(scenario.id, result.rounds);
+    }
+
+    if (mixed !== undefined) {
+      await mixed.warmUp();
+      await sleep(300);
+      logs.reset();
+      const load = await mixed.measure();
+      await sleep(300); // let the last log lines arrive
+      const worker = {
+        workerDecisions: Object.fromEntries(logs.decisions),
+        workerProblems: Object.fromEntries(logs.problemEvents),
+      };
+      const partial = mixed.result(load, await mixed.afterRun(), worker);
+      mixedResult = { ...partial, failed: mixedFailed(partial) };
+      if (mixedResult.failed) failed = true;
       say(
-        `${scenario.id}: ${result.requests} req, ${fmt(result.reqPerSec, 0)} req/s, p50 ${fmt(result.p50Ms)} ms, ` +
-          `p99 ${fmt(result.p99Ms)} ms, errors ${result.errors}` +
-          warnings.map((w) => `\n         WARNING: ${w}`).join(""),
+        `mixed: ${mixedResult.requests} req, ${fmt(mixedResult.reqPerSec, 0)} req/s, errors ${mixedResult.errors}, ` +
+          `${mixedResult.api.changes} API changes (non-2xx ${mixedResult.api.non2xx})`,
       );
     }
   } catch (err) {
@@ -1025,7 +618,7 @@ async function main(): Promise<number> {
         const t0 = performance.now();
         mkdirSync(SNAPSHOT_DIR, { recursive: true });
         for (const old of readdirSync(SNAPSHOT_DIR)) rmSync(path.join(SNAPSHOT_DIR, old), { force: true });
-        await run("tar", ["-czf", `${snapshotTar}.partial`, "-C", kvPersist, "."]);
+        await runCommand("tar", ["-czf", `${snapshotTar}.partial`, "-C", kvPersist, "."]);
         renameSync(`${snapshotTar}.partial`, snapshotTar);
         const meta: SnapshotMeta = {
           entries: bigEntries.length,
@@ -1047,49 +640,9 @@ async function main(): Promise<number> {
   // -------------------------------------------------------------------------
   // Report
 
-  const byId = new Map(results.map((r) => [r.id, r]));
-  const ratio = (a: string, b: string, field: "reqPerSec" | "p50Ms" | "p99Ms"): number => {
-    const x = byId.get(a)?.[field];
-    const y = byId.get(b)?.[field];
-    return x !== undefined && y !== undefined && y !== 0 ? x / y : NaN;
-  };
-  const ratios = [
-    { name: "(c)/(c')  router vs bare pass-through", of: "c", to: "c-bare" },
-    { name: "(a)/(c)   307 decision vs pass-through", of: "a", to: "c" },
-    { name: "(a 100k)/(a 10)  random conn: mostly KV reads", of: "a-100k", to: "a" },
-    { name: "(a 100k hot)/(a 10)  both isolate-cache hits", of: "a-100k-hot", to: "a" },
-    { name: "(a 100k)/(a 10)  no isolate cache: table size alone", of: "a-100k-nocache", to: "a-nocache" },
-    { name: "(b)/(c)   8 KB POST forward vs GET forward", of: "b", to: "c" },
-  ].map((r) => ({
-    ...r,
-    reqPerSec: ratio(r.of, r.to, "reqPerSec"),
-    p50: ratio(r.of, r.to, "p50Ms"),
-    p99: ratio(r.of, r.to, "p99Ms"),
-  }));
-
+  const ratios = RATIO_PAIRS.map((r) => pairRatio(r.name, r.of, r.to, roundSamples));
   console.log("");
-  const header = ["scenario", "requests", "req/s", "p50 ms", "p99 ms", "errors"];
-  const rows = results.map((r) => [
-    r.label,
-    String(r.requests),
-    fmt(r.reqPerSec, 0),
-    fmt(r.p50Ms),
-    fmt(r.p99Ms),
-    String(r.errors),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of rows) console.log(line(row));
-  console.log("");
-  console.log(`${"ratio".padEnd(47)}  req/s    p50    p99`);
-  for (const r of ratios) {
-    console.log(
-      `${r.name.padEnd(47)} ${fmt(r.reqPerSec).padStart(6)} ${fmt(r.p50).padStart(6)} ${fmt(r.p99).padStart(6)}`,
-    );
-  }
+  for (const l of roundsReport(results, ratios, ROUNDS, DURATION_S)) console.log(l);
   console.log("");
   for (const r of results) {
     const c = r.isolateCacheEstimate;
@@ -1108,7 +661,7 @@ async function main(): Promise<number> {
       : `KV: seeded ${bigEntries.length} entries in ${(seeding.ms / 1000).toFixed(1)} s (${seedRate} puts/s, Miniflare KV in ${storage})`,
   );
   console.log(
-    `(a) and "(a) with ${SMALL_ROUTES} routes" are the same run. (b) body: ${samlBodyBytes} bytes. ` +
+    `(a) and "(a) with ${SMALL_ROUTES} routes" are the same scenario. (b) body: ${samlBodyBytes} bytes. ` +
       `load average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(2)).join(" ")}`,
   );
   console.log(
@@ -1123,6 +676,11 @@ async function main(): Promise<number> {
       );
     }
     for (const n of notes) console.log(`! ${r.id}: ${n}`);
+  }
+  if (mixedResult !== undefined) {
+    console.log("");
+    const byId = new Map(results.map((r) => [r.id, r]));
+    for (const l of mixedReport(mixedResult, byId.get("c-bare"), byId.get("c"))) console.log(l);
   }
   if (logs.stderr.length > 0) console.log(`workerd stderr (first lines):\n  ${logs.stderr.slice(0, 10).join("\n  ")}`);
 
@@ -1141,13 +699,19 @@ async function main(): Promise<number> {
       connections: CONNECTIONS,
       pipelining: 1,
       warmupSeconds: WARMUP_S,
-      durationSeconds: DURATION_S,
+      rounds: ROUNDS,
+      roundOrder: "alternating: forward in odd rounds, backward in even rounds",
+      durationSecondsPerRound: DURATION_S,
+      aggregation: "per-scenario median over rounds; ratios are ratios of medians",
       routeCacheSeconds: ROUTE_CACHE_SECONDS,
       smallRoutes: SMALL_ROUTES,
       bigRoutes: BIG_ROUTES,
       smallKvEntries: smallEntries.length,
       samlBodyBytes,
       storage,
+      mixedSeconds: MIXED_S,
+      mixedRoutes: MIXED_ROUTES,
+      mixedChangeEveryMs: MIXED_INTERVAL_MS,
     },
     seeding: {
       ...seeding,
@@ -1161,9 +725,10 @@ async function main(): Promise<number> {
     },
     scenarios: results,
     ratios,
+    mixed: mixedResult ?? null,
     failed,
     fatal,
-    totalSeconds: (performance.now() - started) / 1000,
+    totalSeconds: performance.now() / 1000,
   };
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(

@@ -1,0 +1,27 @@
+/** Builds the Workers with esbuild, as wrangler does: ESM, workerd conditions, cloudflare:* external. */
+import { build } from "esbuild";
+
+export async function bundle(
+  entry: string,
+  outfile: string,
+  platform: "browser" | "node",
+  define: Record<string, string> = {},
+): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform,
+    target: platform === "node" ? "node20" : "es2022",
+    conditions: platform === "node" ? [] : ["workerd", "worker", "browser"],
+    mainFields: platform === "node" ? ["module", "main"] : ["browser", "module", "main"],
+    external: platform === "node" ? [] : ["cloudflare:*"],
+    define,
+    // wrangler.toml deploys minified; wrangler keeps names by default.
+    minify: platform !== "node",
+    keepNames: true,
+    sourcemap: false,
+    logLevel: "warning",
+  });
+}
