@@ -10,12 +10,15 @@ export default defineConfig({
         kvNamespaces: ["ROUTES"],
         // Read by the writer Durable Object (the Worker's per-test env comes from test/support/worker.ts).
         bindings: { ENVIRONMENT: "development", ALLOWED_TARGET_HOSTS: "sso.example.com, localhost:9999" },
-        durableObjects: { ROUTE_WRITER: { className: "RouteTableWriter", useSQLite: true } },
+        durableObjects: {
+          ROUTE_WRITER: { className: "RouteTableWriter", useSQLite: true },
+          TRAFFIC_COUNTER: { className: "TrafficCounter", useSQLite: true },
+        },
       },
     }),
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["./test/global-setup.ts"],
+    globalSetup: ["./test/global-setup.ts", "./test/support/workos-fake-setup.ts"],
   },
 });

@@ -367,6 +367,14 @@ export class MixedScenario {
     });
   }
 
+  /** Callbacks the router's traffic counters have recorded so far (GET /stats totals). */
+  async countedCallbacks(): Promise<number> {
+    const answer = await this.api.call("GET", "/stats");
+    const total = (answer.json as { totals?: { total?: number } } | undefined)?.totals?.total;
+    if (answer.status !== 200 || typeof total !== "number") throw new Error(`GET /stats: ${describeAnswer(answer)}`);
+    return total;
+  }
+
   /**
    * After measure(): the API's route counts match the changes made, and once KV and the
    * isolate cache have caught up, the last flipped connections answer by their final state.

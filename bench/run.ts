@@ -133,6 +133,8 @@ const MIXED_S = wholeNumber("mixed-duration", args.values["mixed-duration"], 0, 
 const MIXED_ROUTES = wholeNumber("mixed-routes", args.values["mixed-routes"], 10, 100_000);
 const MIXED_INTERVAL_MS = wholeNumber("mixed-interval", args.values["mixed-interval"], 20, 60_000);
 const FRESH_KV = args.values["fresh-kv"] === true;
+/** Longer than STATS_FLUSH_MS (2 s by default), so every counter batch has landed. */
+const COUNTER_FLUSH_WAIT_MS = 3_000;
 
 // ---------------------------------------------------------------------------
 
@@ -245,6 +247,8 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   const roundSamples = new Map<string, RoundSample[]>();
   let mixedResult: MixedResult | undefined;
+  /** The traffic counters against the router's own decision log, over the measured mixed run. */
+  let counters: { decided: number; counted: number; perSecond: number } | undefined;
   const seeding = {
     entries: bigEntries.length,
     /** Seeding time in this run, or the original seeding time of the restored snapshot. */
@@ -588,10 +592,21 @@ async function main(): Promise<number> {
 
     if (mixed !== undefined) {
       await mixed.warmUp();
-      await sleep(300);
+      // Let the warm-up's counter batches (STATS_FLUSH_MS, 2 s by default) land first.
+      await sleep(COUNTER_FLUSH_WAIT_MS);
+      const countedBefore = await mixed.countedCallbacks();
       logs.reset();
       const load = await mixed.measure();
-      await sleep(300); // let the last log lines arrive
+      await sleep(COUNTER_FLUSH_WAIT_MS); // the last log lines and counter batches
+      const decided = [...logs.decisions.values()].reduce((a, b) => a + b, 0);
+      const counted = (await mixed.countedCallbacks()) - countedBefore;
+      counters = { decided, counted, perSecond: counted / MIXED_S };
+      say(
+        `counters: ${counted} callbacks recorded of ${decided} the router decided during the measured ` +
+          `${MIXED_S}s (${fmt(counters.perSecond, 0)} callbacks/s)` +
+          (counted === decided ? ", none lost" : `, MISMATCH ${counted - decided}`),
+      );
+      if (counted !== decided) failed = true;
       const worker = {
         workerDecisions: Object.fromEntries(logs.decisions),
         workerProblems: Object.fromEntries(logs.problemEvents),
@@ -681,6 +696,12 @@ async function main(): Promise<number> {
     console.log("");
     const byId = new Map(results.map((r) => [r.id, r]));
     for (const l of mixedReport(mixedResult, byId.get("c-bare"), byId.get("c"))) console.log(l);
+    if (counters !== undefined) {
+      console.log(
+        `traffic counters: ${counters.counted} callbacks recorded of ${counters.decided} decided ` +
+          `(${fmt(counters.perSecond, 0)} callbacks/s sustained through the counters, ${counters.counted === counters.decided ? "none lost" : "MISMATCH"})`,
+      );
+    }
   }
   if (logs.stderr.length > 0) console.log(`workerd stderr (first lines):\n  ${logs.stderr.slice(0, 10).join("\n  ")}`);
 
@@ -726,6 +747,7 @@ async function main(): Promise<number> {
     scenarios: results,
     ratios,
     mixed: mixedResult ?? null,
+    counters: counters ?? null,
     failed,
     fatal,
     totalSeconds: performance.now() / 1000,

@@ -5,7 +5,9 @@
  *      and waits until it answers,
  *   3. loads routes.json through the management API (mode=replace), so the
  *      writer Durable Object and the KV replica both hold the seed table,
- *   4. prints curl lines that walk through each routing case.
+ *   4. prints curl lines that walk through each routing case and the dashboard's URL,
+ *   5. unless DEMO_TRAFFIC=0, sends a few demo callbacks every few seconds (the
+ *      cases of the curl lines) so the dashboard's counters move.
  * Ctrl-C / SIGTERM stops everything; if wrangler exits, this exits with its code.
  */
 import { spawn } from "node:child_process";
@@ -32,6 +34,20 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 
 const WORKER_URL = `http://127.0.0.1:${WORKER_PORT}/`;
+/** Background demo callbacks: on unless DEMO_TRAFFIC=0. */
+const DEMO_TRAFFIC = process.env["DEMO_TRAFFIC"] !== "0";
+const DEMO_TRAFFIC_EVERY_MS = 5_000;
+let stopDemoTraffic = (): void => {};
+/** The curl lines' cases, weighted: mostly migrated and legacy, some fallback, OIDC, unidentified. */
+const DEMO_CALLBACKS: ReadonlyArray<{ query: string; method: "GET" | "POST"; follow: boolean; weight: number }> = [
+  { query: "connection=acme-saml", method: "POST", follow: false, weight: 4 },
+  { query: "connection=globex-saml", method: "POST", follow: false, weight: 3 },
+  // Bounced back by the demo new SSO with fallback=auth0, then on to the Auth0 demo.
+  { query: "connection=umbrella-saml", method: "POST", follow: true, weight: 1 },
+  { query: "code=abc&state=xyz&iss=https%3A%2F%2Fhooli.okta.example", method: "GET", follow: false, weight: 2 },
+  // No connection, nothing identifiable in the body.
+  { query: "", method: "POST", follow: false, weight: 1 },
+];
 
 // Otherwise the readiness check below would take the other server's answer for ours.
 if (await answers(WORKER_URL)) {
@@ -85,6 +101,7 @@ function signalWrangler(signal: NodeJS.Signals): void {
 
 async function stop(exitCode: number): Promise<never> {
   stopping = true;
+  stopDemoTraffic();
   console.log("\nStopping wrangler and the demo origins…");
   // SIGINT is what Ctrl-C would have sent them had they shared our terminal.
   signalWrangler("SIGINT");
@@ -109,6 +126,7 @@ process.on("exit", () => signalWrangler("SIGKILL"));
 void wranglerExit.then(async (code) => {
   if (stopping) return;
   stopping = true;
+  stopDemoTraffic();
   console.error(`wrangler exited (code ${code}); stopping the demo origins.`);
   signalWrangler("SIGKILL");
   await origins.close();
@@ -116,8 +134,10 @@ void wranglerExit.then(async (code) => {
 });
 
 if (await waitUntilAnswering(WORKER_URL)) {
-  if (await seedThroughApi()) console.log(tryThese());
-  else await stop(1);
+  if (await seedThroughApi()) {
+    console.log(tryThese());
+    if (DEMO_TRAFFIC) stopDemoTraffic = startDemoTraffic();
+  } else await stop(1);
 } else if (!stopping) {
   console.error(`wrangler dev did not answer on port ${WORKER_PORT} within ${READY_TIMEOUT_MS / 1000} s; stopping.`);
   await stop(1);
@@ -133,6 +153,36 @@ async function seedThroughApi(): Promise<boolean> {
     env: { ROUTER_URL: `http://127.0.0.1:${WORKER_PORT}`, ROUTER_TOKEN: ADMIN_TOKEN },
   });
   return code === 0;
+}
+
+/** Sends 1–3 demo callbacks every few seconds; returns what stops it. */
+function startDemoTraffic(): () => void {
+  const bag = DEMO_CALLBACKS.flatMap((c) => Array.from({ length: c.weight }, () => c));
+  let failures = 0;
+  const send = async (): Promise<void> => {
+    const c = bag[Math.floor(Math.random() * bag.length)];
+    if (c === undefined) return;
+    try {
+      const res = await fetch(`http://127.0.0.1:${WORKER_PORT}/login/callback${c.query === "" ? "" : `?${c.query}`}`, {
+        method: c.method,
+        headers: c.method === "POST" ? { "content-type": "application/x-www-form-urlencoded" } : {},
+        body: c.method === "POST" ? "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=demo-traffic" : null,
+        redirect: c.follow ? "follow" : "manual",
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.arrayBuffer();
+    } catch (err) {
+      // Only the first few: a stopped Worker would otherwise print this every few seconds.
+      if (++failures <= 3 && !stopping) {
+        console.error(`Demo traffic: a callback failed (${err instanceof Error ? err.message : String(err)}).`);
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    const n = 1 + Math.floor(Math.random() * 3);
+    for (let i = 0; i < n; i++) void send();
+  }, DEMO_TRAFFIC_EVERY_MS);
+  return () => clearInterval(timer);
 }
 
 /** Whether any HTTP answer comes back (the Worker forwards "/" to the Auth0 demo). */
@@ -186,9 +236,14 @@ curl -i '${w}/authorize?client_id=demo'
 
 # Steer it (management API, token of this run):
 export ROUTER_TOKEN='${ADMIN_TOKEN}'
+# Dashboard (sign in with this token): ${w}/__router/v1/
 npm run routes -- list
 npm run routes -- set globex-saml migrated       # then repeat curl 3: now a 307
 npm run routes -- kill-switch on                 # every callback to Auth0 again
 npm run routes -- audit
-`;
+${
+  DEMO_TRAFFIC
+    ? `\nDemo traffic: 1–3 callbacks every ${DEMO_TRAFFIC_EVERY_MS / 1000} s (their log lines below); DEMO_TRAFFIC=0 turns it off.\n`
+    : ""
+}`;
 }

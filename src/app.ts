@@ -12,6 +12,9 @@ import { configFor, type Config } from "./config";
 import type { Env } from "./env";
 import { log } from "./log";
 import { errorPage } from "./pages";
+import { statsConfigFor } from "./stats/config";
+import { outcomeOf } from "./stats/outcome";
+import { recordOutcome } from "./stats/recorder";
 
 type AppEnv = { Bindings: Env; Variables: { config: Config } };
 
@@ -80,7 +83,11 @@ export function createApp(): Hono<AppEnv> {
     await next();
   });
 
-  app.all("/login/callback", (c) => handleCallback(c.req.raw, c.env.ROUTES, c.get("config")));
+  app.all("/login/callback", (c) =>
+    handleCallback(c.req.raw, c.env.ROUTES, c.get("config"), (entry) =>
+      recordOutcome(c.env, c.executionCtx, outcomeOf(entry), statsConfigFor(c.env)),
+    ),
+  );
 
   app.all("*", (c) => {
     const url = new URL(c.req.url);

@@ -13,6 +13,11 @@ export interface Env {
   KV_CACHE_TTL_SECONDS?: string;
   BODY_SCAN_LIMIT_BYTES?: string;
   KV_READ_TIMEOUT_MS?: string;
+  /** Per-connection, per-hour callback counters, sharded (src/stats). */
+  TRAFFIC_COUNTER: DurableObjectNamespace<import("./stats/counter-do").TrafficCounter>;
+  STATS_SHARDS?: string;
+  STATS_FLUSH_MS?: string;
+  STATS_FALLBACK_ALERT_SHARE?: string;
   /** Serializes every change to the route table (src/writer). */
   ROUTE_WRITER: DurableObjectNamespace<import("./writer/durable-object").RouteTableWriter>;
   /** Secret: a static bearer token for the management API (≥ 32 characters). */
@@ -24,6 +29,10 @@ export interface Env {
   ADMIN_JWT_AUDIENCE?: string;
   ADMIN_PREFIX?: string;
   ADMIN_HOSTNAME?: string;
+  /** Secret: WorkOS API key (sk_…) the provider sync reads connections and flags with (src/sync). */
+  WORKOS_API_KEY?: string;
+  /** WorkOS API base URL (default https://api.workos.com; http only for loopback in development). */
+  WORKOS_API_URL?: string;
 }
 
 /** The plain-string variables of Env (what config parsing reads). */

@@ -1,5 +1,16 @@
 import { createApp } from "./app";
+import type { Env } from "./env";
+import { runScheduledSync } from "./sync/scheduled";
 
+export { TrafficCounter } from "./stats/counter-do";
 export { RouteTableWriter } from "./writer/durable-object";
 
-export default createApp();
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  /** Cron: keep routes in step with the provider (never on the callback path). */
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(runScheduledSync(env));
+  },
+} satisfies ExportedHandler<Env>;

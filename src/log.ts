@@ -32,13 +32,31 @@ export interface ProblemLog {
     | "kv-error"
     | "auth0-error"
     | "loop"
-    | "unexpected";
+    | "unexpected"
+    | "stats-error";
   message: string;
   variable?: string;
   connection?: string;
   path?: string;
 }
 
-export function log(entry: CallbackLog | ProblemLog): void {
+/** One step of a scheduled provider sync. */
+export interface SyncStepLog {
+  outcome: "applied" | "unchanged" | "failed" | "skipped";
+  /** Sizes of the report's lists (updated, flagged, …); never names or ids. */
+  counts?: Record<string, number>;
+  problem?: string;
+}
+
+/** One line per scheduled provider sync run (src/sync/scheduled.ts). */
+export interface SyncLog {
+  event: "sync";
+  trigger: "scheduled";
+  connections: SyncStepLog;
+  flags: SyncStepLog;
+  durationMs: number;
+}
+
+export function log(entry: CallbackLog | ProblemLog | SyncLog): void {
   console.log(JSON.stringify({ ts: new Date().toISOString(), ...entry }));
 }

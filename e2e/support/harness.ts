@@ -59,6 +59,8 @@ export interface Harness {
   sso: NewSsoStandIn;
   idp: IdpStandIn;
   browser: Browser;
+  /** The run's ADMIN_TOKEN (random), for signing in to the dashboard. */
+  adminToken: string;
   /** The Worker's JSON log lines (one per callback, plus problem events), in order. */
   workerLogs: Array<Record<string, unknown>>;
   /** Calls the management API with the run's admin token. */
@@ -197,7 +199,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       );
     }
 
-    return { workerOrigin, auth0, sso, idp, browser, workerLogs, api, stop: stopAll };
+    return { workerOrigin, auth0, sso, idp, browser, adminToken, workerLogs, api, stop: stopAll };
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

@@ -15,7 +15,10 @@ import { ApiProblem, problemResponse } from "./problem";
 import { registerInsightRoutes } from "./insight-api";
 import { registerRouteRoutes } from "./routes-api";
 import { registerSettingsRoutes } from "./settings-api";
+import { registerSyncRoutes } from "./sync-api";
+import { registerStatsRoutes } from "./stats-api";
 import { registerTableRoutes } from "./table-api";
+import { registerDashboard } from "../dashboard/route";
 import { zodErrors } from "../table/validate";
 
 export type AdminEnv = { Bindings: Env; Variables: { principal: Principal; adminConfig: AdminConfig } };
@@ -50,6 +53,7 @@ export function createAdminApp(prefix: string): AdminApp {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  registerDashboard(app);
 
   app.use("*", async function requireCredential(c, next) {
     const result = adminConfigFor(c.env);
@@ -77,6 +81,8 @@ export function createAdminApp(prefix: string): AdminApp {
   registerTableRoutes(app);
   registerSettingsRoutes(app);
   registerInsightRoutes(app);
+  registerSyncRoutes(app);
+  registerStatsRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

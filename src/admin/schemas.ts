@@ -14,8 +14,16 @@ export const RouteInputSchema = RouteInput.meta({
 export const SettingsSchema = Settings.meta({ id: "Settings" });
 export const RolloutSchema = Rollout.meta({ id: "Rollout" });
 
-/** PUT /routes/{connection}: the connection comes from the path. */
-export const RouteBody = RouteInput.omit({ connection: true }).meta({ id: "RouteBody" });
+/**
+ * PUT /routes/{connection}: the connection comes from the path; the provider
+ * fields come only from the provider sync (the stored values are kept).
+ */
+export const RouteBody = RouteInput.omit({
+  connection: true,
+  providerState: true,
+  providerOrganizationId: true,
+  providerSyncedAt: true,
+}).meta({ id: "RouteBody" });
 
 /** PATCH: any subset; null removes an optional field. */
 export const RoutePatchBody = z
@@ -31,11 +39,28 @@ export const RoutePatchBody = z
   .strict()
   .meta({ id: "RoutePatch" });
 
+/** Provider settings to change; the fields not sent keep their current values. */
+const ProviderSettingsBody = z
+  .object({
+    requireActive: z.boolean().optional(),
+    autoMigrate: z.boolean().optional(),
+    flagSlug: z.string().min(1).max(128).optional(),
+    mirrorFlag: z.boolean().optional(),
+  })
+  .strict();
+
 export const SettingsBody = Settings.omit({ rollout: true })
   .partial()
-  .extend({ defaultTarget: z.string().url().max(2048).nullable().optional() })
+  .extend({
+    defaultTarget: z.string().url().max(2048).nullable().optional(),
+    provider: ProviderSettingsBody.nullable().optional(),
+  })
   .strict()
-  .meta({ id: "SettingsUpdate", description: "Fields to change; defaultTarget null removes it." });
+  .meta({
+    id: "SettingsUpdate",
+    description:
+      "Fields to change; defaultTarget null removes it. provider fields not sent keep their values; provider null restores the defaults.",
+  });
 
 export const RolloutBody = z
   .object({

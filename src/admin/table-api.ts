@@ -48,8 +48,12 @@ interface Parsed {
 
 async function parseImport(request: Request): Promise<Parsed> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const isCsv = type === "text/csv" || type === "application/csv";
+  if (!isCsv && type !== "application/json") {
+    throw new ApiProblem(415, "Unsupported media type", "Send routes.json as application/json or proxy_routes.csv as text/csv.");
+  }
   const text = await request.text();
-  if (type === "text/csv" || type === "application/csv") {
+  if (isCsv) {
     const csv = parseProxyRoutesCsv(text);
     if (csv.errors.length > 0) {
       throw new ApiProblem(

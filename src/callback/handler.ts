@@ -19,7 +19,16 @@ import { rawQueryOf, withoutFallback } from "./query";
 import { autoPostForm, isReplayableForm, redirect307 } from "./redirect";
 import { routeCallback } from "./route-callback";
 
-export async function handleCallback(request: Request, kv: KVNamespace, config: Config): Promise<Response> {
+/**
+ * `onDecision` sees the same entry the log gets (e.g. to count it); it must
+ * not throw or wait — the answer is already decided.
+ */
+export async function handleCallback(
+  request: Request,
+  kv: KVNamespace,
+  config: Config,
+  onDecision?: (entry: CallbackLog) => void,
+): Promise<Response> {
   const started = Date.now();
   const url = new URL(request.url);
   const rawQuery = rawQueryOf(url);
@@ -86,6 +95,14 @@ export async function handleCallback(request: Request, kv: KVNamespace, config: 
   }
   if (problem !== undefined) entry.problem = problem;
   log(entry);
+  try {
+    onDecision?.(entry);
+  } catch (err) {
+    log({
+      event: "stats-error",
+      message: `recording failed: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`,
+    });
+  }
   return response;
 }
 

@@ -28,6 +28,10 @@ const Identifier = z.string().min(1).max(400, "at most 400 characters");
 export const RouteState = z.enum(["legacy", "migrated", "rollout"]);
 export type RouteState = z.infer<typeof RouteState>;
 
+/** A connection's state at the new provider (WorkOS `GET /connections` → `state`). */
+export const ProviderState = z.enum(["draft", "active", "inactive", "validating"]);
+export type ProviderState = z.infer<typeof ProviderState>;
+
 export const Protocol = z.enum(["samlp", "oidc", "okta", "waad", "adfs", "wsfed", "other"]);
 
 export const RouteMatch = z
@@ -54,6 +58,22 @@ export const RouteInput = z
     match: RouteMatch.optional(),
     /** The new provider's id for this connection (e.g. WorkOS `conn_…`), when known. */
     providerConnectionId: z.string().min(1).max(128).optional(),
+    // The next three are facts read from the provider, owned by the sync (src/sync):
+    // PUT and PATCH cannot set them, and an import keeps the stored values.
+    providerState: ProviderState.optional().describe(
+      "The provider connection's state, written by the provider sync (an import keeps the stored value)",
+    ),
+    providerOrganizationId: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe("The provider's organization id (WorkOS org_…), written by the provider sync"),
+    providerSyncedAt: z
+      .string()
+      .datetime()
+      .optional()
+      .describe("When the provider sync last changed this route's provider fields"),
     note: z.string().max(1000).optional(),
   })
   .strict();
@@ -77,6 +97,33 @@ export const Rollout = z
   .strict();
 export type Rollout = z.infer<typeof Rollout>;
 
+/** How the provider sync (src/sync) may act; absent from Settings means these defaults. */
+export const ProviderSettings = z
+  .object({
+    requireActive: z
+      .boolean()
+      .default(false)
+      .describe("Refuse any route write that leaves a route migrated while its provider connection is not active"),
+    autoMigrate: z
+      .boolean()
+      .default(false)
+      .describe("The connections sync marks legacy routes migrated once their provider connection is active"),
+    flagSlug: z
+      .string()
+      .min(1)
+      .max(128)
+      .default("workos-sso-enabled")
+      .describe("The WorkOS feature flag mirrored into the rollout lists"),
+    mirrorFlag: z
+      .boolean()
+      .default(false)
+      .describe("The scheduled sync mirrors the flag too (POST /sync/flags works either way)"),
+  })
+  .strict();
+export type ProviderSettings = z.infer<typeof ProviderSettings>;
+
+export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = ProviderSettings.parse({});
+
 export const Settings = z
   .object({
     mode: z.enum(["route", "shadow", "passthrough"]),
@@ -84,9 +131,14 @@ export const Settings = z
     defaultTarget: z.string().url().max(2048).optional(),
     redirect: z.enum(["307", "form"]),
     rollout: Rollout,
+    provider: ProviderSettings.optional(),
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
+
+export function providerSettingsOf(settings: Settings): ProviderSettings {
+  return settings.provider ?? DEFAULT_PROVIDER_SETTINGS;
+}
 
 export const DEFAULT_SETTINGS: Settings = {
   mode: "route",

@@ -9,7 +9,18 @@ export interface ImportDiff {
   settingsChanged: boolean;
 }
 
-const FIELDS = ["organization", "protocol", "state", "target", "match", "providerConnectionId", "note"] as const;
+const FIELDS = [
+  "organization",
+  "protocol",
+  "state",
+  "target",
+  "match",
+  "providerConnectionId",
+  "providerState",
+  "providerOrganizationId",
+  "providerSyncedAt",
+  "note",
+] as const;
 
 /** The operator-owned part of a route, for comparison (no version or timestamps). */
 export function inputOf(route: Route | RouteInput): RouteInput {
@@ -19,6 +30,9 @@ export function inputOf(route: Route | RouteInput): RouteInput {
   if (route.target !== undefined) out.target = route.target;
   if (route.match !== undefined && Object.keys(route.match).length > 0) out.match = route.match;
   if (route.providerConnectionId !== undefined) out.providerConnectionId = route.providerConnectionId;
+  if (route.providerState !== undefined) out.providerState = route.providerState;
+  if (route.providerOrganizationId !== undefined) out.providerOrganizationId = route.providerOrganizationId;
+  if (route.providerSyncedAt !== undefined) out.providerSyncedAt = route.providerSyncedAt;
   if (route.note !== undefined) out.note = route.note;
   return out;
 }

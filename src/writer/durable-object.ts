@@ -18,14 +18,26 @@ import { parseConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../log";
 import { findMatchConflicts, matchesOf } from "../table/matches";
-import type { Route, RouteInput, RouteState, Settings } from "../table/schema";
-import { validateRoute, validateSettings, type FieldError } from "../table/validate";
+import { planConnectionsSync } from "../sync/connections-sync";
+import { planFlagMirror } from "../sync/flag-sync";
+import type { ConnectionsSyncReport, FlagSyncReport } from "../sync/reports";
+import type { FlagSnapshot, ProviderConnection } from "../sync/workos-client";
+import {
+  providerSettingsOf,
+  RouteInput,
+  Settings,
+  type ProviderSettings,
+  type Route,
+  type RouteState,
+} from "../table/schema";
+import { validateRoute, validateSettings, zodErrors, type FieldError } from "../table/validate";
 import { diffRoutes, inputOf, settingsDiffer, type ImportDiff } from "./diff";
+import { inactiveReason, keepSyncedFields } from "./provider-fields";
 import { TableDb, type AuditEntry, type RouteFilter, type VersionedSettings } from "./table-db";
 
 export type Failure = {
   ok: false;
-  status: 404 | 409 | 412 | 422 | 503;
+  status: 404 | 409 | 412 | 422 | 502 | 503;
   title: string;
   detail: string;
   errors?: FieldError[];
@@ -36,6 +48,17 @@ export interface WriteOptions {
   actor: string;
   /** The version the client last saw (If-Match); a different current version answers 412. */
   ifMatch?: number | undefined;
+}
+
+/** Settings fields to change; null removes one. `provider` is merged field by field onto the current one. */
+export type SettingsPatch = { [K in Exclude<keyof Settings, "provider">]?: Settings[K] | null } & {
+  provider?: Partial<ProviderSettings> | null;
+};
+
+export interface SyncOptions {
+  actor: string;
+  /** true: report what would change, write nothing. */
+  dryRun: boolean;
 }
 
 /** Fields a PATCH may change; null removes an optional field. */
@@ -90,6 +113,11 @@ export class RouteTableWriter extends DurableObject<Env> {
     return this.db.listAudit(limit, before, subject);
   }
 
+  /** The state of each named connection that has a route (for /stats; bounded by the caller's list). */
+  statesOf(connections: string[]): Record<string, RouteState> {
+    return this.db.statesOf(connections);
+  }
+
   status(): { routes: Record<RouteState, number>; settingsVersion: number; kvPending: number } {
     return {
       routes: this.db.countRoutes(),
@@ -103,10 +131,12 @@ export class RouteTableWriter extends DurableObject<Env> {
   async putRoute(raw: RouteInput, options: WriteOptions): Promise<Result<{ route: Route; created: boolean }>> {
     const checked = this.checkRoute(raw);
     if (!checked.ok) return checked;
-    const input = checked.value;
-    const before = this.db.getRoute(input.connection);
+    const before = this.db.getRoute(checked.value.connection);
+    const input = keepSyncedFields(checked.value, before);
     const stale = this.staleVersion(before?.version, options.ifMatch, input.connection);
     if (stale !== undefined) return stale;
+    const refused = this.refuseInactive(input);
+    if (refused !== undefined) return refused;
     const route = this.ctx.storage.transactionSync(() => {
       const written = this.db.writeRoute(input, now());
       this.audit(options.actor, before === null ? "route.create" : "route.update", input.connection, before, written);
@@ -127,8 +157,11 @@ export class RouteTableWriter extends DurableObject<Env> {
     }
     const checked = this.checkRoute(merged);
     if (!checked.ok) return checked;
+    const input = keepSyncedFields(checked.value, before);
+    const refused = this.refuseInactive(input);
+    if (refused !== undefined) return refused;
     const route = this.ctx.storage.transactionSync(() => {
-      const written = this.db.writeRoute(checked.value, now());
+      const written = this.db.writeRoute(input, now());
       this.audit(options.actor, "route.update", connection, before, written);
       return written;
     });
@@ -149,7 +182,7 @@ export class RouteTableWriter extends DurableObject<Env> {
 
   /** Merges `patch` onto the current settings (null removes a field), atomically. */
   async updateSettings(
-    patch: { [K in keyof Settings]?: Settings[K] | null },
+    patch: SettingsPatch,
     options: WriteOptions & { action: "settings.update" | "rollout.update" },
   ): Promise<Result<VersionedSettings>> {
     const config = this.targetConfig();
@@ -161,6 +194,7 @@ export class RouteTableWriter extends DurableObject<Env> {
     const merged: Record<string, unknown> = { ...before.settings };
     for (const [field, value] of Object.entries(patch)) {
       if (value === null) delete merged[field];
+      else if (field === "provider") merged[field] = { ...before.settings.provider, ...(value as object) };
       else if (value !== undefined) merged[field] = value;
     }
     const checked = validateSettings(merged, config.value);
@@ -181,21 +215,20 @@ export class RouteTableWriter extends DurableObject<Env> {
     const config = this.targetConfig();
     if (!config.ok) return config;
     const errors: FieldError[] = [];
+    const current = this.db.allRoutes();
+    const stored = new Map(current.map((r) => [r.connection, r]));
     const valid: Array<{ route: RouteInput; row: number }> = [];
     plan.routes.forEach((raw, row) => {
       const checked = validateRoute(raw, config.value, `routes.${row}`);
-      if (checked.ok) valid.push({ route: checked.route, row });
-      else errors.push(...checked.errors);
+      if (checked.ok) {
+        const route = keepSyncedFields(checked.route, stored.get(checked.route.connection) ?? null);
+        valid.push({ route, row });
+      } else errors.push(...checked.errors);
     });
     // The table as it would be afterwards: routes kept from the table first, so a
     // conflict is reported against the imported row that causes it.
     const incoming = new Set(valid.map((v) => v.route.connection));
-    const kept = plan.replace
-      ? []
-      : this.db
-          .allRoutes()
-          .filter((r) => !incoming.has(r.connection))
-          .map(inputOf);
+    const kept = plan.replace ? [] : current.filter((r) => !incoming.has(r.connection)).map(inputOf);
     const seen = new Map<string, number>();
     for (const { route, row } of valid) {
       const first = seen.get(route.connection);
@@ -217,12 +250,20 @@ export class RouteTableWriter extends DurableObject<Env> {
       if (checked.ok) settings = checked.settings;
       else errors.push(...checked.errors);
     }
+    // requireActive (as the settings will be after the import) applies to every row the import writes.
+    const routes = valid.map((v) => v.route);
+    const rowsWritten = diffRoutes(current, routes, false);
+    const written = new Set([...rowsWritten.added, ...rowsWritten.changed.map((c) => c.connection)]);
+    const after = settings ?? this.db.getSettings().settings;
+    for (const { route, row } of valid) {
+      const reason = written.has(route.connection) ? inactiveReason(route, after) : null;
+      if (reason !== null) errors.push({ field: `routes.${row}.state`, reason });
+    }
     if (errors.length > 0)
       return invalid(errors, "Nothing was imported: fix every listed row and send the whole file again.");
 
-    const current = this.db.allRoutes();
     const diff: ImportDiff = {
-      ...diffRoutes(current, plan.routes, plan.replace),
+      ...diffRoutes(current, routes, plan.replace),
       settingsChanged: settings !== undefined && settingsDiffer(settings, this.db.getSettings().settings),
     };
     if (options.dryRun) return { ok: true, value: diff, kvPending: this.db.pendingCount() };
@@ -231,7 +272,7 @@ export class RouteTableWriter extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       const at = now();
       for (const name of diff.removed) this.db.deleteRoute(name);
-      for (const route of plan.routes) if (changedNames.has(route.connection)) this.db.writeRoute(route, at);
+      for (const route of routes) if (changedNames.has(route.connection)) this.db.writeRoute(route, at);
       if (diff.settingsChanged && settings !== undefined) this.db.writeSettings(settings, at);
       this.audit(options.actor, "import", null, null, {
         added: diff.added,
@@ -241,6 +282,74 @@ export class RouteTableWriter extends DurableObject<Env> {
       });
     });
     return { ok: true, value: diff, kvPending: await this.flush() };
+  }
+
+  // ---- provider sync (src/sync) -----------------------------------------------
+
+  /**
+   * Applies the provider's connections to the table as it is now, in one
+   * transaction with one audit entry. Planning here, not in the caller, means
+   * no route can change between the plan and the write.
+   */
+  async applyConnectionsSync(
+    connections: ProviderConnection[],
+    options: SyncOptions,
+  ): Promise<Result<ConnectionsSyncReport>> {
+    const at = now();
+    const { autoMigrate } = providerSettingsOf(this.db.getSettings().settings);
+    const plan = planConnectionsSync(this.db.allRoutes(), connections, { autoMigrate, at });
+    const errors = plan.writes.flatMap((route) => {
+      const parsed = RouteInput.safeParse(route);
+      return parsed.success ? [] : zodErrors(parsed.error, `routes.${route.connection}`);
+    });
+    if (errors.length > 0) return unusable(errors);
+    const report: ConnectionsSyncReport = { ...plan.report, dryRun: options.dryRun };
+    if (options.dryRun || plan.writes.length === 0) {
+      return { ok: true, value: report, kvPending: this.db.pendingCount() };
+    }
+    this.ctx.storage.transactionSync(() => {
+      for (const route of plan.writes) this.db.writeRoute(route, at);
+      this.audit(options.actor, "sync.workos", null, null, {
+        providerConnections: report.providerConnections,
+        updated: report.updated.map((u) => u.connection),
+        migrated: report.migrated,
+        flagged: report.flagged.map((f) => f.connection),
+        unmatchedProviderConnections: report.unmatchedProviderConnections.length,
+        routesWithoutProviderConnection: report.routesWithoutProviderConnection.length,
+      });
+    });
+    return { ok: true, value: report, kvPending: await this.flush() };
+  }
+
+  /** Mirrors a flag's targets into the rollout lists, in one transaction with one audit entry. */
+  async applyFlagSync(flag: FlagSnapshot, options: SyncOptions): Promise<Result<FlagSyncReport>> {
+    const before = this.db.getSettings();
+    const { flagSlug } = providerSettingsOf(before.settings);
+    if (flag.slug !== flagSlug) {
+      return {
+        ok: false,
+        status: 409,
+        title: "Settings changed",
+        detail: `settings.provider.flagSlug changed to "${flagSlug}" during the sync; run it again`,
+      };
+    }
+    const plan = planFlagMirror(this.db.allRoutes(), before.settings.rollout, flag);
+    const next = Settings.safeParse({ ...before.settings, rollout: plan.rollout });
+    if (!next.success) return unusable(zodErrors(next.error, "settings"));
+    const report: FlagSyncReport = { ...plan.report, dryRun: options.dryRun };
+    if (options.dryRun || !plan.report.changed) {
+      return { ok: true, value: report, kvPending: this.db.pendingCount() };
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.db.writeSettings(next.data, now());
+      this.audit(options.actor, "sync.flags", null, before.settings.rollout, {
+        rollout: plan.rollout,
+        flag: flag.slug,
+        unknownOrganizations: report.unknownOrganizations,
+        conflicts: report.conflicts,
+      });
+    });
+    return { ok: true, value: report, kvPending: await this.flush() };
   }
 
   // ---- KV write-through -----------------------------------------------------
@@ -332,6 +441,19 @@ export class RouteTableWriter extends DurableObject<Env> {
     return { ok: true, value: route };
   }
 
+  /** settings.provider.requireActive: a route is never written as migrated unless its provider connection is active. */
+  private refuseInactive(route: RouteInput): Failure | undefined {
+    const reason = inactiveReason(route, this.db.getSettings().settings);
+    if (reason === null) return undefined;
+    return {
+      ok: false,
+      status: 409,
+      title: "Provider connection not active",
+      detail: reason,
+      errors: [{ field: "state", reason }],
+    };
+  }
+
   private staleVersion(
     current: number | undefined,
     ifMatch: number | undefined,
@@ -368,6 +490,17 @@ function precondition(detail: string): Failure {
     status: 412,
     title: "Version mismatch",
     detail: `${detail}; read the route again and retry with its ETag`,
+  };
+}
+
+/** The provider's data would make records the table refuses: nothing is applied. */
+function unusable(errors: FieldError[]): Failure {
+  return {
+    ok: false,
+    status: 502,
+    title: "WorkOS data unusable",
+    detail: "The provider's answer would make invalid table records; nothing was applied.",
+    errors,
   };
 }
 

@@ -8,6 +8,7 @@
 import { matchKey, orgKey, routeKey, SETTINGS_KEY, type MatchKind } from "../table/kv-layout";
 import { matchesOf } from "../table/matches";
 import { DEFAULT_SETTINGS, Route, type RouteInput, type RouteState, Settings } from "../table/schema";
+import { SYNCED_FIELDS } from "./provider-fields";
 
 /** An audit record; `before`/`after` are JSON text (parsed by the API, kept as text across RPC). */
 export interface AuditEntry {
@@ -98,6 +99,21 @@ export class TableDb {
       .exec<Row>("SELECT json FROM routes ORDER BY connection")
       .toArray()
       .map((row) => Route.parse(JSON.parse(String(row["json"]))));
+  }
+
+  statesOf(connections: string[]): Record<string, RouteState> {
+    const out: Record<string, RouteState> = {};
+    // SQLite limits bound parameters per statement; ask in chunks.
+    for (let i = 0; i < connections.length; i += 100) {
+      const chunk = connections.slice(i, i + 100);
+      const marks = chunk.map(() => "?").join(", ");
+      for (const row of this.sql
+        .exec<Row>(`SELECT connection, state FROM routes WHERE connection IN (${marks})`, ...chunk)
+        .toArray()) {
+        out[String(row["connection"])] = String(row["state"]) as RouteState;
+      }
+    }
+    return out;
   }
 
   countRoutes(): Record<RouteState, number> {
@@ -242,12 +258,24 @@ export class TableDb {
     this.sql.exec("DELETE FROM outbox WHERE key = ? AND seq = ?", key, seq);
   }
 
-  /** What KV should hold under `key` now: a string, or null for "delete". */
+  /**
+   * What KV should hold under `key` now: a string, or null for "delete".
+   * KV gets only what the callback router reads: the provider sync's route
+   * fields and `settings.provider` stay here. The router validates KV records
+   * strictly, so a Worker version rolled back to one that predates those fields
+   * would otherwise refuse every synced record (and send its callbacks to Auth0).
+   */
   kvValue(key: string): string | null {
-    if (key === SETTINGS_KEY) return JSON.stringify(this.getSettings().settings);
+    if (key === SETTINGS_KEY) {
+      const { provider: _provider, ...routerSettings } = this.getSettings().settings;
+      return JSON.stringify(routerSettings);
+    }
     if (key.startsWith("route:")) {
       const row = this.sql.exec<Row>("SELECT json FROM routes WHERE connection = ?", key.slice(6)).toArray()[0];
-      return row === undefined ? null : String(row["json"]);
+      if (row === undefined) return null;
+      const route = JSON.parse(String(row["json"])) as Record<string, unknown>;
+      for (const field of SYNCED_FIELDS) delete route[field];
+      return JSON.stringify(route);
     }
     if (key.startsWith("match:")) {
       const row = this.sql.exec<Row>("SELECT connection FROM matches WHERE key = ?", key).toArray()[0];

@@ -14,6 +14,9 @@ export function testEnv(overrides: Partial<Env> = {}): Env {
   return {
     ROUTES: env.ROUTES,
     ROUTE_WRITER: env.ROUTE_WRITER,
+    TRAFFIC_COUNTER: env.TRAFFIC_COUNTER,
+    // Send counts at the end of each request, so a test sees them at once.
+    STATS_FLUSH_MS: "0",
     AUTH0_ORIGIN: `http://127.0.0.1:${inject("originPort")}`,
     ENVIRONMENT: "development",
     AUTH0_TENANT: "example-tenant",

@@ -1,0 +1,91 @@
+/**
+ * The dashboard's stylesheet (inline, nonce'd). Colours meet WCAG AA contrast on
+ * their backgrounds; every focusable element shows a visible focus ring.
+ */
+export const STYLES = `
+:root {
+  --text: #1b1f24; --muted: #4f5963; --line: #d0d7de; --bg: #f4f6f8; --card: #fff;
+  --blue: #0b5cad; --green: #116329; --green-bg: #dafbe1; --amber: #6b4a00; --amber-bg: #fff4d6;
+  --red: #a4161a; --red-bg: #ffe4e4; --focus: #1f6feb;
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text); background: var(--bg);
+}
+* { box-sizing: border-box; }
+body { margin: 0; }
+h1, h2, h3 { line-height: 1.2; margin: 0 0 0.5rem; }
+h1 { font-size: 1.35rem; }
+h2 { font-size: 1.1rem; }
+a { color: var(--blue); }
+:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+[tabindex="-1"]:focus { outline: none; }
+[hidden] { display: none !important; }
+.skip { position: absolute; left: -999px; top: 0; background: var(--card); padding: 0.5rem 1rem; }
+.skip:focus { left: 1rem; z-index: 10; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+
+header.top { display: flex; align-items: center; gap: 1.5rem; flex-wrap: wrap; padding: 0.75rem 1.5rem; background: #1b1f24; color: #fff; }
+header.top p { margin: 0; color: #d0d7de; }
+header.top .session { margin-left: auto; display: flex; align-items: center; gap: 0.75rem; }
+header.top nav a { color: #fff; margin-right: 0.9rem; }
+.mode { margin: 0; padding: 0.35rem 0.8rem; border-radius: 999px; font-weight: 700; }
+header.top .mode { color: var(--text); }
+.mode-route { background: var(--green-bg); color: var(--green); }
+.mode-shadow { background: var(--amber-bg); color: var(--amber); }
+.mode-passthrough { background: var(--red); color: #fff; }
+header.top .mode-passthrough { color: #fff; }
+
+main { max-width: 1400px; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
+.status { position: sticky; top: 0; z-index: 5; box-shadow: 0 2px 6px rgb(0 0 0 / 15%); margin: 0 0 1rem; padding: 0.6rem 1rem; border-radius: 6px; background: #ddf4ff; border: 1px solid #80ccff; font-weight: 600; }
+.status:empty { padding: 0; border: 0; margin: 0; box-shadow: none; }
+.status.error { background: var(--red-bg); border-color: var(--red); color: var(--red); }
+.grid { display: grid; gap: 1rem; margin-bottom: 1rem; }
+.grid-3 { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+.grid-2 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+@media (max-width: 900px) { .grid-3, .grid-2 { grid-template-columns: 1fr; } }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.25rem; margin-bottom: 1rem; }
+.grid > .card { margin-bottom: 0; }
+.big { font-size: 2rem; font-weight: 700; margin: 0; }
+.muted, .hint { color: var(--muted); margin: 0.25rem 0 0.5rem; }
+.error { color: var(--red); font-weight: 600; }
+p.error { margin: 0.5rem 0; }
+progress { width: 100%; height: 1.1rem; accent-color: var(--green); }
+
+button { font: inherit; cursor: pointer; border-radius: 6px; border: 1px solid var(--blue); background: var(--blue); color: #fff; padding: 0.35rem 0.9rem; }
+button.secondary { background: #fff; color: var(--blue); }
+header.top button.secondary { border-color: #fff; }
+input, select { font: inherit; color: var(--text); padding: 0.3rem 0.5rem; border: 1px solid #8c959f; border-radius: 6px; background: #fff; }
+label { font-weight: 600; display: block; margin: 0.6rem 0 0.2rem; }
+input[type="number"] { width: 8rem; }
+input.wide { width: 100%; }
+
+.kill { border: 2px solid var(--red); }
+.kill h2 { color: var(--red); }
+button[role="switch"] { display: inline-flex; align-items: center; gap: 0.75rem; background: #fff; color: var(--text); border: 2px solid var(--red); padding: 0.5rem 1rem; font-weight: 700; font-size: 1.05rem; }
+.track { width: 2.8rem; height: 1.5rem; border-radius: 999px; background: #8c959f; position: relative; flex: none; }
+.track::after { content: ""; position: absolute; top: 0.2rem; left: 0.2rem; width: 1.1rem; height: 1.1rem; border-radius: 50%; background: #fff; }
+button[aria-checked="true"] { background: var(--red); color: #fff; }
+button[aria-checked="true"] .track { background: #fff; }
+button[aria-checked="true"] .track::after { left: 1.5rem; background: var(--red); }
+
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid var(--line); vertical-align: middle; }
+thead th { background: #eef1f4; position: sticky; top: 0; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.totals { width: auto; min-width: 16rem; }
+table.totals th { font-weight: 500; }
+.scroll { max-height: 70vh; overflow: auto; border: 1px solid var(--line); border-radius: 6px; }
+tr.pending { background: var(--amber-bg); }
+.state-control { display: flex; gap: 0.4rem; }
+select.state-migrated { border-color: var(--green); color: var(--green); font-weight: 600; }
+select.state-rollout { border-color: var(--amber); color: var(--amber); font-weight: 600; }
+.search { display: flex; gap: 1rem; align-items: center; margin-bottom: 0.6rem; }
+.search label { margin: 0; }
+.search input { width: 22rem; }
+.badge { display: inline-block; padding: 0 0.45rem; border-radius: 999px; background: #eef1f4; color: var(--muted); font-size: 0.85rem; }
+#flagged-list { margin: 0; padding-left: 1.1rem; }
+#flagged-list > li { margin-bottom: 0.4rem; }
+#flagged-list ul { margin: 0.15rem 0 0; padding-left: 1.1rem; }
+.spark-total, .spark-new { fill: none; stroke-width: 1.6; stroke-linejoin: round; }
+.spark-total { stroke: #1b1f24; }
+.spark-new { stroke: #1a7f37; }
+td.change { color: var(--muted); font-size: 0.9rem; }
+`;
