@@ -50,7 +50,11 @@ async function parseImport(request: Request): Promise<Parsed> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const isCsv = type === "text/csv" || type === "application/csv";
   if (!isCsv && type !== "application/json") {
-    throw new ApiProblem(415, "Unsupported media type", "Send routes.json as application/json or proxy_routes.csv as text/csv.");
+    throw new ApiProblem(
+      415,
+      "Unsupported media type",
+      "Send routes.json as application/json or proxy_routes.csv as text/csv.",
+    );
   }
   const text = await request.text();
   if (isCsv) {
