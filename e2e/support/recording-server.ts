@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { escapeHtml } from "../../src/pages";
 
 export interface Recorded {
   method: string;
@@ -103,14 +104,7 @@ export class RecordingServer {
   }
 }
 
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
+export { escapeHtml };
 
 export function htmlPage(title: string, body: string): string {
   return `<!doctype html>

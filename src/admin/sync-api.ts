@@ -9,7 +9,7 @@ import { syncConnections } from "../sync/connections-sync";
 import { syncFlags } from "../sync/flag-sync";
 import { ConnectionsSyncReport, FlagSyncReport } from "../sync/reports";
 import type { AdminApp } from "./app";
-import { requireScope } from "./auth";
+import { requireScope, type Principal } from "./auth";
 import { problemResponses, ProblemSchema } from "./schemas";
 import { unwrap } from "./writer";
 
@@ -33,6 +33,17 @@ const providerProblems = {
 const withKvPending = <T extends z.ZodObject>(schema: T) =>
   schema.extend({ kvPending: z.number().int().meta({ description: "KV writes still queued" }) });
 
+/** The shared part of both sync endpoints: scope, dry-run flag, the writer's answer as a problem or a report. */
+async function runSync<T extends object>(
+  principal: Principal,
+  dryRun: "true" | "false",
+  sync: (options: { actor: string; dryRun: boolean }) => Promise<Parameters<typeof unwrap<T>>[0]>,
+): Promise<T & { kvPending: number }> {
+  requireScope(principal, "routes:write");
+  const { value, kvPending } = unwrap(await sync({ actor: principal.actor, dryRun: dryRun === "true" }));
+  return { ...value, kvPending };
+}
+
 export function registerSyncRoutes(app: AdminApp): void {
   app.openapi(
     createRoute({
@@ -50,13 +61,11 @@ export function registerSyncRoutes(app: AdminApp): void {
         ...problemResponses,
       },
     }),
-    async (c) => {
-      const principal = c.get("principal");
-      requireScope(principal, "routes:write");
-      const dryRun = c.req.valid("query").dryRun === "true";
-      const { value, kvPending } = unwrap(await syncConnections(c.env, { actor: principal.actor, dryRun }));
-      return c.json({ ...value, kvPending }, 200);
-    },
+    async (c) =>
+      c.json(
+        await runSync(c.get("principal"), c.req.valid("query").dryRun, (options) => syncConnections(c.env, options)),
+        200,
+      ),
   );
 
   app.openapi(
@@ -75,12 +84,10 @@ export function registerSyncRoutes(app: AdminApp): void {
         ...problemResponses,
       },
     }),
-    async (c) => {
-      const principal = c.get("principal");
-      requireScope(principal, "routes:write");
-      const dryRun = c.req.valid("query").dryRun === "true";
-      const { value, kvPending } = unwrap(await syncFlags(c.env, { actor: principal.actor, dryRun }));
-      return c.json({ ...value, kvPending }, 200);
-    },
+    async (c) =>
+      c.json(
+        await runSync(c.get("principal"), c.req.valid("query").dryRun, (options) => syncFlags(c.env, options)),
+        200,
+      ),
   );
 }
