@@ -110,7 +110,11 @@ export function dashboardClient(cfg: ClientConfig): void {
     },
 
     // ---- the API ---------------------------------------------------------------
-    /** One call. A 401/403 signs out with the problem's detail; other failures are returned. */
+    /**
+     * One call. A 401 (token expired or revoked) signs out with the problem's detail;
+     * a 403 (e.g. a read-only token trying a change) is returned like any other
+     * refusal, so a read-only operator keeps watching.
+     */
     async call<T>(method: string, path: string, body?: unknown, ifMatch?: string | null): Promise<Answer<T>> {
       const headers: Record<string, string> = { accept: "application/json" };
       if (token !== null) headers["authorization"] = `Bearer ${token}`;
@@ -133,7 +137,7 @@ export function dashboardClient(cfg: ClientConfig): void {
       if (Array.isArray(problem.errors) && problem.errors.length > 0) {
         detail += ` (${problem.errors.map((e) => `${e.field}: ${e.reason}`).join("; ")})`;
       }
-      if ((res.status === 401 || res.status === 403) && token !== null) ui.signOut(detail);
+      if (res.status === 401 && token !== null) ui.signOut(detail);
       return { ok: false, status: res.status, detail };
     },
 
