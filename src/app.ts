@@ -28,7 +28,7 @@ export function createApp(): Hono<AppEnv> {
     const prefix = admin.ok ? admin.config.prefix : admin.prefix;
     const url = new URL(c.req.url);
     if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
-      const hostname = admin.ok ? admin.config.hostname : c.env.ADMIN_HOSTNAME?.trim().toLowerCase() || undefined;
+      const hostname = admin.ok ? admin.config.hostname : admin.hostname;
       // On any other host the path is Auth0's, and goes there like every other path.
       if (hostname === undefined || url.hostname === hostname) {
         return adminAppFor(prefix).fetch(c.req.raw, c.env, c.executionCtx);

@@ -37,7 +37,14 @@ export interface ConfigProblem {
 export type ConfigResult =
   | { ok: true; config: Config }
   /** `auth0Origin` is present when it alone parsed, so traffic can still reach Auth0. */
-  | { ok: false; problems: ConfigProblem[]; auth0Origin: URL | undefined; environment: Environment };
+  | {
+      ok: false;
+      problems: ConfigProblem[];
+      auth0Origin: URL | undefined;
+      environment: Environment;
+      /** The hosts that did parse (see targetConfigFor). */
+      allowedTargetHosts: ReadonlySet<string>;
+    };
 
 const LOCAL_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -156,7 +163,7 @@ export function parseConfig(env: EnvVars): ConfigResult {
   const kvReadTimeoutMs = intVar(problems, "KV_READ_TIMEOUT_MS", env.KV_READ_TIMEOUT_MS, 1_000, 50, 10_000);
 
   if (problems.length > 0 || auth0Origin === undefined) {
-    return { ok: false, problems, auth0Origin, environment };
+    return { ok: false, problems, auth0Origin, environment, allowedTargetHosts };
   }
   return {
     ok: true,
@@ -173,6 +180,23 @@ export function parseConfig(env: EnvVars): ConfigResult {
       kvReadTimeoutMs,
     },
   };
+}
+
+export type TargetConfig = Pick<Config, "environment" | "allowedTargetHosts">;
+
+/**
+ * What a writer needs to check targets: the environment and the allow-list.
+ * It stays usable when only the Auth0 origin is wrong, so operators can still
+ * fix the table; a problem with either of its own two variables is returned.
+ */
+export function targetConfigFor(
+  env: EnvVars,
+): { ok: true; config: TargetConfig } | { ok: false; problems: ConfigProblem[] } {
+  const result = configFor(env);
+  if (result.ok) return { ok: true, config: result.config };
+  const problems = result.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS");
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { environment: result.environment, allowedTargetHosts: result.allowedTargetHosts } };
 }
 
 /** Parsed once per env object (an isolate keeps the same one between requests). */

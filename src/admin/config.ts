@@ -2,7 +2,7 @@
  * The management API's own settings, parsed apart from the router's so a
  * mistake here never stops callbacks (and a router mistake never hides the API).
  */
-import { checkUrl, parseConfig, type Environment } from "../config";
+import { checkUrl, configFor, targetConfigFor, type Environment } from "../config";
 import type { EnvVars } from "../env";
 import { oncePerEnv } from "../memo";
 import type { ConfigProblem } from "../config";
@@ -15,31 +15,20 @@ export interface AdminConfig {
   hostname: string | undefined;
   token: { value: string; actor: string } | undefined;
   jwt: { jwksUrl: URL; issuer: string; audience: string } | undefined;
-  allowedTargetHosts: ReadonlySet<string>;
 }
 
 export type AdminConfigResult =
-  { ok: true; config: AdminConfig } | { ok: false; problems: ConfigProblem[]; prefix: string };
+  | { ok: true; config: AdminConfig }
+  | { ok: false; problems: ConfigProblem[]; prefix: string; hostname: string | undefined };
 
 export const DEFAULT_PREFIX = "/__router/v1";
 
 export function parseAdminConfig(env: EnvVars): AdminConfigResult {
   const problems: ConfigProblem[] = [];
-  const router = parseConfig(env);
+  const targets = targetConfigFor(env);
+  if (!targets.ok) problems.push(...targets.problems);
+  const router = configFor(env);
   const environment = router.ok ? router.config.environment : router.environment;
-  const allowedTargetHosts = router.ok
-    ? router.config.allowedTargetHosts
-    : new Set(
-        (env.ALLOWED_TARGET_HOSTS ?? "")
-          .split(",")
-          .map((h) => h.trim().toLowerCase())
-          .filter((h) => h !== ""),
-      );
-  if (!router.ok) {
-    problems.push(
-      ...router.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS"),
-    );
-  }
 
   let prefix = env.ADMIN_PREFIX?.trim() || DEFAULT_PREFIX;
   if (!/^\/__[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(prefix)) {
@@ -89,8 +78,8 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
     }
   }
 
-  if (problems.length > 0) return { ok: false, problems, prefix };
-  return { ok: true, config: { environment, prefix, hostname, token, jwt, allowedTargetHosts } };
+  if (problems.length > 0) return { ok: false, problems, prefix, hostname };
+  return { ok: true, config: { environment, prefix, hostname, token, jwt } };
 }
 
 export const adminConfigFor: (env: EnvVars) => AdminConfigResult = oncePerEnv(parseAdminConfig);

@@ -14,7 +14,7 @@
  * retries them; callbacks never wait for this object.
  */
 import { DurableObject } from "cloudflare:workers";
-import { parseConfig } from "../config";
+import { targetConfigFor, type TargetConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../log";
 import { findMatchConflicts, matchesOf } from "../table/matches";
@@ -391,32 +391,15 @@ export class RouteTableWriter extends DurableObject<Env> {
 
   // ---- helpers --------------------------------------------------------------
 
-  private targetConfig():
-    | {
-        ok: true;
-        value: { environment: "development" | "staging" | "production"; allowedTargetHosts: ReadonlySet<string> };
-      }
-    | Failure {
-    const parsed = parseConfig(this.env);
-    const blocking = parsed.ok
-      ? []
-      : parsed.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS");
-    if (!parsed.ok && blocking.length > 0) {
-      return {
-        ok: false,
-        status: 503,
-        title: "Writer misconfigured",
-        detail: blocking.map((p) => `${p.variable} ${p.message}`).join("; "),
-      };
-    }
-    if (parsed.ok) return { ok: true, value: parsed.config };
-    const hosts = new Set(
-      (this.env.ALLOWED_TARGET_HOSTS ?? "")
-        .split(",")
-        .map((h) => h.trim().toLowerCase())
-        .filter((h) => h !== ""),
-    );
-    return { ok: true, value: { environment: parsed.environment, allowedTargetHosts: hosts } };
+  private targetConfig(): { ok: true; value: TargetConfig } | Failure {
+    const targets = targetConfigFor(this.env);
+    if (targets.ok) return { ok: true, value: targets.config };
+    return {
+      ok: false,
+      status: 503,
+      title: "Writer misconfigured",
+      detail: targets.problems.map((p) => `${p.variable} ${p.message}`).join("; "),
+    };
   }
 
   private checkRoute(raw: unknown): { ok: true; value: RouteInput } | Failure {
