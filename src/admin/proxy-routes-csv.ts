@@ -7,6 +7,7 @@
  * a manual cut-over is the operator's call, never the router's).
  */
 import { parse } from "csv-parse/browser/esm/sync";
+import { connectionFromAudience } from "../callback/identify";
 import type { FieldError } from "../table/validate";
 
 export const PROXY_ROUTES_COLUMNS = [
@@ -149,11 +150,10 @@ export function parseProxyRoutesCsv(text: string): CsvRows {
   return out;
 }
 
+/** Auth0's default entity ID (urn:auth0:{tenant}:{connection}) needs no match entry; any other does. */
 function nonDefaultEntityId(entityId: string | undefined, connection: string): string | undefined {
   if (entityId === undefined) return undefined;
-  const parts = entityId.split(":");
-  const isDefault = parts.length === 4 && parts[0] === "urn" && parts[1] === "auth0" && parts[3] === connection;
-  return isDefault ? undefined : entityId;
+  return connectionFromAudience(entityId, undefined) === connection ? undefined : entityId;
 }
 
 /** Renames `routes.3.target` to `line 5.workosAcsUrl` for errors about CSV rows. */

@@ -68,13 +68,14 @@ export async function evaluateOrganization(
   if (index.status === "invalid")
     return { organization, destination: "auth0", reason: "route-invalid", connections: [] };
   if (index.status === "absent") {
-    const settings = await store.settings();
-    const probe = settings.status === "found" && settings.value.mode === "route" && settings.value.unknown === "probe";
-    const target = settings.status === "found" ? settings.value.defaultTargetUrl : undefined;
-    if (probe && target !== undefined) {
-      return { organization, destination: "new", reason: "unknown-organization", connections: [] };
-    }
-    return { organization, destination: "auth0", reason: "unknown-organization", connections: [] };
+    // No route: exactly what the router does with a callback it cannot attribute.
+    const { decision } = await routeCallback(
+      { method: "GET", contentType: null, body: undefined },
+      queryFacts(""),
+      store,
+      config,
+    );
+    return { organization, destination: decision.destination, reason: "unknown-organization", connections: [] };
   }
   const connections = await Promise.all(index.value.map((c) => evaluateConnection(c, store, config)));
   const allNew = connections.length > 0 && connections.every((e) => e.destination === "new");

@@ -3,7 +3,7 @@
  * fields that identify a connection. Works on a bounded prefix: a field cut
  * off by the limit is dropped rather than read half.
  */
-import { decodeComponent } from "./query";
+import { parseSegment } from "./query";
 
 export function isFormUrlEncoded(contentType: string | null): boolean {
   if (contentType === null) return false;
@@ -27,12 +27,8 @@ export function parseFormBody(bytes: Uint8Array, complete: boolean): FormField[]
   if (!complete) segments.pop();
   const fields: FormField[] = [];
   for (const segment of segments) {
-    if (segment === "") continue;
-    const eq = segment.indexOf("=");
-    const name = decodeComponent(eq === -1 ? segment : segment.slice(0, eq));
-    const value = eq === -1 ? "" : decodeComponent(segment.slice(eq + 1));
-    if (name === undefined || value === undefined) continue;
-    fields.push({ name, value });
+    const field = segment === "" ? undefined : parseSegment(segment);
+    if (field !== undefined) fields.push({ name: field.name, value: field.value });
   }
   return fields;
 }

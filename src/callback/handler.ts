@@ -14,7 +14,7 @@ import { PeekableBody } from "./body";
 import type { Decision } from "./decide";
 import { queryFacts, type CallbackFacts } from "./facts";
 import { isFormUrlEncoded, parseFormBody } from "./form";
-import type { Identification } from "./identify";
+import { fromQueryOnly, type Identification } from "./identify";
 import { rawQueryOf, withoutFallback } from "./query";
 import { autoPostForm, isReplayableForm, redirect307 } from "./redirect";
 import { routeCallback } from "./route-callback";
@@ -34,11 +34,7 @@ export async function handleCallback(
   const rawQuery = rawQueryOf(url);
   const body = new PeekableBody(request.body, request.headers.get("content-length"));
   let facts: CallbackFacts = queryFacts(rawQuery);
-  let identification: Identification = {
-    connection: facts.connection.kind === "one" ? facts.connection.name : undefined,
-    identifiedBy: facts.connection.kind === "one" ? "query" : "none",
-    route: undefined,
-  };
+  let identification: Identification = fromQueryOnly(facts);
   let settings: Lookup<LoadedSettings> = { status: "unavailable", error: "not read" };
   let decision: Decision;
   let problem: string | undefined;

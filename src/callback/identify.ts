@@ -47,6 +47,13 @@ export interface Identification {
   route: Lookup<LoadedRoute> | undefined;
 }
 
+/** What the query alone says, before (or instead of) reading the table. */
+export function fromQueryOnly(facts: CallbackFacts): Identification {
+  return facts.connection.kind === "one"
+    ? { connection: facts.connection.name, identifiedBy: "query", route: undefined }
+    : { connection: undefined, identifiedBy: "none", route: undefined };
+}
+
 /**
  * The first candidate whose connection has a route wins; when none has one,
  * the first candidate that named a connection identifies it (route absent).

@@ -24,17 +24,21 @@ export function rawQueryOf(url: URL): string {
   return url.search.startsWith("?") ? url.search.slice(1) : url.search;
 }
 
+/** One `name=value` segment, decoded; undefined when an escape in it is malformed. */
+export function parseSegment(raw: string): QueryParam | undefined {
+  const eq = raw.indexOf("=");
+  const name = decodeComponent(eq === -1 ? raw : raw.slice(0, eq));
+  const value = eq === -1 ? "" : decodeComponent(raw.slice(eq + 1));
+  if (name === undefined || value === undefined) return undefined;
+  return { name, value, raw };
+}
+
 export function parseQuery(rawQuery: string): QueryParam[] {
-  if (rawQuery === "") return [];
   const params: QueryParam[] = [];
   for (const raw of rawQuery.split("&")) {
-    if (raw === "") continue;
-    const eq = raw.indexOf("=");
-    const name = decodeComponent(eq === -1 ? raw : raw.slice(0, eq));
-    const value = eq === -1 ? "" : decodeComponent(raw.slice(eq + 1));
     // A malformed escape cannot be one of the parameters we act on; keep it opaque.
-    if (name === undefined || value === undefined) continue;
-    params.push({ name, value, raw });
+    const param = raw === "" ? undefined : parseSegment(raw);
+    if (param !== undefined) params.push(param);
   }
   return params;
 }
@@ -53,11 +57,8 @@ export function withoutFallback(rawQuery: string): string {
   return rawQuery
     .split("&")
     .filter((segment) => {
-      const eq = segment.indexOf("=");
-      const name = decodeComponent(eq === -1 ? segment : segment.slice(0, eq));
-      const value = eq === -1 ? "" : decodeComponent(segment.slice(eq + 1));
-      if (name === undefined || value === undefined) return true;
-      return !isFallbackParam({ name, value, raw: segment });
+      const param = parseSegment(segment);
+      return param === undefined || !isFallbackParam(param);
     })
     .join("&");
 }

@@ -8,7 +8,7 @@ import type { LoadedSettings, Lookup, RouteStore } from "../table/store";
 import type { PeekableBody } from "./body";
 import { decide, ROUTED_METHODS, type Decision } from "./decide";
 import { addBodyFacts, needsBodyScan, type CallbackFacts } from "./facts";
-import { candidatesOf, identify, type Identification } from "./identify";
+import { candidatesOf, fromQueryOnly, identify, type Identification } from "./identify";
 
 export interface Routed {
   facts: CallbackFacts;
@@ -24,11 +24,7 @@ export async function routeCallback(
   config: Pick<Config, "auth0Tenant" | "bodyScanLimitBytes">,
 ): Promise<Routed> {
   let facts = initialFacts;
-  let identification: Identification = {
-    connection: facts.connection.kind === "one" ? facts.connection.name : undefined,
-    identifiedBy: facts.connection.kind === "one" ? "query" : "none",
-    route: undefined,
-  };
+  let identification: Identification = fromQueryOnly(facts);
   const settings = await store.settings();
   const routing =
     settings.status === "found" &&
