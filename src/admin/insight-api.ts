@@ -7,10 +7,8 @@ import { RouteStore } from "../table/store";
 import type { AdminApp } from "./app";
 import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
-import { AuditEntrySchema, EvaluationSchema, OrganizationEvaluationSchema, problemResponses } from "./schemas";
+import { AuditEntrySchema, EvaluationSchema, jsonOf, OrganizationEvaluationSchema, problemResponses } from "./schemas";
 import { writerOf } from "./writer";
-
-const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 
 export function registerInsightRoutes(app: AdminApp): void {
   app.openapi(

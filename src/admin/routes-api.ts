@@ -6,7 +6,15 @@ import type { AdminApp } from "./app";
 import { requireScope, type Principal } from "./auth";
 import type { WriteOptions } from "../writer/durable-object";
 import { ApiProblem } from "./problem";
-import { ConnectionParam, problemResponses, RouteBody, RoutePatchBody, RouteSchema } from "./schemas";
+import {
+  ConnectionParam,
+  IfMatchHeader,
+  jsonOf,
+  problemResponses,
+  RouteBody,
+  RoutePatchBody,
+  RouteSchema,
+} from "./schemas";
 import { etag, ifMatchVersion, unwrap, writerOf } from "./writer";
 import { isConnectionName } from "../table/schema";
 
@@ -16,12 +24,6 @@ const ListQuery = z.object({
   cursor: z.string().max(128).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
-
-const IfMatchHeader = z.object({
-  "if-match": z.string().optional().meta({ description: 'The route\'s ETag (its version, e.g. "3"); 412 when stale' }),
-});
-
-const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 
 /** The common start of every write: scope, a valid connection name, the actor and If-Match. */
 function writeRequest(

@@ -142,6 +142,16 @@ export const ConnectionParam = z.object({
     .meta({ param: { name: "connection", in: "path" }, example: "acme-saml" }),
 });
 
+/** A JSON body or response of `schema`, for createRoute. */
+export const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+
+export const IfMatchHeader = z.object({
+  "if-match": z
+    .string()
+    .optional()
+    .meta({ description: 'The ETag last read (the version, e.g. "3"); 412 when it is no longer current' }),
+});
+
 export const problemResponses = {
   400: { description: "Malformed request", content: { "application/problem+json": { schema: ProblemSchema } } },
   401: {

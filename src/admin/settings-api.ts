@@ -1,13 +1,32 @@
 /** /settings (mode, unknown policy, default target, redirect) and /rollout (the flag). */
 import { createRoute } from "@hono/zod-openapi";
-import * as z from "zod";
+import type { Env } from "../env";
+import type { VersionedSettings } from "../writer/table-db";
 import type { AdminApp } from "./app";
-import { requireScope } from "./auth";
-import { problemResponses, RolloutBody, RolloutSchema, SettingsBody, SettingsSchema } from "./schemas";
-import { etag, ifMatchVersion, unwrap, writerOf } from "./writer";
+import { requireScope, type Principal } from "./auth";
+import {
+  IfMatchHeader,
+  jsonOf,
+  problemResponses,
+  RolloutBody,
+  RolloutSchema,
+  SettingsBody,
+  SettingsSchema,
+} from "./schemas";
+import { etag, ifMatchVersion, unwrap, writerOf, type Writer } from "./writer";
 
-const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
-const IfMatchHeader = z.object({ "if-match": z.string().optional() });
+/** Both PUTs: scope, then one atomic merge in the writer, conditional on If-Match when sent. */
+async function updateSettings(
+  env: Env,
+  principal: Principal,
+  ifMatch: string | undefined,
+  patch: Parameters<Writer["updateSettings"]>[0],
+  action: "settings.update" | "rollout.update",
+): Promise<VersionedSettings> {
+  requireScope(principal, "routes:write");
+  const options = { actor: principal.actor, ifMatch: ifMatchVersion(ifMatch), action };
+  return unwrap(await writerOf(env).updateSettings(patch, options)).value;
+}
 
 export function registerSettingsRoutes(app: AdminApp): void {
   app.openapi(
@@ -38,17 +57,15 @@ export function registerSettingsRoutes(app: AdminApp): void {
       },
     }),
     async (c) => {
-      const principal = c.get("principal");
-      requireScope(principal, "routes:write");
-      const result = unwrap(
-        await writerOf(c.env).updateSettings(c.req.valid("json"), {
-          actor: principal.actor,
-          ifMatch: ifMatchVersion(c.req.header("if-match")),
-          action: "settings.update",
-        }),
+      const now = await updateSettings(
+        c.env,
+        c.get("principal"),
+        c.req.header("if-match"),
+        c.req.valid("json"),
+        "settings.update",
       );
-      c.header("etag", etag(result.value.version));
-      return c.json(result.value.settings, 200);
+      c.header("etag", etag(now.version));
+      return c.json(now.settings, 200);
     },
   );
 
@@ -80,16 +97,10 @@ export function registerSettingsRoutes(app: AdminApp): void {
       },
     }),
     async (c) => {
-      const principal = c.get("principal");
-      requireScope(principal, "routes:write");
-      const result = unwrap(
-        await writerOf(c.env).updateSettings(
-          { rollout: c.req.valid("json") },
-          { actor: principal.actor, ifMatch: ifMatchVersion(c.req.header("if-match")), action: "rollout.update" },
-        ),
-      );
-      c.header("etag", etag(result.value.version));
-      return c.json(result.value.settings.rollout, 200);
+      const rollout = { rollout: c.req.valid("json") };
+      const now = await updateSettings(c.env, c.get("principal"), c.req.header("if-match"), rollout, "rollout.update");
+      c.header("etag", etag(now.version));
+      return c.json(now.settings.rollout, 200);
     },
   );
 }
