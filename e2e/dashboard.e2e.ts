@@ -412,7 +412,7 @@ describe("dashboard, in Chromium at 1280×800", () => {
   });
 
   test("9. a failing /stats shows that section's error; the rest keeps working", async () => {
-    await page.route(`**${ADMIN_PREFIX}/stats`, (route) =>
+    await page.route(`**${ADMIN_PREFIX}/stats?hourly=true`, (route) =>
       route.fulfill({
         status: 503,
         contentType: "application/problem+json",
@@ -434,7 +434,7 @@ describe("dashboard, in Chromium at 1280×800", () => {
     expect(await page.locator("#routes-body tr").count()).toBe(8);
     expect(await page.locator("#audit-body tr").count()).toBeGreaterThan(0);
     await screenshot("stats-error", false);
-    await page.unroute(`**${ADMIN_PREFIX}/stats`);
+    await page.unroute(`**${ADMIN_PREFIX}/stats?hourly=true`);
   });
 
   test("10. sign-out clears the token and the data; a reload asks to sign in again", async () => {

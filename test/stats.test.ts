@@ -112,6 +112,18 @@ describe("traffic counters", () => {
     expect(res.hours.slice(0, 5).every((h) => h.total === 0)).toBe(true);
   });
 
+  it("adds each connection's hourly series with hourly=true, the same as /stats/{connection}", async () => {
+    await (await callback("connection=acme-saml")).body?.cancel();
+    const r = await json<{ connections: Array<ConnectionStats & { hours: Array<{ hour: string } & Counts> }> }>(
+      await api("/stats?hourly=true"),
+    );
+    const acme = r.connections.find((c) => c.connection === "acme-saml");
+    const single = await json<{ hours: unknown[] }>(await api("/stats/acme-saml"));
+    expect(acme?.hours).toEqual(single.hours);
+    expect(acme?.hours.at(-1)).toMatchObject({ new: 1 });
+    expect(of(await report(), "acme-saml")).not.toHaveProperty("hours");
+  });
+
   it("refuses a window older than the retention or in the future, naming the field", async () => {
     const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
     const res = await api(`/stats?since=${encodeURIComponent(old)}`);

@@ -40,8 +40,16 @@ const ConnectionStatsSchema = z
     counts: CountsSchema,
     fallbackShare: z.number().nullable(),
     flags: z.array(z.enum(["fallback-share-high", "auth0-traffic-while-migrated", "errors", "not-in-table"])),
+    hours: z.array(CountsSchema.extend({ hour: z.string() })).optional(),
   })
   .meta({ id: "ConnectionStats" });
+
+const ReportQuery = SinceQuery.extend({
+  hourly: z
+    .enum(["true", "false"])
+    .default("false")
+    .meta({ description: "true: each connection also gets its hourly series (one call for every sparkline)" }),
+});
 
 function windowOf(since: string | undefined): { since: string; until: string; sinceHour: string; untilHour: string } {
   const now = Date.now();
@@ -77,7 +85,7 @@ export function registerStatsRoutes(app: AdminApp): void {
       path: "/stats",
       summary:
         "Callbacks per connection by decision (auth0 / new / fallback bounce / unidentified) and errors, with flags",
-      request: { query: SinceQuery },
+      request: { query: ReportQuery },
       responses: {
         200: {
           description: "Counts since `since`",
@@ -100,7 +108,8 @@ export function registerStatsRoutes(app: AdminApp): void {
     }),
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
-      const w = windowOf(c.req.valid("query").since);
+      const query = c.req.valid("query");
+      const w = windowOf(query.since);
       const rows = await allShards(c.env, w.sinceHour);
       const writer = writerOf(c.env);
       const connections = [...new Set(rows.map((r) => r.connection))];
@@ -110,6 +119,7 @@ export function registerStatsRoutes(app: AdminApp): void {
         new Map(Object.entries(states)),
         { since: w.since, until: w.until },
         statsConfigFor(c.env).fallbackAlertShare,
+        query.hourly === "true" ? w : undefined,
       );
       return c.json({ ...report, routes: status.routes }, 200);
     },

@@ -33,7 +33,6 @@ export interface ClientConfig {
 }
 
 type Answer<T> = { ok: true; data: T; etag: string | null } | { ok: false; status: number; detail: string };
-type Hourly = ConnectionStats & { hours: Array<Counts & { hour: string }> };
 type AuditEntry = {
   at: string;
   actor: string;
@@ -364,15 +363,16 @@ export function dashboardClient(cfg: ClientConfig): void {
       ui.byId(ids.searchCount).textContent = query === "" ? `${all} routes` : `${shown} of ${all} routes match`;
     },
 
-    // ---- traffic: /stats and /stats/{connection} ------------------------------------
+    // ---- traffic: /stats?hourly=true -------------------------------------------------
     async loadStats(): Promise<void> {
-      const answer = await ui.call<StatsReport>("GET", "/stats");
+      // One call: the hourly series for the sparklines come with the report.
+      const answer = await ui.call<StatsReport>("GET", "/stats?hourly=true");
       try {
         if (!answer.ok) throw new Error(answer.detail);
         ui.renderShare(answer.data);
         ui.renderFlagged(answer.data.flagged);
         ui.showError(ids.statsError, "");
-        await ui.loadTraffic(answer.data.connections);
+        ui.loadTraffic(answer.data.connections);
       } catch (err) {
         const message = `Traffic statistics unavailable: ${err instanceof Error ? err.message : "unexpected answer"}`;
         for (const id of [ids.flaggedList, ids.trafficBody]) ui.byId(id).replaceChildren();
@@ -422,30 +422,18 @@ export function dashboardClient(cfg: ClientConfig): void {
       });
       ui.byId(ids.flaggedList).replaceChildren(...items);
     },
-    async loadTraffic(connections: ConnectionStats[]): Promise<void> {
+    loadTraffic(connections: ConnectionStats[]): void {
       const busy = connections.filter((c) => c.counts.total > 0);
       const shown = busy.slice(0, 50);
-      const hourly = new Map<string, Hourly | string>();
-      let next = 0;
-      // Six requests at a time.
-      const workers = Array.from({ length: Math.min(6, shown.length) }, async () => {
-        for (let c = shown[next++]; c !== undefined; c = shown[next++]) {
-          const answer = await ui.call<Hourly>("GET", `/stats/${encodeURIComponent(c.connection)}`);
-          hourly.set(c.connection, answer.ok ? answer.data : answer.detail);
-        }
-      });
-      await Promise.all(workers);
-      if (token === null) return;
       ui.byId(ids.trafficText).textContent =
         busy.length === 0
           ? "No callbacks in the last 24 hours."
           : `Callbacks per hour over the last 24 hours, busiest first${busy.length > shown.length ? ` (${shown.length} of ${busy.length} connections)` : ""}. Dark line: all callbacks; green: served by the new provider.`;
       const trs = shown.map((c) => {
-        const series = hourly.get(c.connection);
         const chart =
-          typeof series === "object"
-            ? ui.sparkline(c.connection, series.hours.slice(-24))
-            : ui.h("span", { class: "error" }, `unavailable: ${series ?? "no answer"}`);
+          c.hours !== undefined
+            ? ui.sparkline(c.connection, c.hours.slice(-24))
+            : ui.h("span", { class: "error" }, "unavailable: no hourly series");
         const { total, new: sent, auth0, fallback, errors } = c.counts;
         const numbers = [total, sent, auth0, fallback, errors].map((n) =>
           ui.h("td", { class: "num" }, count.format(n)),

@@ -32,6 +32,8 @@ export interface ConnectionStats {
   /** fallback / (new + fallback); null when nothing went to the new provider. */
   fallbackShare: number | null;
   flags: Flag[];
+  /** With `hourly`: one entry per hour of the window (see hourlySeries). */
+  hours?: Array<{ hour: string } & Counts>;
 }
 
 export interface StatsReport {
@@ -78,6 +80,7 @@ export function buildReport(
   states: ReadonlyMap<string, RouteState>,
   window: { since: string; until: string },
   alertShare: number,
+  hourly?: { sinceHour: string; untilHour: string },
 ): StatsReport {
   const byConnection = new Map<string, Counts>();
   const totals = emptyCounts();
@@ -93,7 +96,12 @@ export function buildReport(
   const connections = [...byConnection.entries()]
     .map(([connection, counts]): ConnectionStats => {
       const state = states.get(connection) ?? null;
-      return { connection, state, counts, ...flagsOf(connection, state, counts, alertShare) };
+      const stats: ConnectionStats = { connection, state, counts, ...flagsOf(connection, state, counts, alertShare) };
+      if (hourly !== undefined) {
+        const own = rows.filter((r) => r.connection === connection);
+        stats.hours = hourlySeries(own, hourly.sinceHour, hourly.untilHour);
+      }
+      return stats;
     })
     .sort((a, b) => b.counts.total - a.counts.total || (a.connection < b.connection ? -1 : 1));
   return {
