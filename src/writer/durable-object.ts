@@ -132,17 +132,10 @@ export class RouteTableWriter extends DurableObject<Env> {
     const checked = this.checkRoute(raw);
     if (!checked.ok) return checked;
     const before = this.db.getRoute(checked.value.connection);
-    const input = keepSyncedFields(checked.value, before);
-    const stale = this.staleVersion(before?.version, options.ifMatch, input.connection);
+    const stale = this.staleVersion(before?.version, options.ifMatch, checked.value.connection);
     if (stale !== undefined) return stale;
-    const refused = this.refuseInactive(input);
-    if (refused !== undefined) return refused;
-    const route = this.ctx.storage.transactionSync(() => {
-      const written = this.db.writeRoute(input, now());
-      this.audit(options.actor, before === null ? "route.create" : "route.update", input.connection, before, written);
-      return written;
-    });
-    return { ok: true, value: { route, created: before === null }, kvPending: await this.flush() };
+    const written = await this.commitRoute(checked.value, before, options.actor);
+    return written.ok ? { ...written, value: { route: written.value, created: before === null } } : written;
   }
 
   async patchRoute(connection: string, patch: RoutePatch, options: WriteOptions): Promise<Result<Route>> {
@@ -150,19 +143,19 @@ export class RouteTableWriter extends DurableObject<Env> {
     if (before === null) return notFound(connection);
     const stale = this.staleVersion(before.version, options.ifMatch, connection);
     if (stale !== undefined) return stale;
-    const merged: Record<string, unknown> = { ...inputOf(before) };
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === null) delete merged[field];
-      else if (value !== undefined) merged[field] = value;
-    }
-    const checked = this.checkRoute(merged);
+    const checked = this.checkRoute(mergePatch(inputOf(before), patch));
     if (!checked.ok) return checked;
-    const input = keepSyncedFields(checked.value, before);
-    const refused = this.refuseInactive(input);
+    return this.commitRoute(checked.value, before, options.actor);
+  }
+
+  /** The shared end of PUT and PATCH: synced fields kept, the provider guard, write + audit, flush. */
+  private async commitRoute(input: RouteInput, before: Route | null, actor: string): Promise<Result<Route>> {
+    const kept = keepSyncedFields(input, before);
+    const refused = this.refuseInactive(kept);
     if (refused !== undefined) return refused;
     const route = this.ctx.storage.transactionSync(() => {
-      const written = this.db.writeRoute(input, now());
-      this.audit(options.actor, "route.update", connection, before, written);
+      const written = this.db.writeRoute(kept, now());
+      this.audit(actor, before === null ? "route.create" : "route.update", kept.connection, before, written);
       return written;
     });
     return { ok: true, value: route, kvPending: await this.flush() };
@@ -191,11 +184,10 @@ export class RouteTableWriter extends DurableObject<Env> {
     if (options.ifMatch !== undefined && options.ifMatch !== before.version) {
       return precondition(`settings are at version ${before.version}, not ${options.ifMatch}`);
     }
-    const merged: Record<string, unknown> = { ...before.settings };
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === null) delete merged[field];
-      else if (field === "provider") merged[field] = { ...before.settings.provider, ...(value as object) };
-      else if (value !== undefined) merged[field] = value;
+    const merged = mergePatch(before.settings, patch);
+    // `provider` merges field by field, so changing one of its settings keeps the others.
+    if (patch.provider !== undefined && patch.provider !== null) {
+      merged["provider"] = { ...before.settings.provider, ...patch.provider };
     }
     const checked = validateSettings(merged, config.value);
     if (!checked.ok) return invalid(checked.errors);
@@ -452,6 +444,16 @@ export class RouteTableWriter extends DurableObject<Env> {
   private audit(actor: string, action: string, subject: string | null, before: unknown, after: unknown): void {
     this.db.addAudit({ at: now(), actor, action, subject, before, after });
   }
+}
+
+/** `base` with `patch` applied: null removes a field, undefined leaves it as it was. */
+function mergePatch(base: object, patch: object): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === null) delete merged[field];
+    else if (value !== undefined) merged[field] = value;
+  }
+  return merged;
 }
 
 function now(): string {
