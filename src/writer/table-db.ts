@@ -5,7 +5,16 @@
  * the KV keys it changed in `outbox`, in the same transaction, so the KV
  * replica can always be brought up to date (see durable-object.ts).
  */
-import { matchKey, orgKey, routeKey, SETTINGS_KEY, type MatchKind } from "../table/kv-layout";
+import {
+  matchKey,
+  orgKey,
+  routeKey,
+  SETTINGS_KEY,
+  type MatchKind,
+  MATCH_PREFIX,
+  ORG_PREFIX,
+  ROUTE_PREFIX,
+} from "../table/kv-layout";
 import { matchesOf } from "../table/matches";
 import { DEFAULT_SETTINGS, Route, type RouteInput, type RouteState, Settings } from "../table/schema";
 import { SYNCED_FIELDS } from "./provider-fields";
@@ -270,20 +279,24 @@ export class TableDb {
       const { provider: _provider, ...routerSettings } = this.getSettings().settings;
       return JSON.stringify(routerSettings);
     }
-    if (key.startsWith("route:")) {
-      const row = this.sql.exec<Row>("SELECT json FROM routes WHERE connection = ?", key.slice(6)).toArray()[0];
+    if (key.startsWith(ROUTE_PREFIX)) {
+      const connection = key.slice(ROUTE_PREFIX.length);
+      const row = this.sql.exec<Row>("SELECT json FROM routes WHERE connection = ?", connection).toArray()[0];
       if (row === undefined) return null;
       const route = JSON.parse(String(row["json"])) as Record<string, unknown>;
       for (const field of SYNCED_FIELDS) delete route[field];
       return JSON.stringify(route);
     }
-    if (key.startsWith("match:")) {
+    if (key.startsWith(MATCH_PREFIX)) {
       const row = this.sql.exec<Row>("SELECT connection FROM matches WHERE key = ?", key).toArray()[0];
       return row === undefined ? null : String(row["connection"]);
     }
-    if (key.startsWith("org:")) {
+    if (key.startsWith(ORG_PREFIX)) {
       const rows = this.sql
-        .exec<Row>("SELECT connection FROM routes WHERE organization = ? ORDER BY connection", key.slice(4))
+        .exec<Row>(
+          "SELECT connection FROM routes WHERE organization = ? ORDER BY connection",
+          key.slice(ORG_PREFIX.length),
+        )
         .toArray();
       return rows.length === 0 ? null : JSON.stringify(rows.map((r) => String(r["connection"])));
     }
