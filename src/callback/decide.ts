@@ -1,7 +1,7 @@
 /**
  * The callback decision: a pure function of what the request said, the route
  * found for it and the settings. No I/O, no clock — testable without a runtime.
- * The order is DESIGN.md's "Decision order for /login/callback".
+ * The order is docs/design.md's "Decision order for /login/callback".
  */
 import { evaluateRollout } from "../rollout";
 import type { LoadedRoute, LoadedSettings, Lookup } from "../table/store";

@@ -1,6 +1,6 @@
 /**
  * From what a callback says to the connection it belongs to. The candidates
- * are derived purely from the facts, in DESIGN.md's order; resolving them
+ * are derived purely from the facts, in docs/design.md's order; resolving them
  * against the table is the only I/O, one key per candidate.
  */
 import type { MatchKind } from "../table/kv-layout";
