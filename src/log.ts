@@ -32,6 +32,7 @@ export interface ProblemLog {
     | "kv-error"
     | "auth0-error"
     | "loop"
+    | "forward-refused"
     | "unexpected"
     | "stats-error";
   message: string;

@@ -9,6 +9,11 @@
  * A client can never supply its own `cname-api-key`.
  *
  * A request is sent once: a SAML response is single-use, so nothing is retried.
+ *
+ * The target is the Auth0 origin by construction: the path is set on a URL that
+ * already holds the origin (the WHATWG pathname setter cannot change the
+ * authority), never resolved against it — `new URL("//attacker.example/x", origin)`
+ * names another host. The origin is checked again right before `fetch`.
  */
 import type { Config } from "../config";
 import { log } from "../log";
@@ -42,18 +47,47 @@ export function forwardHeaders(incoming: Headers, config: Pick<Config, "cnameApi
   return headers;
 }
 
+/**
+ * `origin` + `pathAndQuery` ("/path?query", as the Worker received it) as one URL
+ * on that origin, or undefined when `pathAndQuery` does not start with "/" or the
+ * result is not on `origin` (so it can never be sent). Whatever the path holds
+ * (`//host`, `/\host`, dot segments, `@`), the authority stays the origin's.
+ */
+export function auth0Url(origin: URL, pathAndQuery: string): URL | undefined {
+  if (!pathAndQuery.startsWith("/")) return undefined;
+  const queryAt = pathAndQuery.indexOf("?");
+  const url = new URL(origin.origin);
+  url.pathname = queryAt === -1 ? pathAndQuery : pathAndQuery.slice(0, queryAt);
+  if (queryAt !== -1) url.search = pathAndQuery.slice(queryAt);
+  return url.origin === origin.origin ? url : undefined;
+}
+
 export async function forwardToAuth0(
   request: Request,
   config: Pick<Config, "auth0Origin" | "cnameApiKey" | "auth0TimeoutMs">,
   options: ForwardOptions,
 ): Promise<Response> {
-  const url = new URL(options.pathAndQuery, config.auth0Origin);
+  const url = auth0Url(config.auth0Origin, options.pathAndQuery);
+  // Checked right before the fetch: a target off the Auth0 origin is never requested.
+  if (url === undefined || url.origin !== config.auth0Origin.origin) {
+    log({
+      event: "forward-refused",
+      message: "the forward target is not the Auth0 origin; nothing was sent",
+      path: new URL(request.url).pathname.slice(0, 200),
+    });
+    return errorPage(
+      request,
+      400,
+      "Request refused",
+      "The router refused to forward this request. Please start signing in again from your application.",
+    );
+  }
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
   const controller = new AbortController();
   // The timeout covers waiting for Auth0's answer to begin; a started body streams on.
   const timer = setTimeout(() => controller.abort(), config.auth0TimeoutMs);
   try {
-    return await fetch(url.toString(), {
+    return await fetch(url.href, {
       method: request.method,
       headers: forwardHeaders(request.headers, config),
       body: hasBody ? options.body : null,
