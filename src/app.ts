@@ -5,14 +5,12 @@
  */
 import { Hono } from "hono";
 import { adminAppFor } from "./admin/app";
-import { adminConfigFor } from "./admin/config";
 import { forwardToAuth0 } from "./auth0/forward";
 import { handleCallback } from "./callback/handler";
-import { configFor, type Config } from "./config";
+import { adminConfigFor, configFor, statsConfigFor, type Config } from "./config";
 import type { Env } from "./env";
 import { log } from "./log";
 import { errorPage } from "./pages";
-import { statsConfigFor } from "./stats/config";
 import { outcomeOf } from "./stats/outcome";
 import { recordOutcome } from "./stats/recorder";
 
@@ -40,7 +38,7 @@ export function createApp(): Hono<AppEnv> {
   app.use("*", async function requireConfig(c, next) {
     const result = configFor(c.env);
     const here = new URL(c.req.url);
-    const origin = result.ok ? result.config.auth0Origin : result.auth0Origin;
+    const origin = result.ok ? result.config.auth0Origin : result.forward?.auth0Origin;
     if (origin !== undefined && origin.host === here.host) {
       log({
         event: "loop",
@@ -57,7 +55,7 @@ export function createApp(): Hono<AppEnv> {
     if (!result.ok) {
       for (const p of result.problems)
         log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
-      if (result.auth0Origin === undefined) {
+      if (result.forward === undefined) {
         return errorPage(
           c.req.raw,
           502,
@@ -66,18 +64,10 @@ export function createApp(): Hono<AppEnv> {
         );
       }
       // The rest of the configuration is wrong but Auth0 is known: send everything there (fail safe).
-      return forwardToAuth0(
-        c.req.raw,
-        {
-          auth0Origin: result.auth0Origin,
-          cnameApiKey: c.env.AUTH0_CNAME_API_KEY?.trim() || undefined,
-          auth0TimeoutMs: 15_000,
-        },
-        {
-          pathAndQuery: here.pathname + here.search,
-          body: c.req.raw.body,
-        },
-      );
+      return forwardToAuth0(c.req.raw, result.forward, {
+        pathAndQuery: here.pathname + here.search,
+        body: c.req.raw.body,
+      });
     }
     c.set("config", result.config);
     await next();

@@ -10,7 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Env } from "../env";
 import { log } from "../log";
 import { authenticate, type Principal } from "./auth";
-import { adminConfigFor, type AdminConfig } from "./config";
+import { adminConfigFor, type AdminConfig } from "../config";
 import { ApiProblem, problemResponse } from "./problem";
 import { registerInsightRoutes } from "./insight-api";
 import { registerRouteRoutes } from "./routes-api";

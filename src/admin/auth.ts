@@ -9,7 +9,7 @@
  *   implies routes:read.
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
-import type { AdminConfig } from "./config";
+import type { AdminConfig } from "../config";
 import { ApiProblem } from "./problem";
 
 export type Scope = "routes:read" | "routes:write";

@@ -4,7 +4,7 @@ import * as z from "zod";
 import type { Env } from "../env";
 import type { CountRow } from "../stats/counter-do";
 import { shardName } from "../stats/recorder";
-import { statsConfigFor } from "../stats/config";
+import { statsConfigFor } from "../config";
 import { hourOf } from "../stats/outcome";
 import { addRow, buildReport, emptyCounts, flagsOf, hourlySeries } from "../stats/report";
 import { isConnectionName, type RouteState } from "../table/schema";

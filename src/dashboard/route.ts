@@ -6,7 +6,7 @@
  * answers exactly as it does for every endpoint (401, or 503 when misconfigured).
  */
 import type { AdminApp } from "../admin/app";
-import { adminConfigFor } from "../admin/config";
+import { adminConfigFor } from "../config";
 import { renderDashboard } from "./page";
 
 function nonce(): string {

@@ -9,11 +9,9 @@
  * (Retry-After, backoff) is bounded in total, so a sync always ends.
  */
 import * as z from "zod";
-import { checkUrl, configFor } from "../config";
-import type { Env } from "../env";
+import { workosConfigFor } from "../config";
+import type { EnvVars } from "../env";
 import { ProviderState, type ProviderState as ProviderStateType } from "../table/schema";
-
-export const DEFAULT_WORKOS_API_URL = "https://api.workos.com";
 
 /** One provider connection, reduced to what the sync uses. */
 export interface ProviderConnection {
@@ -257,20 +255,11 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 export type ClientSetup =
   { ok: true; client: WorkosClient } | { ok: false; variable: "WORKOS_API_KEY" | "WORKOS_API_URL"; reason: string };
 
-/** The client for this env, or which variable stops it. */
-export function workosClientFor(env: Env, options: Partial<ClientOptions> = {}): ClientSetup {
-  const apiKey = env.WORKOS_API_KEY?.trim();
-  if (apiKey === undefined || apiKey === "") {
-    return { ok: false, variable: "WORKOS_API_KEY", reason: "is not set (a WorkOS secret key, sk_…)" };
-  }
-  const config = configFor(env);
-  const environment = config.ok ? config.config.environment : config.environment;
-  const checked = checkUrl(env.WORKOS_API_URL?.trim() || DEFAULT_WORKOS_API_URL, environment);
-  if (!checked.ok) return { ok: false, variable: "WORKOS_API_URL", reason: checked.reason };
-  if (checked.url.search !== "" || checked.url.hash !== "") {
-    return { ok: false, variable: "WORKOS_API_URL", reason: "must be a base URL without query or fragment" };
-  }
-  return { ok: true, client: new WorkosClient(checked.url, apiKey, options) };
+/** The client for this env, or which variable stops it (config/workos.ts). */
+export function workosClientFor(env: EnvVars, options: Partial<ClientOptions> = {}): ClientSetup {
+  const config = workosConfigFor(env);
+  if (!config.ok) return config;
+  return { ok: true, client: new WorkosClient(config.config.apiUrl, config.config.apiKey, options) };
 }
 
 function malformed(what: string, error: z.ZodError, prefix = ""): WorkosError {

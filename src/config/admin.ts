@@ -2,10 +2,10 @@
  * The management API's own settings, parsed apart from the router's so a
  * mistake here never stops callbacks (and a router mistake never hides the API).
  */
-import { checkUrl, configFor, targetConfigFor, type Environment } from "../config";
 import type { EnvVars } from "../env";
-import { oncePerEnv } from "../memo";
-import type { ConfigProblem } from "../config";
+import { oncePerEnv } from "./once-per-env";
+import { checkUrl, textVar, type ConfigProblem, type Environment } from "./read";
+import { environmentOf, targetConfigFor } from "./router";
 
 export interface AdminConfig {
   environment: Environment;
@@ -27,10 +27,9 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
   const problems: ConfigProblem[] = [];
   const targets = targetConfigFor(env);
   if (!targets.ok) problems.push(...targets.problems);
-  const router = configFor(env);
-  const environment = router.ok ? router.config.environment : router.environment;
+  const environment = environmentOf(env);
 
-  let prefix = env.ADMIN_PREFIX?.trim() || DEFAULT_PREFIX;
+  let prefix = textVar(env, "ADMIN_PREFIX") ?? DEFAULT_PREFIX;
   if (!/^\/__[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(prefix)) {
     problems.push({
       variable: "ADMIN_PREFIX",
@@ -39,9 +38,9 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
     prefix = DEFAULT_PREFIX;
   }
 
-  const hostname = env.ADMIN_HOSTNAME?.trim().toLowerCase() || undefined;
+  const hostname = textVar(env, "ADMIN_HOSTNAME")?.toLowerCase();
 
-  const tokenValue = env.ADMIN_TOKEN?.trim() || undefined;
+  const tokenValue = textVar(env, "ADMIN_TOKEN");
   if (tokenValue !== undefined && tokenValue.length < 32) {
     problems.push({
       variable: "ADMIN_TOKEN",
@@ -51,12 +50,12 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
   const token =
     tokenValue === undefined || tokenValue.length < 32
       ? undefined
-      : { value: tokenValue, actor: `token:${env.ADMIN_TOKEN_NAME?.trim() || "admin"}` };
+      : { value: tokenValue, actor: `token:${textVar(env, "ADMIN_TOKEN_NAME") ?? "admin"}` };
 
   let jwt: AdminConfig["jwt"];
-  const jwks = env.ADMIN_JWKS_URL?.trim() || undefined;
-  const issuer = env.ADMIN_JWT_ISSUER?.trim() || undefined;
-  const audience = env.ADMIN_JWT_AUDIENCE?.trim() || undefined;
+  const jwks = textVar(env, "ADMIN_JWKS_URL");
+  const issuer = textVar(env, "ADMIN_JWT_ISSUER");
+  const audience = textVar(env, "ADMIN_JWT_AUDIENCE");
   if (jwks !== undefined || issuer !== undefined || audience !== undefined) {
     const missing = (
       [

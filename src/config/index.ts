@@ -1,0 +1,28 @@
+/**
+ * All configuration: every variable of `Env` is read here, with the helpers
+ * of ./read, validated once per env object (./once-per-env). Each part parses
+ * on its own, so a mistake in one (say, the management API's) never stops
+ * another (the callback router). The README's "Bindings, variables and secrets" table
+ * lists every variable; test/config-docs.test.ts keeps it complete.
+ */
+export { adminConfigFor, DEFAULT_PREFIX, parseAdminConfig, type AdminConfig, type AdminConfigResult } from "./admin";
+export { oncePerEnv } from "./once-per-env";
+export { checkUrl, isLocalHostname, type ConfigProblem, type Environment } from "./read";
+export {
+  configFor,
+  environmentOf,
+  parseConfig,
+  targetConfigFor,
+  type Config,
+  type ConfigResult,
+  type ForwardConfig,
+  type TargetConfig,
+} from "./router";
+export { parseStatsConfig, statsConfigFor, type StatsConfig } from "./stats";
+export {
+  DEFAULT_WORKOS_API_URL,
+  parseWorkosConfig,
+  workosConfigFor,
+  type WorkosConfig,
+  type WorkosConfigResult,
+} from "./workos";

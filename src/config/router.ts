@@ -1,0 +1,137 @@
+/**
+ * The router's configuration: what /login/callback and the pass-through need.
+ * Parsed once per env object; every problem names its variable.
+ */
+import type { EnvVars } from "../env";
+import { oncePerEnv } from "./once-per-env";
+import {
+  checkUrl,
+  environmentVar,
+  hostListVar,
+  numberVar,
+  textVar,
+  type ConfigProblem,
+  type Environment,
+} from "./read";
+
+export interface Config {
+  environment: Environment;
+  /** Where Auth0 traffic goes: the tenant domain or the custom-domain edge origin. */
+  auth0Origin: URL;
+  /** Present in custom-domain mode: sent as `cname-api-key`, and the client IP is forwarded. */
+  cnameApiKey: string | undefined;
+  /** When set, a `urn:auth0:{tenant}:{connection}` audience must name this tenant. */
+  auth0Tenant: string | undefined;
+  auth0TimeoutMs: number;
+  /** Exact `host` (hostname[:port]) values a redirect may go to, lower-case. */
+  allowedTargetHosts: ReadonlySet<string>;
+  /** How long an isolate trusts a route it read, before reading KV again. */
+  routeCacheMs: number;
+  /** KV's own edge cache for reads (KV minimum: 30 s). */
+  kvCacheTtlSeconds: number;
+  /** How much of a callback body is read to identify the connection. */
+  bodyScanLimitBytes: number;
+  /** A KV read slower than this counts as failed (last table seen, else Auth0). */
+  kvReadTimeoutMs: number;
+}
+
+/** What forwarding to Auth0 needs; known whenever AUTH0_ORIGIN alone parsed. */
+export type ForwardConfig = Pick<Config, "auth0Origin" | "cnameApiKey" | "auth0TimeoutMs">;
+
+export type ConfigResult =
+  | { ok: true; config: Config }
+  | {
+      ok: false;
+      problems: ConfigProblem[];
+      /** Present when AUTH0_ORIGIN alone parsed, so traffic can still reach Auth0 (fail safe). */
+      forward: ForwardConfig | undefined;
+      environment: Environment;
+      /** The hosts that did parse (see targetConfigFor). */
+      allowedTargetHosts: ReadonlySet<string>;
+    };
+
+export function parseConfig(env: EnvVars): ConfigResult {
+  const problems: ConfigProblem[] = [];
+  const environment = environmentVar(problems, env);
+
+  let auth0Origin: URL | undefined;
+  const rawOrigin = textVar(env, "AUTH0_ORIGIN");
+  if (rawOrigin === undefined) {
+    problems.push({
+      variable: "AUTH0_ORIGIN",
+      message: "is not set (the Auth0 tenant domain or custom-domain origin, https)",
+    });
+  } else {
+    const checked = checkUrl(rawOrigin, environment);
+    if (!checked.ok) {
+      problems.push({ variable: "AUTH0_ORIGIN", message: checked.reason });
+    } else if (checked.url.pathname !== "/" || checked.url.search !== "" || checked.url.hash !== "") {
+      problems.push({ variable: "AUTH0_ORIGIN", message: "must be an origin only (no path, query or fragment)" });
+    } else {
+      auth0Origin = checked.url;
+    }
+  }
+
+  const cnameApiKey = textVar(env, "AUTH0_CNAME_API_KEY");
+
+  const auth0Tenant = textVar(env, "AUTH0_TENANT");
+  if (auth0Tenant !== undefined && !/^[a-z0-9][a-z0-9-]*$/i.test(auth0Tenant)) {
+    problems.push({ variable: "AUTH0_TENANT", message: "must be a tenant name such as example-tenant" });
+  }
+
+  const allowedTargetHosts = hostListVar(problems, env, "ALLOWED_TARGET_HOSTS");
+
+  const whole = (variable: keyof EnvVars, fallback: number, min: number, max: number) =>
+    numberVar(problems, env, variable, { fallback, min, max, whole: true });
+  const auth0TimeoutMs = whole("AUTH0_TIMEOUT_MS", 15_000, 100, 120_000);
+  const routeCacheMs = 1000 * whole("ROUTE_CACHE_SECONDS", 10, 0, 300);
+  const kvCacheTtlSeconds = whole("KV_CACHE_TTL_SECONDS", 30, 30, 3600);
+  const bodyScanLimitBytes = whole("BODY_SCAN_LIMIT_BYTES", 512 * 1024, 1024, 4 * 1024 * 1024);
+  const kvReadTimeoutMs = whole("KV_READ_TIMEOUT_MS", 1_000, 50, 10_000);
+
+  if (problems.length > 0 || auth0Origin === undefined) {
+    const forward = auth0Origin === undefined ? undefined : { auth0Origin, cnameApiKey, auth0TimeoutMs };
+    return { ok: false, problems, forward, environment, allowedTargetHosts };
+  }
+  return {
+    ok: true,
+    config: {
+      environment,
+      auth0Origin,
+      cnameApiKey,
+      auth0Tenant,
+      auth0TimeoutMs,
+      allowedTargetHosts,
+      routeCacheMs,
+      kvCacheTtlSeconds,
+      bodyScanLimitBytes,
+      kvReadTimeoutMs,
+    },
+  };
+}
+
+/** Parsed once per env object (an isolate keeps the same one between requests). */
+export const configFor: (env: EnvVars) => ConfigResult = oncePerEnv(parseConfig);
+
+/** The environment, also when other variables are wrong (it is parsed on its own). */
+export function environmentOf(env: EnvVars): Environment {
+  const result = configFor(env);
+  return result.ok ? result.config.environment : result.environment;
+}
+
+export type TargetConfig = Pick<Config, "environment" | "allowedTargetHosts">;
+
+/**
+ * What a writer needs to check targets: the environment and the allow-list.
+ * It stays usable when only the Auth0 origin is wrong, so operators can still
+ * fix the table; a problem with either of its own two variables is returned.
+ */
+export function targetConfigFor(
+  env: EnvVars,
+): { ok: true; config: TargetConfig } | { ok: false; problems: ConfigProblem[] } {
+  const result = configFor(env);
+  if (result.ok) return { ok: true, config: result.config };
+  const problems = result.problems.filter((p) => p.variable === "ENVIRONMENT" || p.variable === "ALLOWED_TARGET_HOSTS");
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { environment: result.environment, allowedTargetHosts: result.allowedTargetHosts } };
+}

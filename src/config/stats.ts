@@ -1,0 +1,35 @@
+/** Counter settings. Stats never stop a callback: a bad value is logged and the default used. */
+import type { EnvVars } from "../env";
+import { log } from "../log";
+import { oncePerEnv } from "./once-per-env";
+import { numberVar, type ConfigProblem } from "./read";
+
+export interface StatsConfig {
+  /** TrafficCounter shards a batch may go to. */
+  shards: number;
+  /** How long an isolate gathers counts before sending them. */
+  flushMs: number;
+  /** A migrated connection whose fallback share (fallback / (new + fallback)) exceeds this is flagged. */
+  fallbackAlertShare: number;
+}
+
+export function parseStatsConfig(env: EnvVars): { config: StatsConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const number = (variable: keyof EnvVars, fallback: number, min: number, max: number) =>
+    numberVar(problems, env, variable, { fallback, min, max, whole: false });
+  const config = {
+    shards: Math.floor(number("STATS_SHARDS", 8, 1, 64)),
+    flushMs: number("STATS_FLUSH_MS", 2_000, 0, 10_000),
+    fallbackAlertShare: number("STATS_FALLBACK_ALERT_SHARE", 0.05, 0, 1),
+  };
+  return { config, problems };
+}
+
+/** Parsed once per env object, so a wrong value is logged once per isolate, not per callback. */
+export const statsConfigFor = oncePerEnv(function statsConfig(env: EnvVars): StatsConfig {
+  const { config, problems } = parseStatsConfig(env);
+  for (const p of problems) {
+    log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}; using the default` });
+  }
+  return config;
+});
