@@ -1,0 +1,137 @@
+/**
+ * Recording on the pass-through path: when Auth0's answer sends the browser to
+ * an IdP (see login-start.ts), the same answer also sets this Worker's affinity
+ * cookie. Auth0's status, headers (every Set-Cookie separate, in order) and body
+ * bytes are passed on as they are; only one Set-Cookie line is appended.
+ *
+ * Bodies: a 3xx is decided from its Location alone, its body streams on. A
+ * `text/html` 200 is read only when it may be an HTTP-POST-binding form: a
+ * declared Content-Length above `htmlScanLimitBytes` is never read; otherwise at
+ * most that many bytes are held back while looking — a page that turns out larger
+ * is streamed on from what was read, unrecorded. Universal Login pages
+ * (hundreds of KB) are therefore never buffered whole.
+ */
+import { findSamlPostForm } from "./auto-post";
+import { transactionSetCookie } from "./cookie";
+import { loginStartOfForm, loginStartOfLocation, type LoginStart, type LoginStartContext } from "./login-start";
+
+export interface RecorderOptions {
+  key: CryptoKey;
+  maxAgeSeconds: number;
+  /** The largest HTML page read for a SAML POST-binding form (Auth0's is under 4 KB). */
+  htmlScanLimitBytes: number;
+  auth0Tenant: string | undefined;
+}
+
+export interface Recorded {
+  response: Response;
+  /** The login start recorded, when there was one (for the log: never its handles). */
+  start: LoginStart | undefined;
+}
+
+/** Default for htmlScanLimitBytes. */
+export const HTML_SCAN_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * `response` is Auth0's answer to `request`. Never throws for a malformed
+ * answer: whatever cannot be read is passed on unrecorded.
+ */
+export async function recordLoginStart(
+  request: Request,
+  response: Response,
+  options: RecorderOptions,
+): Promise<Recorded> {
+  if (request.method !== "GET" && request.method !== "POST") return { response, start: undefined };
+  const context: LoginStartContext = { requestUrl: new URL(request.url), auth0Tenant: options.auth0Tenant };
+
+  if (response.status >= 300 && response.status < 400) {
+    const location = response.headers.get("location");
+    if (location === null) return { response, start: undefined };
+    const start = await loginStartOfLocation(location, context);
+    if (start === undefined) return { response, start: undefined };
+    return withCookie(response, response.body, start, options);
+  }
+
+  if (response.status !== 200 || !isHtml(response.headers.get("content-type")) || response.body === null) {
+    return { response, start: undefined };
+  }
+  const declared = response.headers.get("content-length");
+  if (declared !== null && !(Number(declared) <= options.htmlScanLimitBytes)) return { response, start: undefined };
+
+  const prefix = await readPrefix(response.body, options.htmlScanLimitBytes);
+  const body = prefix.rest === undefined ? prefix.bytes : replay(prefix.bytes, prefix.rest);
+  let start: LoginStart | undefined;
+  if (prefix.rest === undefined) {
+    const form = findSamlPostForm(new TextDecoder("utf-8").decode(prefix.bytes));
+    if (form !== undefined) start = await loginStartOfForm(form, context);
+  }
+  if (start === undefined) return { response: new Response(body, response), start: undefined };
+  return withCookie(response, body, start, options);
+}
+
+async function withCookie(
+  response: Response,
+  body: BodyInit | null,
+  start: LoginStart,
+  options: RecorderOptions,
+): Promise<Recorded> {
+  const cookie = await transactionSetCookie(options.key, start.handles, start.connection, options);
+  const copy = new Response(body, response);
+  if (cookie === undefined) return { response: copy, start: undefined };
+  copy.headers.append("set-cookie", cookie.header);
+  return { response: copy, start };
+}
+
+function isHtml(contentType: string | null): boolean {
+  return contentType?.split(";")[0]?.trim().toLowerCase() === "text/html";
+}
+
+interface Prefix {
+  bytes: Uint8Array<ArrayBuffer>;
+  /** The unread remainder; undefined when the whole body fit in the limit. */
+  rest: ReadableStreamDefaultReader<Uint8Array> | undefined;
+}
+
+/** Reads up to `limit` bytes (or the whole body when smaller); the reader is kept for the rest. */
+async function readPrefix(body: ReadableStream<Uint8Array>, limit: number): Promise<Prefix> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { bytes: concat(chunks, total), rest: undefined };
+    chunks.push(value);
+    total += value.byteLength;
+    if (total > limit) return { bytes: concat(chunks, total), rest: reader };
+  }
+}
+
+/** A stream of what was read followed by the rest, chunk by chunk as it arrives. */
+function replay(head: Uint8Array, rest: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  let sentHead = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sentHead) {
+        sentHead = true;
+        controller.enqueue(head);
+        return;
+      }
+      const { done, value } = await rest.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return rest.cancel(reason);
+    },
+  });
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
