@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide, type DecisionInput } from "../src/callback/decide";
+import { decide, shortCut, type DecisionInput } from "../src/callback/decide";
 import type { LoadedRoute, LoadedSettings } from "../src/table/store";
 import { DEFAULT_SETTINGS } from "../src/table/schema";
 
@@ -110,5 +110,26 @@ describe("decide (pure)", () => {
   it("records the would-be target in shadow mode", () => {
     const d = decide(input({ settings: settings({ mode: "shadow" }) }));
     expect(d.destination === "auth0" && d.shadowOf?.target.host).toBe("sso.example.com");
+  });
+});
+
+describe("shortCut (decide's steps before identification)", () => {
+  it.each<[string, Partial<DecisionInput>, string]>([
+    ["unreadable settings", { settings: { status: "unavailable", error: "down" } }, "settings-unavailable"],
+    [
+      "the kill switch, before the fallback",
+      { fallback: true, settings: settings({ mode: "passthrough" }) },
+      "kill-switch",
+    ],
+    ["the fallback, before the method", { fallback: true, method: "OPTIONS" }, "fallback-bounce"],
+    ["a method that carries no sign-in", { method: "OPTIONS" }, "method-not-routed"],
+  ])("answers Auth0 for %s, whatever the route says", (_name, over, reason) => {
+    expect(shortCut(input(over))).toEqual({ destination: "auth0", reason });
+    expect(decide(input(over))).toEqual({ destination: "auth0", reason });
+  });
+
+  it("passes a routable callback on to identification", () => {
+    expect(shortCut(input())).toBeUndefined();
+    expect(shortCut(input({ settings: settings({ mode: "shadow" }) }))).toBeUndefined();
   });
 });

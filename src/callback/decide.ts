@@ -47,20 +47,54 @@ export interface DecisionInput {
   route: Lookup<LoadedRoute> | undefined;
 }
 
-export function decide(input: DecisionInput): Decision {
+/** What the short-cuts read: nothing that needs the body or the table's routes. */
+export type ShortCutInput = Pick<DecisionInput, "method" | "fallback" | "settings">;
+
+type ShortCut = (input: ShortCutInput, settings: LoadedSettings) => Decision | undefined;
+
+/**
+ * Steps 1–2 of the decision order, in order: each answers Auth0 or passes.
+ * A new step (e.g. 2a, "started by Auth0") is one more entry, at its place.
+ */
+const SHORT_CUTS: readonly ShortCut[] = [
+  // 1. Kill switch.
+  function killSwitch(_input, s) {
+    return s.mode === "passthrough" ? { destination: "auth0", reason: "kill-switch" } : undefined;
+  },
+  // 2. Loop guard: what the new provider sent back is never redirected again.
+  function fallbackBounce(input) {
+    return input.fallback ? { destination: "auth0", reason: "fallback-bounce" } : undefined;
+  },
+  // A preflight or HEAD cannot follow a redirect meaningfully; Auth0 answers it.
+  function methodNotRouted(input) {
+    return ROUTED_METHODS.has(input.method) ? undefined : { destination: "auth0", reason: "method-not-routed" };
+  },
+];
+
+/**
+ * The decision when it needs no identification (settings unreadable, or a
+ * short-cut applies), else undefined. The router asks this before it reads a
+ * body or a route, so a short-cut request costs one settings read.
+ */
+export function shortCut(input: ShortCutInput): Decision | undefined {
   const { settings } = input;
   // Without settings we cannot know whether the kill switch is on: Auth0 is the safe side.
   if (settings.status === "unavailable") return { destination: "auth0", reason: "settings-unavailable" };
   if (settings.status === "invalid") return { destination: "auth0", reason: "settings-invalid" };
-  const s = settings.status === "found" ? settings.value : undefined;
-  if (s === undefined) return { destination: "auth0", reason: "settings-unavailable" };
+  if (settings.status !== "found") return { destination: "auth0", reason: "settings-unavailable" };
+  for (const step of SHORT_CUTS) {
+    const decision = step(input, settings.value);
+    if (decision !== undefined) return decision;
+  }
+  return undefined;
+}
 
-  // 1. Kill switch.
-  if (s.mode === "passthrough") return { destination: "auth0", reason: "kill-switch" };
-  // 2. Loop guard: what the new provider sent back is never redirected again.
-  if (input.fallback) return { destination: "auth0", reason: "fallback-bounce" };
-  // A preflight or HEAD cannot follow a redirect meaningfully; Auth0 answers it.
-  if (!ROUTED_METHODS.has(input.method)) return { destination: "auth0", reason: "method-not-routed" };
+export function decide(input: DecisionInput): Decision {
+  const early = shortCut(input);
+  if (early !== undefined) return early;
+  // shortCut answered every settings status but "found"; this narrows the type.
+  if (input.settings.status !== "found") return { destination: "auth0", reason: "settings-unavailable" };
+  const s = input.settings.value;
 
   // 3.–4. Identification and the route.
   const routed = routeDecision(input, s);

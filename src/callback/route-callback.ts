@@ -1,12 +1,14 @@
 /**
- * From a callback's facts to a decision: settings, identification, decide.
+ * From a callback's facts to a decision: settings, the short-cuts, then
+ * identification and decide. The short-cuts are decide.ts's own, asked first
+ * so that a request they answer reads no body and no route.
  * The router's handler and the API's /evaluate both call this, so the answer
  * an application gets is the one a callback would get.
  */
 import type { Config } from "../config";
 import type { LoadedSettings, Lookup, RouteStore } from "../table/store";
 import type { PeekableBody } from "./body";
-import { decide, ROUTED_METHODS, type Decision } from "./decide";
+import { decide, shortCut, type Decision } from "./decide";
 import { addBodyFacts, needsBodyScan, type CallbackFacts } from "./facts";
 import { candidatesOf, fromQueryOnly, identify, type Identification } from "./identify";
 
@@ -24,19 +26,14 @@ export async function routeCallback(
   config: Pick<Config, "auth0Tenant" | "bodyScanLimitBytes">,
 ): Promise<Routed> {
   let facts = initialFacts;
-  let identification: Identification = fromQueryOnly(facts);
   const settings = await store.settings();
-  const routing =
-    settings.status === "found" &&
-    settings.value.mode !== "passthrough" &&
-    !facts.fallback &&
-    ROUTED_METHODS.has(request.method);
-  if (routing) {
-    if (request.body !== undefined && needsBodyScan(facts, request.method)) {
-      facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
-    }
-    identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
+  const early = shortCut({ method: request.method, fallback: facts.fallback, settings });
+  if (early !== undefined) return { facts, identification: fromQueryOnly(facts), settings, decision: early };
+
+  if (request.body !== undefined && needsBodyScan(facts, request.method)) {
+    facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
   }
+  const identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
   const decision = decide({
     method: request.method,
     fallback: facts.fallback,
