@@ -1,10 +1,12 @@
 /**
- * The HTTP surface: /login/callback is routed; everything else is Auth0's and
- * passes through untouched. Config is checked before anything else, and a
+ * The HTTP surface: /login/callback (in every spelling Auth0 could take for it)
+ * is routed; the rest of /__ is the router's own and answers 404; everything
+ * else is Auth0's and passes through untouched. Config is checked before anything else, and a
  * Worker whose Auth0 origin is itself answers with an error instead of looping.
  */
 import { Hono } from "hono";
 import { adminAppFor } from "./admin/app";
+import { ApiProblem, problemResponse } from "./admin/problem";
 import { forwardToAuth0 } from "./auth0/forward";
 import { handleCallback } from "./callback/handler";
 import { adminConfigFor, configFor, statsConfigFor, type Config } from "./config";
@@ -13,6 +15,7 @@ import { log } from "./log";
 import { errorPage } from "./pages";
 import { outcomeOf } from "./stats/outcome";
 import { recordOutcome } from "./stats/recorder";
+import { isCallbackPath, isReservedPath } from "./request-path";
 
 type AppEnv = { Bindings: Env; Variables: { config: Config } };
 
@@ -27,10 +30,16 @@ export function createApp(): Hono<AppEnv> {
     const url = new URL(c.req.url);
     if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
       const hostname = admin.ok ? admin.config.hostname : admin.hostname;
-      // On any other host the path is Auth0's, and goes there like every other path.
       if (hostname === undefined || url.hostname === hostname) {
         return adminAppFor(prefix).fetch(c.req.raw, c.env, c.executionCtx);
       }
+    }
+    // The rest of /__ (any spelling, any host) is the Worker's namespace: Auth0 has no such
+    // paths, and a near-miss API call must not carry its credential to Auth0.
+    if (isReservedPath(url.pathname)) {
+      return problemResponse(
+        new ApiProblem(404, "Not found", "Nothing is served at this path (paths under /__ are the router's own)."),
+      );
     }
     await next();
   });
@@ -73,14 +82,14 @@ export function createApp(): Hono<AppEnv> {
     await next();
   });
 
-  app.all("/login/callback", (c) =>
-    handleCallback(c.req.raw, c.env.ROUTES, c.get("config"), (entry) =>
-      recordOutcome(c.env, c.executionCtx, outcomeOf(entry), statsConfigFor(c.env)),
-    ),
-  );
-
   app.all("*", (c) => {
     const url = new URL(c.req.url);
+    // Every spelling that could reach Auth0's callback handler is routed like it (docs/design.md).
+    if (isCallbackPath(url.pathname)) {
+      return handleCallback(c.req.raw, c.env.ROUTES, c.get("config"), (entry) =>
+        recordOutcome(c.env, c.executionCtx, outcomeOf(entry), statsConfigFor(c.env)),
+      );
+    }
     return forwardToAuth0(c.req.raw, c.get("config"), {
       pathAndQuery: url.pathname + url.search,
       body: c.req.raw.body,

@@ -18,6 +18,7 @@
 import type { Config } from "../config";
 import { log } from "../log";
 import { errorPage } from "../pages";
+import { isAdminLookingPath } from "../request-path";
 
 export interface ForwardOptions {
   /** Path and query to request from the origin (the query may have had fallback removed). */
@@ -62,6 +63,12 @@ export function auth0Url(origin: URL, pathAndQuery: string): URL | undefined {
   return url.origin === origin.origin ? url : undefined;
 }
 
+/** An admin-looking path's Authorization is a management API credential: Auth0 never gets it. */
+function withoutAdminCredential(headers: Headers, pathname: string): Headers {
+  if (isAdminLookingPath(pathname)) headers.delete("authorization");
+  return headers;
+}
+
 export async function forwardToAuth0(
   request: Request,
   config: Pick<Config, "auth0Origin" | "cnameApiKey" | "auth0TimeoutMs">,
@@ -89,7 +96,7 @@ export async function forwardToAuth0(
   try {
     return await fetch(url.href, {
       method: request.method,
-      headers: forwardHeaders(request.headers, config),
+      headers: withoutAdminCredential(forwardHeaders(request.headers, config), url.pathname),
       body: hasBody ? options.body : null,
       redirect: "manual",
       signal: controller.signal,
