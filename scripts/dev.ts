@@ -12,14 +12,14 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { constants } from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { runCli } from "../cli/commands";
+import { nodeIo } from "../cli/node-io";
+import { runCli } from "../cli/run";
 import { startDemoOrigins, type DemoOrigins } from "./demo-origins";
 
 const require = createRequire(import.meta.url);
@@ -145,13 +145,15 @@ if (await waitUntilAnswering(WORKER_URL)) {
 
 /** routes.json → POST /import?mode=replace, printed like `npm run routes -- push` prints it. */
 async function seedThroughApi(): Promise<boolean> {
-  const code = await runCli(["push", tablePath, "--replace"], {
-    fetch: (input, init) => fetch(input, init),
-    readFile: (file) => readFile(file, "utf8"),
-    out: (text) => console.log(`Seed table ${path.relative(process.cwd(), tablePath)}: ${text}`),
-    err: (text) => console.error(`Not starting: routes.json could not be loaded:\n${text}`),
-    env: { ROUTER_URL: `http://127.0.0.1:${WORKER_PORT}`, ROUTER_TOKEN: ADMIN_TOKEN },
-  });
+  const code = await runCli(
+    ["push", tablePath, "--replace"],
+    nodeIo(
+      process.cwd(),
+      (text) => console.log(`Seed table ${path.relative(process.cwd(), tablePath)}: ${text}`),
+      (text) => console.error(`Not starting: routes.json could not be loaded:\n${text}`),
+      { ROUTER_URL: `http://127.0.0.1:${WORKER_PORT}`, ROUTER_TOKEN: ADMIN_TOKEN },
+    ),
+  );
   return code === 0;
 }
 

@@ -2,27 +2,20 @@
  * Starts everything the browser suite needs, on loopback only, and stops it again:
  *
  *   - the Auth0, new-SSO and IdP stand-ins (stand-ins.ts);
- *   - the Worker in workerd via Miniflare: src/index.ts bundled by esbuild (as wrangler
- *     and bench/run.ts do), compatibility settings and the ROUTE_WRITER Durable Object
- *     from wrangler.toml, an in-memory ROUTES KV namespace, the e2e bindings;
+ *   - the Worker in workerd via Miniflare (worker.ts), with the e2e bindings;
  *   - headless Chromium (Debian's package) through playwright-core.
  *
  * The route table is seeded through the management API only (`api()`), never in KV.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { Miniflare } from "miniflare";
 import { chromium, type Browser } from "playwright-core";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { getSamlTestCredentials } from "../../test/fixtures/saml";
 import { Auth0StandIn, IdpStandIn, NewSsoStandIn } from "./stand-ins";
+import { bundleWorker, ROOT, startBundledWorker } from "./worker";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export { ROOT };
 export const SCREENSHOT_DIR = path.join(ROOT, "test-results", "e2e");
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 export const AUTH0_TENANT = "e2e-tenant";
@@ -96,9 +89,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
 
   try {
-    const buildDir = mkdtempSync(path.join(os.tmpdir(), "callback-router-e2e-"));
-    stops.push(() => rmSync(buildDir, { recursive: true, force: true }));
-
     const auth0 = new Auth0StandIn();
     const sso = new NewSsoStandIn(new Set(options.ssoConnections), new Set(options.ssoIssuers));
     const idp = new IdpStandIn();
@@ -108,17 +98,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       () => idp.server.close(),
     );
 
-    const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
-    const scriptPath = path.join(buildDir, "router.mjs");
     const launching = chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
     // Close the browser even if another step below fails first.
     stops.push(async () => {
       const browser = await launching.catch(() => undefined);
       await browser?.close();
     });
-    const [browser] = await Promise.all([
+    const bundling = bundleWorker();
+    stops.push(async () => (await bundling.catch(() => undefined))?.remove());
+    const [browser, bundle] = await Promise.all([
       launching,
-      bundleWorker(wranglerOptions.main ?? path.join(ROOT, "src/index.ts"), scriptPath, wranglerOptions.define),
+      bundling,
       auth0.start(),
       sso.start(),
       idp.start(),
@@ -126,48 +116,19 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ]);
 
     const adminToken = randomBytes(32).toString("base64url");
-    const workerLogs: Array<Record<string, unknown>> = [];
-    const workerStderr: string[] = [];
-    const { workerOptions } = wranglerOptions;
-    const mf = new Miniflare({
-      host: "127.0.0.1",
-      port: 0,
-      handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-        collectJsonLines(stdout, workerLogs);
-        stderr.on("data", (chunk: Buffer) => {
-          if (workerStderr.length < 100) workerStderr.push(chunk.toString("utf8"));
-        });
-      },
-      workers: [
-        {
-          ...workerOptions,
-          name: "router",
-          modules: true,
-          scriptPath,
-          // Module names are relative to this; the bundle lives in a temp directory outside the repo.
-          modulesRoot: buildDir,
-          // The e2e bindings replace wrangler.toml's [vars]; KV and the Durable Object stay in memory.
-          bindings: {
-            ENVIRONMENT: "development",
-            AUTH0_ORIGIN: auth0.origin,
-            ALLOWED_TARGET_HOSTS: `localhost:${sso.port}`,
-            ADMIN_TOKEN: adminToken,
-            ROUTE_CACHE_SECONDS: "0",
-            AUTH0_TENANT,
-          },
-          kvNamespaces: { ROUTES: "e2e-routes" },
-          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-        },
-      ],
+    // The e2e bindings replace wrangler.toml's [vars]; KV and the Durable Object stay in memory.
+    const worker = await startBundledWorker(bundle, {
+      ENVIRONMENT: "development",
+      AUTH0_ORIGIN: auth0.origin,
+      ALLOWED_TARGET_HOSTS: `localhost:${sso.port}`,
+      ADMIN_TOKEN: adminToken,
+      ROUTE_CACHE_SECONDS: "0",
+      AUTH0_TENANT,
     });
-    stops.push(() => mf.dispose());
-    await mf.ready.catch((err: unknown) => {
-      throw new Error(`workerd did not start; its stderr: ${workerStderr.join("").slice(0, 2000) || "(empty)"}`, {
-        cause: err,
-      });
-    });
-    const workerUrl = await mf.unsafeGetDirectURL("router");
-    const workerOrigin = `http://127.0.0.1:${workerUrl.port}`;
+    stops.push(() => worker.stop());
+    const workerLogs = worker.logs;
+    const workerStderr = worker.stderr;
+    const workerOrigin = worker.origin;
     sso.workerOrigin = workerOrigin;
 
     const api: Harness["api"] = async (method, apiPath, body, headers = {}) => {
@@ -204,41 +165,4 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     await stopAll().catch(() => undefined);
     throw err;
   }
-}
-
-/** Bundles the Worker as wrangler does: ESM, workerd conditions, cloudflare:* left external. */
-async function bundleWorker(entry: string, outfile: string, define: Record<string, string> = {}): Promise<void> {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    external: ["cloudflare:*"],
-    define,
-    keepNames: true,
-    sourcemap: false,
-    logLevel: "warning",
-  });
-}
-
-/** The Worker logs one JSON object per line; anything else is kept as {text}. */
-function collectJsonLines(stream: Readable, into: Array<Record<string, unknown>>): void {
-  let rest = "";
-  stream.on("data", (chunk: Buffer) => {
-    const lines = (rest + chunk.toString("utf8")).split("\n");
-    rest = lines.pop() ?? "";
-    for (const line of lines) {
-      if (line.trim() === "") continue;
-      try {
-        const value: unknown = JSON.parse(line);
-        into.push(typeof value === "object" && value !== null ? (value as Record<string, unknown>) : { text: line });
-      } catch {
-        into.push({ text: line });
-      }
-    }
-  });
 }

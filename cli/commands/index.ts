@@ -1,0 +1,21 @@
+/** The command table: every command the CLI knows, in the order help lists them. */
+import type { Command } from "../command";
+import { audit, evaluate, status } from "./insight";
+import { get, list, remove, set } from "./routes";
+import { killSwitch, rollout, settings } from "./settings";
+import { pull, push } from "./table";
+
+export const COMMANDS: readonly Command[] = [
+  status,
+  list,
+  get,
+  set,
+  remove,
+  push,
+  pull,
+  settings,
+  killSwitch,
+  rollout,
+  evaluate,
+  audit,
+];

@@ -1,0 +1,127 @@
+/** Read-only views: evaluate, audit, status. */
+import { UsageError } from "../args";
+import type { Json } from "../client";
+import type { Command } from "../command";
+import { beforeAfter, table } from "../output";
+import { describeMode } from "./settings";
+
+export const evaluate: Command = {
+  name: "evaluate",
+  summary: "where a login for an organization or a connection's callback goes now",
+  positionals: [],
+  options: {
+    organization: { type: "string", value: "ORG", description: "where should this organization's login start?" },
+    connection: { type: "string", value: "CONNECTION", description: "where do this connection's callbacks go?" },
+  },
+  details: ["Give exactly one of --organization and --connection. The answer is the router's own decision function."],
+  examples: ["npm run routes -- evaluate --organization org_acme"],
+  async run(ctx) {
+    const org = ctx.string("organization");
+    const conn = ctx.string("connection");
+    if ((org === undefined) === (conn === undefined)) {
+      throw new UsageError("evaluate takes exactly one of --organization ORG and --connection CONNECTION");
+    }
+    const q = new URLSearchParams(org !== undefined ? { organization: org } : { connection: conn ?? "" });
+    const { json } = await ctx.api.request("GET", `/evaluate?${q}`);
+    ctx.print(json, () => {
+      const target = json["target"] === undefined ? "" : ` ${String(json["target"])}`;
+      const head = `${org ?? conn ?? ""} → ${String(json["destination"])} (${String(json["reason"])})${target}`;
+      const conns = (json["connections"] as Json[] | undefined) ?? [];
+      return [
+        head,
+        ...conns.map((c) => `  ${String(c["connection"])} → ${String(c["destination"])} (${String(c["reason"])})`),
+      ].join("\n");
+    });
+  },
+};
+
+export const audit: Command = {
+  name: "audit",
+  summary: "who changed what, newest first, with each change's before and after",
+  positionals: [],
+  options: {
+    limit: {
+      type: "string",
+      value: "N",
+      description: "how many entries (1-500, default 20)",
+      check: (v) =>
+        /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 500 ? undefined : "takes a number from 1 to 500",
+    },
+    connection: { type: "string", value: "CONNECTION", description: "only entries about this connection" },
+  },
+  details: ["BEFORE and AFTER list only the fields that changed (version and updatedAt left out); - is nothing."],
+  examples: ["npm run routes -- audit --connection acme-saml"],
+  async run(ctx) {
+    const q = new URLSearchParams({ limit: ctx.string("limit") ?? "20" });
+    const conn = ctx.string("connection");
+    if (conn !== undefined) q.set("connection", conn);
+    const { json } = await ctx.api.request("GET", `/audit?${q}`);
+    const entries = (json["entries"] as Json[] | undefined) ?? [];
+    ctx.print(json, () =>
+      entries.length === 0
+        ? "no audit entries"
+        : table([
+            ["WHEN", "ACTOR", "ACTION", "SUBJECT", "BEFORE", "AFTER"],
+            ...entries.map((e) => {
+              const change = beforeAfter(e["before"], e["after"]);
+              return [
+                String(e["at"]),
+                String(e["actor"]),
+                String(e["action"]),
+                String(e["subject"] ?? "-"),
+                change.before,
+                change.after,
+              ];
+            }),
+          ]),
+    );
+  },
+};
+
+/** Affinity as /status reports it: `on`/`off`, plus any detail it gives. */
+function describeAffinity(value: unknown): string {
+  if (typeof value === "boolean") return value ? "on" : "off";
+  if (typeof value !== "object" || value === null) return String(value);
+  const { enabled, ...rest } = value as Json;
+  const details = Object.entries(rest)
+    .filter(([, v]) => v === null || typeof v !== "object")
+    .map(([k, v]) => `${k}=${String(v)}`);
+  const head = typeof enabled === "boolean" ? (enabled ? "on" : "off") : "";
+  return [head, details.length > 0 ? `(${details.join(", ")})` : ""].filter((s) => s !== "").join(" ");
+}
+
+export const status: Command = {
+  name: "status",
+  summary: "mode (kill switch), affinity, route counts, KV writes pending",
+  positionals: [],
+  options: {},
+  async run(ctx) {
+    const [status, settings] = await Promise.all([
+      ctx.api.request("GET", "/status"),
+      ctx.api.request("GET", "/settings"),
+    ]);
+    const json: Json = { mode: settings.json["mode"], ...status.json };
+    const routes = (json["routes"] ?? {}) as Record<string, number>;
+    const total = Object.values(routes).reduce((a, b) => a + b, 0);
+    const pending = Number(json["kvPending"] ?? 0);
+    ctx.print(json, () =>
+      table([
+        ["mode:", describeMode(json["mode"])],
+        ...(json["affinity"] === undefined ? [] : [["affinity:", describeAffinity(json["affinity"])]]),
+        [
+          "routes:",
+          `${total} — ${Object.entries(routes)
+            .map(([state, n]) => `${n} ${state}`)
+            .join(", ")}`,
+        ],
+        ["settings:", `version ${String(json["settingsVersion"])}`],
+        [
+          "KV pending:",
+          pending === 0
+            ? "0 (every change is in KV; all locations see it within about 60 s)"
+            : `${pending} write(s) not yet in KV (the writer retries them)`,
+        ],
+      ]),
+    );
+  },
+};

@@ -1,0 +1,114 @@
+/** One route at a time: list, get, set, delete. */
+import { RouteState } from "../../src/table/schema";
+import type { Json } from "../client";
+import type { Command, Context } from "../command";
+import { table } from "../output";
+
+const enc = encodeURIComponent;
+const STATES = RouteState.options;
+
+const ifMatchOption = {
+  type: "string",
+  value: "VERSION",
+  description: "change only if the route is still at this version (its ETag); else 412",
+  check: (v: string) => (/^"?\d+"?$/.test(v) ? undefined : "takes a version number"),
+} as const;
+
+function ifMatch(ctx: Context): Record<string, string> {
+  const v = ctx.string("if-match");
+  return v === undefined ? {} : { "if-match": `"${v.replace(/"/g, "")}"` };
+}
+
+export const list: Command = {
+  name: "list",
+  summary: "the route table, filtered",
+  positionals: [],
+  options: {
+    state: { type: "string", value: "STATE", choices: STATES, description: "only routes in this state" },
+    organization: { type: "string", value: "ORG", description: "only this organization's routes" },
+  },
+  examples: ["npm run routes -- list --state migrated"],
+  async run(ctx) {
+    const routes: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const q = new URLSearchParams({ limit: "1000" });
+      const state = ctx.string("state");
+      const org = ctx.string("organization");
+      if (state !== undefined) q.set("state", state);
+      if (org !== undefined) q.set("organization", org);
+      if (cursor !== null) q.set("cursor", cursor);
+      const { json } = await ctx.api.request("GET", `/routes?${q}`);
+      routes.push(...((json["routes"] as Json[] | undefined) ?? []));
+      cursor = (json["nextCursor"] as string | null | undefined) ?? null;
+    } while (cursor !== null);
+    ctx.print(
+      routes,
+      () =>
+        table([
+          ["CONNECTION", "STATE", "ORGANIZATION", "TARGET", "VERSION"],
+          ...routes.map((r) => [
+            String(r["connection"]),
+            String(r["state"]),
+            String(r["organization"] ?? "-"),
+            String(r["target"] ?? "(default)"),
+            String(r["version"]),
+          ]),
+        ]) + `\n${routes.length} route(s)`,
+    );
+  },
+};
+
+export const get: Command = {
+  name: "get",
+  summary: "one route, with its version (ETag)",
+  positionals: [{ name: "connection", description: "the Auth0 connection name" }],
+  options: {},
+  async run(ctx) {
+    const [connection = ""] = ctx.positionals;
+    const { json, headers } = await ctx.api.request("GET", `/routes/${enc(connection)}`);
+    ctx.print(
+      json,
+      () =>
+        `${Object.entries(json)
+          .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+          .join("\n")}\netag: ${headers.get("etag") ?? ""}`,
+    );
+  },
+};
+
+export const set: Command = {
+  name: "set",
+  summary: "change a route's state (and target); --create adds a new route",
+  positionals: [
+    { name: "connection", description: "the Auth0 connection name" },
+    { name: "state", description: STATES.join(" | "), choices: STATES },
+  ],
+  options: {
+    target: { type: "string", value: "URL", description: "the new provider's callback URL for this connection" },
+    "if-match": ifMatchOption,
+    create: { type: "boolean", description: "create or replace the whole route (PUT) instead of changing it (PATCH)" },
+  },
+  examples: ["npm run routes -- set acme-saml migrated", "npm run routes -- set acme-saml legacy --if-match 3"],
+  async run(ctx) {
+    const [connection = "", state = ""] = ctx.positionals;
+    const body: Json = { state };
+    const target = ctx.string("target");
+    if (target !== undefined) body["target"] = target;
+    const method = ctx.flag("create") ? "PUT" : "PATCH";
+    const { json } = await ctx.api.send(method, `/routes/${enc(connection)}`, body, ifMatch(ctx));
+    ctx.print(json, () => `${connection}: ${String(json["state"])} (version ${String(json["version"])})`);
+  },
+};
+
+export const remove: Command = {
+  name: "delete",
+  summary: "remove a route (its callbacks then follow the `unknown` setting)",
+  positionals: [{ name: "connection", description: "the Auth0 connection name" }],
+  options: { "if-match": ifMatchOption },
+  async run(ctx) {
+    const [connection = ""] = ctx.positionals;
+    const { json } = await ctx.api.request("DELETE", `/routes/${enc(connection)}`, undefined, ifMatch(ctx));
+    ctx.print(json, () => `deleted ${connection} (was ${String(json["state"])})`);
+  },
+};

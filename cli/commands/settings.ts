@@ -1,0 +1,141 @@
+/** Global settings: settings, kill-switch, rollout. */
+import { Settings } from "../../src/table/schema";
+import type { Json } from "../client";
+import type { Command } from "../command";
+
+interface Rollout {
+  percentage: number;
+  include: string[];
+  exclude: string[];
+}
+
+/** `mode: passthrough  (kill switch ON: …)`: the one line an operator looks for first. */
+export function describeMode(mode: unknown): string {
+  if (mode === "passthrough") return "passthrough (kill switch ON: every callback goes to Auth0)";
+  if (mode === "shadow") return "shadow (kill switch off; decisions are logged, every callback goes to Auth0)";
+  return `${String(mode)} (kill switch off)`;
+}
+
+export function describeRollout(r: Partial<Rollout> | undefined): string {
+  return `${r?.percentage ?? 0}% include [${(r?.include ?? []).join(", ")}] exclude [${(r?.exclude ?? []).join(", ")}]`;
+}
+
+function printSettings(json: Json): string {
+  return [
+    `mode: ${describeMode(json["mode"])}`,
+    `unknown: ${String(json["unknown"])}`,
+    `defaultTarget: ${String(json["defaultTarget"] ?? "(none)")}`,
+    `redirect: ${String(json["redirect"])}`,
+    `rollout: ${describeRollout(json["rollout"] as Rollout | undefined)}`,
+  ].join("\n");
+}
+
+export const settings: Command = {
+  name: "settings",
+  summary: "show the global settings, or change the ones given",
+  positionals: [],
+  options: {
+    mode: {
+      type: "string",
+      value: "MODE",
+      choices: Settings.shape.mode.options,
+      description: "route | shadow (decide and log, all to Auth0) | passthrough (kill switch)",
+    },
+    unknown: {
+      type: "string",
+      value: "WHERE",
+      choices: Settings.shape.unknown.options,
+      description: "where callbacks of connections not in the table go: auth0 | probe",
+    },
+    "default-target": {
+      type: "string",
+      value: "URL",
+      description: "the new provider's callback URL for routes without a target; none removes it",
+    },
+    redirect: {
+      type: "string",
+      value: "HOW",
+      choices: Settings.shape.redirect.options,
+      description: "307 | form (an auto-submitting form for POSTs)",
+    },
+  },
+  examples: ["npm run routes -- settings", "npm run routes -- settings --mode shadow"],
+  async run(ctx) {
+    const body: Json = {};
+    const mode = ctx.string("mode");
+    const unknown = ctx.string("unknown");
+    const target = ctx.string("default-target");
+    const redirect = ctx.string("redirect");
+    if (mode !== undefined) body["mode"] = mode;
+    if (unknown !== undefined) body["unknown"] = unknown;
+    if (target !== undefined) body["defaultTarget"] = target === "none" ? null : target;
+    if (redirect !== undefined) body["redirect"] = redirect;
+    const { json } =
+      Object.keys(body).length === 0
+        ? await ctx.api.request("GET", "/settings")
+        : await ctx.api.send("PUT", "/settings", body);
+    ctx.print(json, () => printSettings(json));
+  },
+};
+
+export const killSwitch: Command = {
+  name: "kill-switch",
+  summary: "on = every callback goes to Auth0 (mode passthrough); off = mode route",
+  positionals: [{ name: "on|off", description: "on or off", choices: ["on", "off"] }],
+  options: {},
+  details: ["Like every change, it reaches every location within about 60 s (KV propagation)."],
+  async run(ctx) {
+    const [onOff] = ctx.positionals;
+    const { json } = await ctx.api.send("PUT", "/settings", { mode: onOff === "on" ? "passthrough" : "route" });
+    ctx.print(json, () => printSettings(json));
+  },
+};
+
+const percentage = (v: string): string | undefined => {
+  const n = Number(v);
+  return v.trim() !== "" && Number.isFinite(n) && n >= 0 && n <= 100 ? undefined : "takes a number from 0 to 100";
+};
+
+const names = (v: string): string[] =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+
+export const rollout: Command = {
+  name: "rollout",
+  summary: "show the rollout flag, or change the parts given",
+  positionals: [],
+  options: {
+    percentage: {
+      type: "string",
+      value: "N",
+      check: percentage,
+      description: "share (0-100) of organizations in routes of state rollout sent to the new provider",
+    },
+    include: { type: "string", value: "A,B", description: "organizations (or connections) always sent there" },
+    exclude: { type: "string", value: "C,D", description: "organizations (or connections) always kept on Auth0" },
+  },
+  details: [
+    "--include and --exclude replace the list; an empty value (--include=) empties it.",
+    "The change is sent with If-Match: another operator's change in between makes it fail (412).",
+  ],
+  examples: ["npm run routes -- rollout --percentage 10", "npm run routes -- rollout --include org_acme,org_hooli"],
+  async run(ctx) {
+    const pct = ctx.string("percentage");
+    const include = ctx.string("include");
+    const exclude = ctx.string("exclude");
+    const current = await ctx.api.request("GET", "/rollout");
+    let result = current.json;
+    if (pct !== undefined || include !== undefined || exclude !== undefined) {
+      const body = {
+        percentage: pct === undefined ? current.json["percentage"] : Number(pct),
+        include: include === undefined ? current.json["include"] : names(include),
+        exclude: exclude === undefined ? current.json["exclude"] : names(exclude),
+      };
+      const etag = current.headers.get("etag");
+      result = (await ctx.api.send("PUT", "/rollout", body, etag === null ? {} : { "if-match": etag })).json;
+    }
+    ctx.print(result, () => `rollout: ${describeRollout(result as Partial<Rollout>)}`);
+  },
+};

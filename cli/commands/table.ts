@@ -1,0 +1,103 @@
+/** The whole table at once: push (import) and pull (export). */
+import path from "node:path";
+import { UsageError } from "../args";
+import type { Json } from "../client";
+import type { Command, Context } from "../command";
+
+interface ImportDiff {
+  added: string[];
+  changed: Array<{ connection: string; fields: string[] }>;
+  removed: string[];
+  unchanged: string[];
+  settingsChanged: boolean;
+}
+
+export const push: Command = {
+  name: "push",
+  summary: "import routes.json or WorkOS' proxy_routes.csv (all or nothing)",
+  positionals: [{ name: "file", description: "a routes.json (.json) or WorkOS sso/proxy_routes.csv (.csv) file" }],
+  options: {
+    "dry-run": { type: "boolean", description: "show what would change and every row's errors; write nothing" },
+    replace: { type: "boolean", description: "also delete routes that are not in the file (default: keep them)" },
+  },
+  details: [
+    "Nothing is written if any row is wrong; errors name the line (CSV) or the field (JSON).",
+    "Run with --dry-run first: the same diff, nothing written.",
+  ],
+  examples: ["npm run routes -- push sso/proxy_routes.csv --dry-run", "npm run routes -- push routes.json --replace"],
+  async run(ctx) {
+    const [file = ""] = ctx.positionals;
+    const extension = path.extname(file).toLowerCase();
+    if (extension !== ".csv" && extension !== ".json") {
+      throw new UsageError(`push takes a .json (routes.json) or .csv (proxy_routes.csv) file, not "${file}"`);
+    }
+    const text = await ctx.readFile(file);
+    const type = extension === ".csv" ? "text/csv" : "application/json";
+    const q = new URLSearchParams({
+      dryRun: String(ctx.flag("dry-run")),
+      mode: ctx.flag("replace") ? "replace" : "merge",
+    });
+    const { json } = await ctx.api.request("POST", `/import?${q}`, { text, type });
+    const diff = json["diff"] as ImportDiff;
+    ctx.print(json, () =>
+      [
+        `${json["dryRun"] === true ? "dry run (nothing written)" : "imported"}: ${String(json["format"])}, mode ${String(json["mode"])}`,
+        `  added ${diff.added.length}, changed ${diff.changed.length}, removed ${diff.removed.length}, unchanged ${diff.unchanged.length}${diff.settingsChanged ? ", settings changed" : ""}`,
+        ...diff.added.map((c) => `  + ${c}`),
+        ...diff.changed.map((c) => `  ~ ${c.connection} (${c.fields.join(", ")})`),
+        ...diff.removed.map((c) => `  - ${c}`),
+        ...((json["warnings"] as string[] | undefined) ?? []).map((w) => `  warning: ${w}`),
+      ].join("\n"),
+    );
+  },
+};
+
+export const pull: Command = {
+  name: "pull",
+  summary: "export the table as routes.json (pushes back unchanged)",
+  positionals: [],
+  options: {
+    out: { type: "string", value: "FILE", description: "write to FILE instead of standard output" },
+  },
+  details: [
+    "The file starts with a $schema pointing at docs/routes.schema.json, so editors check it;",
+    "with --out, a $schema already in FILE is kept.",
+  ],
+  examples: ["npm run -s routes -- pull > routes.json", "npm run routes -- pull --out routes.json"],
+  async run(ctx) {
+    const out = ctx.string("out");
+    const { json } = await ctx.api.request("GET", "/export");
+    const target = out === undefined ? undefined : path.resolve(ctx.io.cwd, out);
+    const { $schema: _served, ...table } = json;
+    const file: Json = { $schema: await schemaRef(ctx, target), ...table };
+    const text = `${JSON.stringify(file, null, 2)}\n`;
+    if (out === undefined || target === undefined) {
+      ctx.io.out(text.trimEnd());
+      return;
+    }
+    await ctx.writeFile(out, text);
+    const routes = Array.isArray(json["routes"]) ? json["routes"].length : 0;
+    ctx.io.err(`wrote ${out}: ${routes} route(s) and the settings`);
+  },
+};
+
+/**
+ * The `$schema` for a routes.json at `target` (standard output: the caller's
+ * directory): the one already in that file, else the relative path from there
+ * to docs/routes.schema.json.
+ */
+async function schemaRef(ctx: Context, target: string | undefined): Promise<string> {
+  if (target !== undefined) {
+    try {
+      const existing: unknown = JSON.parse(await ctx.io.readFile(target));
+      if (typeof existing === "object" && existing !== null && "$schema" in existing) {
+        if (typeof existing.$schema === "string") return existing.$schema;
+      }
+    } catch {
+      // No file yet, or not JSON: it gets the default below (a real write problem shows when writing).
+    }
+  }
+  const from = target === undefined ? ctx.io.cwd : path.dirname(target);
+  const relative = path.relative(from, ctx.io.schemaFile).split(path.sep).join("/");
+  return relative.startsWith(".") ? relative : `./${relative}`;
+}

@@ -1,0 +1,371 @@
+/**
+ * The routes CLI (`npm run routes`) against the real Worker in workerd, over HTTP:
+ * in-process through runCli with Node's fetch and real files (every request it
+ * sends is counted), and as a real process for exit codes and what reaches the
+ * terminal. Command-line mistakes must exit 2 before anything is read or sent.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { nodeIo, SCHEMA_FILE } from "../cli/node-io";
+import { runCli } from "../cli/run";
+import { RecordingServer } from "./support/recording-server";
+import { ROOT, startWorker, type RunningWorker } from "./support/worker";
+
+const PREFIX = "/__router/v1";
+const TOKEN = randomBytes(32).toString("base64url");
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+const MAIN = path.join(ROOT, "cli", "main.ts");
+
+let worker: RunningWorker;
+let auth0: RecordingServer;
+/** The operator's working directory: real files for push, pull --out and the file errors. */
+let dir: string;
+
+beforeAll(async () => {
+  auth0 = new RecordingServer("Auth0 stand-in", () => ({ status: 200, body: "auth0" }));
+  const port = await auth0.start();
+  worker = await startWorker({
+    ENVIRONMENT: "development",
+    AUTH0_ORIGIN: `http://127.0.0.1:${port}`,
+    AUTH0_TENANT: "example",
+    ALLOWED_TARGET_HOSTS: "sso.example.com",
+    ADMIN_TOKEN: TOKEN,
+    ADMIN_TOKEN_NAME: "ci",
+    ROUTE_CACHE_SECONDS: "0",
+  });
+  dir = mkdtempSync(path.join(os.tmpdir(), "callback-router-cli-"));
+  mkdirSync(path.join(dir, "sso"));
+  writeFileSync(
+    path.join(dir, "sso", "proxy_routes.csv"),
+    readFileSync(path.join(ROOT, "test", "fixtures", "proxy_routes.csv")),
+  );
+  const seed = JSON.parse(readFileSync(path.join(ROOT, "routes.json"), "utf8")) as { settings: object };
+  writeFileSync(
+    path.join(dir, "routes.json"),
+    JSON.stringify({ ...seed, settings: { ...seed.settings, defaultTarget: "https://sso.example.com/cb" } }),
+  );
+  mkdirSync(path.join(dir, "a-directory.json"));
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await auth0?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  // An empty table with the default settings, through the API like everything else.
+  const res = await api("POST", "/import?mode=replace", {
+    settings: {
+      mode: "route",
+      unknown: "auth0",
+      redirect: "307",
+      rollout: { percentage: 0, include: [], exclude: [] },
+    },
+    routes: [],
+  });
+  expect(res.status).toBe(200);
+});
+
+type Json = Record<string, unknown>;
+
+async function api(method: string, apiPath: string, body?: unknown): Promise<{ status: number; json: Json }> {
+  const res = await fetch(`${worker.origin}${PREFIX}${apiPath}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Json };
+}
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+  /** Every request the CLI sent: `METHOD /path?query`. */
+  requests: string[];
+}
+
+/** runCli as `npm run routes` runs it, in `dir`, with its requests counted. */
+async function cli(argv: string[], options: { token?: string | null; status?: object } = {}): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const requests: string[] = [];
+  const token = options.token === undefined ? TOKEN : options.token;
+  const io = nodeIo(
+    dir,
+    (t) => out.push(t),
+    (t) => err.push(t),
+    {
+      ROUTER_URL: worker.origin,
+      ROUTER_TOKEN: token ?? undefined,
+    },
+  );
+  const code = await runCli(argv, {
+    ...io,
+    fetch: async (input, init) => {
+      const url = new URL(input);
+      requests.push(`${init?.method ?? "GET"} ${url.pathname.slice(PREFIX.length)}${url.search}`);
+      const res = await fetch(input, init);
+      if (options.status === undefined || url.pathname !== `${PREFIX}/status`) return res;
+      // What /status will report once the Worker knows about login affinity.
+      return Response.json({ ...((await res.json()) as object), ...options.status });
+    },
+  });
+  return { code, out: out.join("\n"), err: err.join("\n"), requests };
+}
+
+/** The CLI as a process: `npm run routes -- …` minus npm. */
+async function runProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, INIT_CWD: dir, ROUTER_URL: worker.origin, ROUTER_TOKEN: TOKEN };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(TSX, [MAIN, ...argv], { cwd: ROOT, env, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+/** What proves nothing was written: the table and the newest audit entry. */
+async function tableState(): Promise<unknown> {
+  const [exported, audit] = await Promise.all([api("GET", "/export"), api("GET", "/audit?limit=1")]);
+  return { exported: exported.json, newestAudit: (audit.json["entries"] as Json[])[0]?.["id"] ?? null };
+}
+
+describe("npm run routes: strict command lines", () => {
+  it.each([
+    [["push", "sso/proxy_routes.csv", "--dryrun=true"], "unknown option --dryrun: did you mean --dry-run?"],
+    [["push", "sso/proxy_routes.csv", "--dry-run=true"], "--dry-run takes no value"],
+    [["push", "sso/proxy_routes.csv", "--DryRun"], "unknown option --DryRun: did you mean --dry-run?"],
+    [["push", "sso/proxy_routes.csv", "--replace", "--force"], "unknown option --force for push"],
+    [["list", "--stat", "migrated"], "unknown option --stat: did you mean --state?"],
+    [["list", "--org", "org_acme"], "unknown option --org: did you mean --organization?"],
+    [["set", "acme-saml", "migrated", "--percentage", "5"], 'set has no option --percentage ("rollout" has it)'],
+    [["audit", "--limit"], "--limit needs a value: --limit N"],
+    [["audit", "--limit", "--json"], '--limit needs a value, and "--json" looks like an option'],
+    [["audit", "--limit", "0"], '--limit takes a number from 1 to 500, not "0"'],
+    [
+      ["list", "--state", "migratd"],
+      '--state takes legacy, migrated or rollout, not "migratd": did you mean migrated?',
+    ],
+    [["list", "--state", "legacy", "--state", "migrated"], "--state is given more than once"],
+    [
+      ["settings", "--mode", "passtrough"],
+      '--mode takes route, shadow or passthrough, not "passtrough": did you mean passthrough?',
+    ],
+    [["rollout", "--percentage", "150"], '--percentage takes a number from 0 to 100, not "150"'],
+    [["rollout", "--percentage", "ten"], '--percentage takes a number from 0 to 100, not "ten"'],
+    [["set", "acme-saml"], "set needs <state>"],
+    [["set", "acme-saml", "sideways"], '<state> is legacy, migrated or rollout, not "sideways"'],
+    [["kill-switch", "maybe"], '<on|off> is on or off, not "maybe"'],
+    [["list", "extra"], 'list takes no arguments; "extra" is one too many'],
+    [["evaluate"], "evaluate takes exactly one of --organization ORG and --connection CONNECTION"],
+    [["push", "routes.txt"], 'push takes a .json (routes.json) or .csv (proxy_routes.csv) file, not "routes.txt"'],
+    [["stauts"], 'unknown command "stauts": did you mean status?'],
+    [[], "no command given"],
+    [["status", "--url", "auth.example.com"], "--url (or ROUTER_URL) must be an http(s) URL"],
+  ])("%j exits 2 before reading or sending anything: %s", async (argv, message) => {
+    const before = await tableState();
+    const run = await cli(argv);
+    expect(run.err.split("\n")[0]).toContain(`error: ${message}`);
+    expect(run).toMatchObject({ code: 2, out: "", requests: [] });
+    expect(await tableState()).toEqual(before);
+  });
+
+  it("`push … --dryrun=true` (the typo that once imported for real) writes nothing, as a process", async () => {
+    const before = await tableState();
+    const run = await runProcess(["push", "sso/proxy_routes.csv", "--dryrun=true"]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      [
+        "error: unknown option --dryrun: did you mean --dry-run?",
+        "usage: npm run routes -- push <file> [--dry-run] [--replace]",
+        "(see npm run routes -- push --help)",
+        "",
+      ].join("\n"),
+    );
+    expect(await tableState()).toEqual(before);
+    expect((await api("GET", "/routes")).json["routes"]).toEqual([]);
+  });
+
+  it("names the command that has an option given to the wrong one", async () => {
+    const run = await cli(["list", "--target", "https://sso.example.com/cb"]);
+    expect(run.err).toContain('list has no option --target ("set" has it)');
+  });
+
+  it("prints each command's help, with its own options, and exits 0", async () => {
+    const push = await cli(["push", "--help"]);
+    expect(push.code).toBe(0);
+    expect(push.out).toMatch(/^usage: npm run routes -- push <file> \[--dry-run\] \[--replace\]/);
+    expect(push.out).toMatch(/--dry-run\s+show what would change/);
+    expect(push.out).toContain("--url URL");
+    expect(push.requests).toEqual([]);
+    // --help wins over a mistake on the same line.
+    expect((await cli(["push", "--dryrun", "--help"])).code).toBe(0);
+    const all = await cli(["help"]);
+    for (const name of ["status", "list", "get", "set", "delete", "push", "pull", "settings", "kill-switch"])
+      expect(all.out).toMatch(new RegExp(`^  ${name}\\s`, "m"));
+    expect(all.out).toContain("2  a mistake on the command line: nothing was read or sent");
+    expect((await cli(["help", "rollout"])).out).toContain("--percentage N");
+  });
+});
+
+describe("npm run routes: files", () => {
+  it.each([
+    [["push", "missing.csv"], "error: cannot read missing.csv: no such file or directory"],
+    [["push", "a-directory.json"], "error: cannot read a-directory.json: it is a directory"],
+    [
+      ["pull", "--out", "no/such/dir/routes.json"],
+      "error: cannot write no/such/dir/routes.json: no such file or directory",
+    ],
+  ])("%j fails in one line, exit 1, no stack trace, as a process", async (argv, line) => {
+    const before = await tableState();
+    const run = await runProcess(argv);
+    expect(run).toMatchObject({ code: 1, stdout: "", stderr: `${line}\n` });
+    expect(await tableState()).toEqual(before);
+  });
+
+  it("pulls routes.json with its $schema, and it pushes back with no changes", async () => {
+    await cli(["push", "routes.json", "--replace"]);
+    const pulled = await cli(["pull"]);
+    expect(pulled.code).toBe(0);
+    const file = JSON.parse(pulled.out) as Record<string, unknown>;
+    expect(Object.keys(file)[0]).toBe("$schema");
+    // Relative to where it was run, so an editor finds docs/routes.schema.json.
+    expect(path.resolve(dir, String(file["$schema"]))).toBe(SCHEMA_FILE);
+    writeFileSync(path.join(dir, "pulled.json"), pulled.out);
+    const again = await cli(["push", "pulled.json", "--dry-run", "--replace"]);
+    expect(again.out).toContain("added 0, changed 0, removed 0, unchanged 6");
+
+    // --out: next to the file it writes, and a $schema already there is kept.
+    const written = await cli(["pull", "--out", "sso/routes.json"]);
+    expect(written.err).toBe("wrote sso/routes.json: 6 route(s) and the settings");
+    const out = JSON.parse(readFileSync(path.join(dir, "sso", "routes.json"), "utf8")) as { $schema: string };
+    expect(path.resolve(dir, "sso", out.$schema)).toBe(SCHEMA_FILE);
+    writeFileSync(path.join(dir, "kept.json"), JSON.stringify({ $schema: "https://schemas.example/routes.json" }));
+    await cli(["pull", "--out", "kept.json"]);
+    expect(JSON.parse(readFileSync(path.join(dir, "kept.json"), "utf8"))).toMatchObject({
+      $schema: "https://schemas.example/routes.json",
+      routes: expect.any(Array),
+    });
+  });
+});
+
+describe("npm run routes: operating a migration", () => {
+  it("walks an operator through a migration: import, migrate one, roll out 10 %, kill switch, audit", async () => {
+    const dry = await cli(["push", "sso/proxy_routes.csv", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain("dry run (nothing written): proxy_routes.csv");
+    expect(dry.out).toContain("added 4, changed 0, removed 0");
+    expect(dry.out).toMatch(/warning: line 4 \(initech-oidc\): cutoverState "manual"/);
+    expect(dry.requests).toEqual(["POST /import?dryRun=true&mode=merge"]);
+
+    expect((await cli(["push", "sso/proxy_routes.csv"])).out).toContain("imported: proxy_routes.csv");
+    const list = await cli(["list"]);
+    expect(list.out).toMatch(/^CONNECTION\s+STATE\s+ORGANIZATION\s+TARGET\s+VERSION/);
+    expect(list.out).toMatch(/globex-saml\s+legacy\s+org_globex/);
+    expect(list.out).toContain("4 route(s)");
+
+    expect((await cli(["set", "globex-saml", "migrated"])).out).toBe("globex-saml: migrated (version 2)");
+    expect((await cli(["set", "initech-oidc", "rollout"])).code).toBe(0);
+    expect((await cli(["rollout", "--percentage", "10"])).out).toBe("rollout: 10% include [] exclude []");
+    expect((await cli(["rollout", "--include", "org_acme"])).out).toBe("rollout: 10% include [org_acme] exclude []");
+
+    const on = await cli(["kill-switch", "on"]);
+    expect(on.out).toContain("mode: passthrough (kill switch ON: every callback goes to Auth0)");
+    auth0.clear();
+    const callback = await fetch(`${worker.origin}/login/callback?connection=acme-saml`, { redirect: "manual" });
+    expect(callback.status).toBe(200);
+    await callback.arrayBuffer();
+    expect(auth0.received.map((r) => r.url)).toEqual(["/login/callback?connection=acme-saml"]);
+    expect((await cli(["kill-switch", "off"])).out).toContain("mode: route (kill switch off)");
+  });
+
+  it("status shows the mode with the kill switch, route counts and KV writes pending", async () => {
+    await cli(["push", "sso/proxy_routes.csv"]);
+    const off = await cli(["status"]);
+    expect(off.code).toBe(0);
+    expect(off.out.split("\n")).toEqual([
+      "mode:        route (kill switch off)",
+      "routes:      4 — 2 legacy, 2 migrated, 0 rollout",
+      expect.stringMatching(/^settings: {4}version \d+$/),
+      "KV pending:  0 (every change is in KV; all locations see it within about 60 s)",
+    ]);
+    await cli(["kill-switch", "on"]);
+    expect((await cli(["status"])).out).toContain(
+      "mode:        passthrough (kill switch ON: every callback goes to Auth0)",
+    );
+    const json = JSON.parse((await cli(["status", "--json"])).out) as Record<string, unknown>;
+    expect(json).toMatchObject({ mode: "passthrough", routes: { legacy: 2, migrated: 2, rollout: 0 }, kvPending: 0 });
+  });
+
+  it("status shows login affinity when the API reports it", async () => {
+    const run = await cli(["status"], { status: { affinity: { enabled: true, cookie: "__Host-router-affinity" } } });
+    expect(run.out).toContain("affinity:    on (cookie=__Host-router-affinity)");
+    expect((await cli(["status"], { status: { affinity: false } })).out).toContain("affinity:    off");
+    expect((await cli(["status"])).out).not.toContain("affinity");
+  });
+
+  it("audit shows what each change was before and after", async () => {
+    await cli(["push", "sso/proxy_routes.csv"]);
+    await cli(["set", "globex-saml", "migrated", "--target", "https://sso.example.com/globex"]);
+    await cli(["rollout", "--percentage", "10"]);
+    await cli(["kill-switch", "on"]);
+    await cli(["delete", "umbrella-saml"]);
+    const audit = await cli(["audit", "--limit", "5"]);
+    const rows = audit.out.split("\n");
+    expect(rows[0]).toMatch(/^WHEN\s+ACTOR\s+ACTION\s+SUBJECT\s+BEFORE\s+AFTER$/);
+    expect(rows[1]).toMatch(/token:ci\s+route\.delete\s+umbrella-saml\s+.*state=migrated.*\s+-$/);
+    expect(rows[2]).toMatch(/token:ci\s+settings\.update\s+-\s+mode=route\s+mode=passthrough$/);
+    expect(rows[3]).toMatch(/rollout\.update\s+-\s+rollout\.percentage=0\s+rollout\.percentage=10$/);
+    expect(rows[4]).toMatch(
+      /route\.update\s+globex-saml\s+state=legacy, target=\(none\)\s+state=migrated, target=https:\/\/sso\.example\.com\/globex$/,
+    );
+    expect(rows[5]).toMatch(/import\s+-\s+-\s+added=\[acme-saml, globex-saml, initech-oidc, umbrella-saml\]/);
+    expect(rows[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\s/);
+
+    const one = await cli(["audit", "--connection", "globex-saml", "--limit", "1", "--json"]);
+    expect(JSON.parse(one.out)).toMatchObject({
+      entries: [{ action: "route.update", before: { state: "legacy" }, after: { state: "migrated" } }],
+    });
+  });
+
+  it("prints JSON with --json for scripts", async () => {
+    await cli(["push", "routes.json"]);
+    const res = await cli(["evaluate", "--organization", "org_acme", "--json"]);
+    expect(JSON.parse(res.out)).toMatchObject({ organization: "org_acme", destination: "new", reason: "migrated" });
+    expect((await cli(["evaluate", "--connection", "globex-saml"])).out).toBe("globex-saml → auth0 (legacy)");
+  });
+
+  it("exits 1 with the server's problem detail, field by field", async () => {
+    const res = await cli(["set", "acme-saml", "migrated", "--target", "https://evil.example/cb", "--create"]);
+    expect(res.code).toBe(1);
+    expect(res.err).toContain("error: 422 Invalid route table data");
+    expect(res.err).toContain('  target: target host "evil.example" is not in ALLOWED_TARGET_HOSTS');
+    const missing = await cli(["get", "nobody"]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('error: 404 No such route: connection "nobody" is not in the route table');
+  });
+
+  it("exits 1 and says how to authenticate when no token is set", async () => {
+    const res = await cli(["list"], { token: null });
+    expect(res.code).toBe(1);
+    expect(res.err).toContain("error: 401 Unauthorized");
+    expect(res.err).toContain("set ROUTER_TOKEN");
+  });
+
+  it("answers a stale --if-match with the server's 412", async () => {
+    await cli(["set", "acme-saml", "legacy", "--create"]);
+    await cli(["set", "acme-saml", "migrated"]);
+    const res = await cli(["set", "acme-saml", "legacy", "--if-match", "1"]);
+    expect(res.code).toBe(1);
+    expect(res.err).toContain("error: 412 Version mismatch");
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The Worker in workerd, started by a Node test: src/index.ts bundled by esbuild
+ * (as wrangler does), compatibility settings and Durable Objects from
+ * wrangler.toml, an in-memory ROUTES KV namespace, the test's bindings in place
+ * of wrangler.toml's [vars]. Its log lines are collected, never printed.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface RunningWorker {
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  /** The Worker's JSON log lines (one per callback, plus problem events), in order. */
+  logs: Array<Record<string, unknown>>;
+  /** The first chunks of workerd's stderr, for error messages. */
+  stderr: string[];
+  stop(): Promise<void>;
+}
+
+/** Bundles the Worker into a temporary directory; resolves with what startBundledWorker needs. */
+export async function bundleWorker(): Promise<{ scriptPath: string; buildDir: string; remove: () => void }> {
+  const buildDir = mkdtempSync(path.join(os.tmpdir(), "callback-router-e2e-"));
+  const remove = () => rmSync(buildDir, { recursive: true, force: true });
+  try {
+    const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+    const scriptPath = path.join(buildDir, "router.mjs");
+    await build({
+      entryPoints: [wranglerOptions.main ?? path.join(ROOT, "src/index.ts")],
+      outfile: scriptPath,
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["browser", "module", "main"],
+      external: ["cloudflare:*"],
+      define: wranglerOptions.define ?? {},
+      keepNames: true,
+      sourcemap: false,
+      logLevel: "warning",
+    });
+    return { scriptPath, buildDir, remove };
+  } catch (err) {
+    remove();
+    throw err;
+  }
+}
+
+/** Starts a bundle from bundleWorker() with `bindings` on a free loopback port. */
+export async function startBundledWorker(
+  bundle: { scriptPath: string; buildDir: string },
+  bindings: Record<string, string>,
+): Promise<RunningWorker> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+  const logs: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    handleRuntimeStdio(stdout: Readable, err: Readable) {
+      collectJsonLines(stdout, logs);
+      err.on("data", (chunk: Buffer) => {
+        if (stderr.length < 100) stderr.push(chunk.toString("utf8"));
+      });
+    },
+    workers: [
+      {
+        ...workerOptions,
+        name: "router",
+        modules: true,
+        scriptPath: bundle.scriptPath,
+        // Module names are relative to this; the bundle lives in a temp directory outside the repo.
+        modulesRoot: bundle.buildDir,
+        bindings,
+        kvNamespaces: { ROUTES: "e2e-routes" },
+        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+      },
+    ],
+  });
+  try {
+    await mf.ready;
+  } catch (err) {
+    await mf.dispose().catch(() => undefined);
+    throw new Error(`workerd did not start; its stderr: ${stderr.join("").slice(0, 2000) || "(empty)"}`, {
+      cause: err,
+    });
+  }
+  const url = await mf.unsafeGetDirectURL("router");
+  return { origin: `http://127.0.0.1:${url.port}`, logs, stderr, stop: () => mf.dispose() };
+}
+
+/** bundleWorker + startBundledWorker; stop() also removes the bundle. */
+export async function startWorker(bindings: Record<string, string>): Promise<RunningWorker> {
+  const bundle = await bundleWorker();
+  try {
+    const worker = await startBundledWorker(bundle, bindings);
+    return {
+      ...worker,
+      stop: async () => {
+        try {
+          await worker.stop();
+        } finally {
+          bundle.remove();
+        }
+      },
+    };
+  } catch (err) {
+    bundle.remove();
+    throw err;
+  }
+}
+
+/** The Worker logs one JSON object per line; anything else is kept as {text}. */
+function collectJsonLines(stream: Readable, into: Array<Record<string, unknown>>): void {
+  let rest = "";
+  stream.on("data", (chunk: Buffer) => {
+    const lines = (rest + chunk.toString("utf8")).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line.trim() === "") continue;
+      try {
+        const value: unknown = JSON.parse(line);
+        into.push(typeof value === "object" && value !== null ? (value as Record<string, unknown>) : { text: line });
+      } catch {
+        into.push({ text: line });
+      }
+    }
+  });
+}
