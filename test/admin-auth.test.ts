@@ -107,7 +107,7 @@ describe("management API authentication (fails closed)", () => {
     expect((await api("/openapi.json", { token: null })).status).toBe(401);
     const doc = await json<{
       openapi: string;
-      paths: Record<string, unknown>;
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
       components: { schemas: Record<string, unknown> };
     }>(await api("/openapi.json"));
     expect(doc.openapi).toBe("3.1.0");
@@ -123,9 +123,16 @@ describe("management API authentication (fails closed)", () => {
           "/evaluate",
           "/audit",
           "/status",
+          "/health",
         ].map((p) => `/__router/v1${p}`),
       ),
     );
+    // /health is the one operation that needs no credential, and the document says so.
+    expect(doc.paths["/__router/v1/health"]?.["get"]?.security).toEqual([]);
+    expect(doc.paths["/__router/v1/status"]?.["get"]?.security).toBeUndefined();
+    const health = await api("/health", { token: null });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(["Route", "Settings", "Problem", "ImportDiff"]),
     );

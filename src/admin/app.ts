@@ -4,7 +4,8 @@
  * Every answer is `Cache-Control: no-store`. Only /health answers without a
  * credential, and it says nothing about the configuration.
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import * as z from "zod";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Env } from "../env";
@@ -12,6 +13,7 @@ import { log } from "../log";
 import { authenticate, type Principal } from "./auth";
 import { adminConfigFor, type AdminConfig } from "../config";
 import { ApiProblem, problemResponse } from "./problem";
+import { jsonOf } from "./schemas";
 import { registerInsightRoutes } from "./insight-api";
 import { registerRouteRoutes } from "./routes-api";
 import { registerSettingsRoutes } from "./settings-api";
@@ -52,7 +54,21 @@ export function createAdminApp(prefix: string): AdminApp {
     c.res.headers.set("cache-control", "no-store");
   });
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      summary: "Liveness: the Worker answers. No credential; says nothing about the configuration",
+      security: [],
+      responses: {
+        200: {
+          description: "The Worker is running",
+          content: jsonOf(z.object({ status: z.literal("ok") })),
+        },
+      },
+    }),
+    (c) => c.json({ status: "ok" as const }, 200),
+  );
   registerDashboard(app);
 
   app.use("*", async function requireCredential(c, next) {
