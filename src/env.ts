@@ -29,7 +29,7 @@ export interface Env {
   ADMIN_JWT_AUDIENCE?: string;
   ADMIN_PREFIX?: string;
   ADMIN_HOSTNAME?: string;
-  /** Secret: WorkOS API key (sk_…) the provider sync reads connections and flags with (src/sync). */
+  /** Secret: WorkOS API key (sk_…) the provider sync reads connections and flags with (src/sync/workos-client.ts). */
   WORKOS_API_KEY?: string;
   /** WorkOS API base URL (default https://api.workos.com; http only for loopback in development). */
   WORKOS_API_URL?: string;

@@ -1,9 +1,9 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
-import { runScheduledSync } from "./sync/scheduled";
+import { runScheduledSync } from "./writer";
 
 export { TrafficCounter } from "./stats/counter-do";
-export { RouteTableWriter } from "./writer/durable-object";
+export { RouteTableWriter } from "./writer";
 
 const app = createApp();
 

@@ -49,7 +49,7 @@ export interface SyncStepLog {
   problem?: string;
 }
 
-/** One line per scheduled provider sync run (src/sync/scheduled.ts). */
+/** One line per scheduled provider sync run (src/writer/scheduled-sync.ts). */
 export interface SyncLog {
   event: "sync";
   trigger: "scheduled";

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
-import { runScheduledSync } from "../src/sync/scheduled";
+import { runScheduledSync } from "../src/writer/scheduled-sync";
 import { api, json, resetTable } from "./support/admin";
 import { captureLogs, testEnv } from "./support/worker";
 import { fakeWorkos, workosEnv } from "./support/workos";

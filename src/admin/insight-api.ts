@@ -8,7 +8,7 @@ import type { AdminApp } from "./app";
 import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
 import { AuditEntrySchema, EvaluationSchema, jsonOf, OrganizationEvaluationSchema, problemResponses } from "./schemas";
-import { writerOf } from "./writer";
+import { writerOf } from "../writer";
 
 export function registerInsightRoutes(app: AdminApp): void {
   app.openapi(

@@ -4,7 +4,7 @@ import * as z from "zod";
 import type { RouteState } from "../table/schema";
 import type { AdminApp } from "./app";
 import { requireScope, type Principal } from "./auth";
-import type { WriteOptions } from "../writer/durable-object";
+import { writerOf, type WriteOptions } from "../writer";
 import { ApiProblem } from "./problem";
 import {
   ConnectionParam,
@@ -15,7 +15,7 @@ import {
   RoutePatchBody,
   RouteSchema,
 } from "./schemas";
-import { etag, ifMatchVersion, unwrap, writerOf } from "./writer";
+import { etag, ifMatchVersion, unwrap } from "./writer-http";
 import { isConnectionName } from "../table/schema";
 
 const ListQuery = z.object({

@@ -1,7 +1,7 @@
 /** /settings (mode, unknown policy, default target, redirect) and /rollout (the flag). */
 import { createRoute } from "@hono/zod-openapi";
 import type { Env } from "../env";
-import type { VersionedSettings } from "../writer/table-db";
+import { writerOf, type VersionedSettings, type Writer } from "../writer";
 import type { AdminApp } from "./app";
 import { requireScope, type Principal } from "./auth";
 import {
@@ -13,7 +13,7 @@ import {
   SettingsBody,
   SettingsSchema,
 } from "./schemas";
-import { etag, ifMatchVersion, unwrap, writerOf, type Writer } from "./writer";
+import { etag, ifMatchVersion, unwrap } from "./writer-http";
 
 /** Both PUTs: scope, then one atomic merge in the writer, conditional on If-Match when sent. */
 async function updateSettings(

@@ -12,7 +12,7 @@ import type { AdminApp } from "./app";
 import { requireScope } from "./auth";
 import { badRequest } from "./problem";
 import { ConnectionParam, problemResponses } from "./schemas";
-import { writerOf } from "./writer";
+import { writerOf } from "../writer";
 
 const MAX_WINDOW_MS = 35 * 86_400_000;
 const DEFAULT_WINDOW_MS = 86_400_000;

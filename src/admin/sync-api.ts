@@ -5,13 +5,11 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { syncConnections } from "../sync/connections-sync";
-import { syncFlags } from "../sync/flag-sync";
-import { ConnectionsSyncReport, FlagSyncReport } from "../sync/reports";
+import { ConnectionsSyncReport, FlagSyncReport, syncConnections, syncFlags } from "../writer";
 import type { AdminApp } from "./app";
 import { requireScope, type Principal } from "./auth";
 import { problemResponses, ProblemSchema } from "./schemas";
-import { unwrap } from "./writer";
+import { unwrap } from "./writer-http";
 
 const SyncQuery = z.object({
   dryRun: z.enum(["true", "false"]).default("false").meta({ description: "true: return the report, write nothing" }),

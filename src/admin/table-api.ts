@@ -13,7 +13,8 @@ import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
 import { csvField, parseProxyRoutesCsv } from "./proxy-routes-csv";
 import { ImportResultSchema, problemResponses, RouteInputSchema, SettingsSchema } from "./schemas";
-import { unwrap, writerOf } from "./writer";
+import { writerOf } from "../writer";
+import { unwrap } from "./writer-http";
 
 const ImportQuery = z.object({
   dryRun: z

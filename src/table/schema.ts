@@ -58,7 +58,7 @@ export const RouteInput = z
     match: RouteMatch.optional(),
     /** The new provider's id for this connection (e.g. WorkOS `conn_…`), when known. */
     providerConnectionId: z.string().min(1).max(128).optional(),
-    // The next three are facts read from the provider, owned by the sync (src/sync):
+    // The next three are facts read from the provider, owned by the provider sync (src/writer/connections-plan.ts):
     // PUT and PATCH cannot set them, and an import keeps the stored values.
     providerState: ProviderState.optional().describe(
       "The provider connection's state, written by the provider sync (an import keeps the stored value)",
@@ -97,7 +97,7 @@ export const Rollout = z
   .strict();
 export type Rollout = z.infer<typeof Rollout>;
 
-/** How the provider sync (src/sync) may act; absent from Settings means these defaults. */
+/** How the provider sync (src/writer/provider-sync.ts) may act; absent from Settings means these defaults. */
 export const ProviderSettings = z
   .object({
     requireActive: z

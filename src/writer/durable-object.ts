@@ -7,72 +7,31 @@
  * checks If-Match, keeps the audit log, and writes through to KV, which stays
  * the fast edge-read replica the callback router reads.
  *
- * SQLite calls do not yield, so each mutation (check + write + audit + outbox)
- * is atomic. Writing KV does yield; those writes run one flush at a time, and
+ * Every mutation reads the same way: check (checks.ts and the *-plan.ts
+ * modules, pure, before anything is touched) → write in one transaction →
+ * audit (same transaction) → flush the outbox to KV. SQLite calls do not
+ * yield, so check + write + audit + outbox is atomic. Writing KV does yield; those writes run one flush at a time, and
  * an outbox entry is settled only if it did not change meanwhile, so KV always
  * converges on the latest value. Failed KV writes stay queued and an alarm
  * retries them; callbacks never wait for this object.
  */
 import { DurableObject } from "cloudflare:workers";
-import { targetConfigFor, type TargetConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../log";
-import { findMatchConflicts, matchesOf } from "../table/matches";
-import { planConnectionsSync } from "../sync/connections-sync";
-import { planFlagMirror } from "../sync/flag-sync";
-import type { ConnectionsSyncReport, FlagSyncReport } from "../sync/reports";
 import type { FlagSnapshot, ProviderConnection } from "../sync/workos-client";
-import {
-  providerSettingsOf,
-  RouteInput,
-  Settings,
-  type ProviderSettings,
-  type Route,
-  type RouteState,
-} from "../table/schema";
-import { validateRoute, validateSettings, zodErrors, type FieldError } from "../table/validate";
-import { diffRoutes, inputOf, settingsDiffer, type ImportDiff } from "./diff";
-import { inactiveReason, keepSyncedFields } from "./provider-fields";
-import { TableDb, type AuditEntry, type RouteFilter, type VersionedSettings } from "./table-db";
-
-export type Failure = {
-  ok: false;
-  status: 404 | 409 | 412 | 422 | 502 | 503;
-  title: string;
-  detail: string;
-  errors?: FieldError[];
-};
-export type Result<T> = { ok: true; value: T; kvPending: number } | Failure;
-
-export interface WriteOptions {
-  actor: string;
-  /** The version the client last saw (If-Match); a different current version answers 412. */
-  ifMatch?: number | undefined;
-}
-
-/** Settings fields to change; null removes one. `provider` is merged field by field onto the current one. */
-export type SettingsPatch = { [K in Exclude<keyof Settings, "provider">]?: Settings[K] | null } & {
-  provider?: Partial<ProviderSettings> | null;
-};
-
-export interface SyncOptions {
-  actor: string;
-  /** true: report what would change, write nothing. */
-  dryRun: boolean;
-}
-
-/** Fields a PATCH may change; null removes an optional field. */
-export type RoutePatch = Partial<{
-  [K in Exclude<keyof RouteInput, "connection">]: RouteInput[K] | null;
-}>;
-
-export interface ImportPlan {
-  routes: RouteInput[];
-  /** Settings fields to change (merged onto the current settings). */
-  settings?: Partial<Settings> | undefined;
-  /** true: routes absent from the import are deleted. */
-  replace: boolean;
-}
+import type { Route, RouteInput, RouteState, Settings } from "../table/schema";
+import { validateSettings } from "../table/validate";
+import type { AuditEntry } from "./audit-log";
+import { checkRoute, refuseInactive, staleVersion, targetConfig } from "./checks";
+import { checkConnectionsSync } from "./connections-plan";
+import { inputOf, type ImportDiff } from "./diff";
+import { checkFlagSync } from "./flag-plan";
+import { checkImport, type ImportPlan } from "./import-plan";
+import { mergePatch, mergeSettingsPatch, type RoutePatch, type SettingsPatch } from "./patch";
+import { keepSyncedFields } from "./provider-fields";
+import { invalid, notFound, precondition, type Result, type SyncOptions, type WriteOptions } from "./result";
+import type { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
+import { TableDb, type RouteFilter, type VersionedSettings } from "./table-db";
 
 /** KV writes done inside one request; the rest go to the alarm. */
 const FLUSH_BATCH = 500;
@@ -110,7 +69,7 @@ export class RouteTableWriter extends DurableObject<Env> {
   }
 
   listAudit(limit: number, before?: number, subject?: string): AuditEntry[] {
-    return this.db.listAudit(limit, before, subject);
+    return this.db.audit.list(limit, before, subject);
   }
 
   /** The state of each named connection that has a route (for /stats; bounded by the caller's list). */
@@ -122,17 +81,17 @@ export class RouteTableWriter extends DurableObject<Env> {
     return {
       routes: this.db.countRoutes(),
       settingsVersion: this.db.getSettings().version,
-      kvPending: this.db.pendingCount(),
+      kvPending: this.db.outbox.pendingCount(),
     };
   }
 
   // ---- writes ---------------------------------------------------------------
 
   async putRoute(raw: RouteInput, options: WriteOptions): Promise<Result<{ route: Route; created: boolean }>> {
-    const checked = this.checkRoute(raw);
+    const checked = checkRoute(this.env, this.db, raw);
     if (!checked.ok) return checked;
     const before = this.db.getRoute(checked.value.connection);
-    const stale = this.staleVersion(before?.version, options.ifMatch, checked.value.connection);
+    const stale = staleVersion(before?.version, options.ifMatch, checked.value.connection);
     if (stale !== undefined) return stale;
     const written = await this.commitRoute(checked.value, before, options.actor);
     return written.ok ? { ...written, value: { route: written.value, created: before === null } } : written;
@@ -141,9 +100,9 @@ export class RouteTableWriter extends DurableObject<Env> {
   async patchRoute(connection: string, patch: RoutePatch, options: WriteOptions): Promise<Result<Route>> {
     const before = this.db.getRoute(connection);
     if (before === null) return notFound(connection);
-    const stale = this.staleVersion(before.version, options.ifMatch, connection);
+    const stale = staleVersion(before.version, options.ifMatch, connection);
     if (stale !== undefined) return stale;
-    const checked = this.checkRoute(mergePatch(inputOf(before), patch));
+    const checked = checkRoute(this.env, this.db, mergePatch(inputOf(before), patch));
     if (!checked.ok) return checked;
     return this.commitRoute(checked.value, before, options.actor);
   }
@@ -151,7 +110,7 @@ export class RouteTableWriter extends DurableObject<Env> {
   /** The shared end of PUT and PATCH: synced fields kept, the provider guard, write + audit, flush. */
   private async commitRoute(input: RouteInput, before: Route | null, actor: string): Promise<Result<Route>> {
     const kept = keepSyncedFields(input, before);
-    const refused = this.refuseInactive(kept);
+    const refused = refuseInactive(kept, this.db.getSettings().settings);
     if (refused !== undefined) return refused;
     const route = this.ctx.storage.transactionSync(() => {
       const written = this.db.writeRoute(kept, now());
@@ -164,7 +123,7 @@ export class RouteTableWriter extends DurableObject<Env> {
   async deleteRoute(connection: string, options: WriteOptions): Promise<Result<Route>> {
     const before = this.db.getRoute(connection);
     if (before === null) return notFound(connection);
-    const stale = this.staleVersion(before.version, options.ifMatch, connection);
+    const stale = staleVersion(before.version, options.ifMatch, connection);
     if (stale !== undefined) return stale;
     this.ctx.storage.transactionSync(() => {
       this.db.deleteRoute(connection);
@@ -178,18 +137,13 @@ export class RouteTableWriter extends DurableObject<Env> {
     patch: SettingsPatch,
     options: WriteOptions & { action: "settings.update" | "rollout.update" },
   ): Promise<Result<VersionedSettings>> {
-    const config = this.targetConfig();
+    const config = targetConfig(this.env);
     if (!config.ok) return config;
     const before = this.db.getSettings();
     if (options.ifMatch !== undefined && options.ifMatch !== before.version) {
       return precondition(`settings are at version ${before.version}, not ${options.ifMatch}`);
     }
-    const merged = mergePatch(before.settings, patch);
-    // `provider` merges field by field, so changing one of its settings keeps the others.
-    if (patch.provider !== undefined && patch.provider !== null) {
-      merged["provider"] = { ...before.settings.provider, ...patch.provider };
-    }
-    const checked = validateSettings(merged, config.value);
+    const checked = validateSettings(mergeSettingsPatch(before.settings, patch), config.value);
     if (!checked.ok) return invalid(checked.errors);
     const next = this.ctx.storage.transactionSync(() => {
       const written = this.db.writeSettings(checked.settings, now());
@@ -203,62 +157,13 @@ export class RouteTableWriter extends DurableObject<Env> {
    * Applies a whole table, all or nothing: every row is checked first (schema,
    * targets, no two routes claiming one match value); one bad row writes none.
    */
-  async importTable(plan: ImportPlan, options: { actor: string; dryRun: boolean }): Promise<Result<ImportDiff>> {
-    const config = this.targetConfig();
+  async importTable(plan: ImportPlan, options: SyncOptions): Promise<Result<ImportDiff>> {
+    const config = targetConfig(this.env);
     if (!config.ok) return config;
-    const errors: FieldError[] = [];
-    const current = this.db.allRoutes();
-    const stored = new Map(current.map((r) => [r.connection, r]));
-    const valid: Array<{ route: RouteInput; row: number }> = [];
-    plan.routes.forEach((raw, row) => {
-      const checked = validateRoute(raw, config.value, `routes.${row}`);
-      if (checked.ok) {
-        const route = keepSyncedFields(checked.route, stored.get(checked.route.connection) ?? null);
-        valid.push({ route, row });
-      } else errors.push(...checked.errors);
-    });
-    // The table as it would be afterwards: routes kept from the table first, so a
-    // conflict is reported against the imported row that causes it.
-    const incoming = new Set(valid.map((v) => v.route.connection));
-    const kept = plan.replace ? [] : current.filter((r) => !incoming.has(r.connection)).map(inputOf);
-    const seen = new Map<string, number>();
-    for (const { route, row } of valid) {
-      const first = seen.get(route.connection);
-      if (first !== undefined)
-        errors.push({ field: `routes.${row}.connection`, reason: `duplicate of routes.${first}` });
-      else seen.set(route.connection, row);
-    }
-    for (const conflict of findMatchConflicts([...kept, ...valid.map((v) => v.route)])) {
-      const row = valid[conflict.index - kept.length]?.row;
-      if (row !== undefined) errors.push({ field: `routes.${row}.${conflict.field}`, reason: conflict.message });
-    }
-    let settings: Settings | undefined;
-    if (plan.settings !== undefined) {
-      const checked = validateSettings(
-        { ...this.db.getSettings().settings, ...plan.settings },
-        config.value,
-        "settings",
-      );
-      if (checked.ok) settings = checked.settings;
-      else errors.push(...checked.errors);
-    }
-    // requireActive (as the settings will be after the import) applies to every row the import writes.
-    const routes = valid.map((v) => v.route);
-    const rowsWritten = diffRoutes(current, routes, false);
-    const written = new Set([...rowsWritten.added, ...rowsWritten.changed.map((c) => c.connection)]);
-    const after = settings ?? this.db.getSettings().settings;
-    for (const { route, row } of valid) {
-      const reason = written.has(route.connection) ? inactiveReason(route, after) : null;
-      if (reason !== null) errors.push({ field: `routes.${row}.state`, reason });
-    }
-    if (errors.length > 0)
-      return invalid(errors, "Nothing was imported: fix every listed row and send the whole file again.");
-
-    const diff: ImportDiff = {
-      ...diffRoutes(current, routes, plan.replace),
-      settingsChanged: settings !== undefined && settingsDiffer(settings, this.db.getSettings().settings),
-    };
-    if (options.dryRun) return { ok: true, value: diff, kvPending: this.db.pendingCount() };
+    const checked = checkImport(plan, this.db.allRoutes(), this.db.getSettings().settings, config.value);
+    if (!checked.ok) return checked;
+    const { routes, settings, diff } = checked.value;
+    if (options.dryRun) return { ok: true, value: diff, kvPending: this.db.outbox.pendingCount() };
 
     const changedNames = new Set([...diff.added, ...diff.changed.map((c) => c.connection)]);
     this.ctx.storage.transactionSync(() => {
@@ -276,7 +181,7 @@ export class RouteTableWriter extends DurableObject<Env> {
     return { ok: true, value: diff, kvPending: await this.flush() };
   }
 
-  // ---- provider sync (src/sync) -----------------------------------------------
+  // ---- provider sync (provider-sync.ts fetches, this applies) ----------------
 
   /**
    * Applies the provider's connections to the table as it is now, in one
@@ -288,16 +193,12 @@ export class RouteTableWriter extends DurableObject<Env> {
     options: SyncOptions,
   ): Promise<Result<ConnectionsSyncReport>> {
     const at = now();
-    const { autoMigrate } = providerSettingsOf(this.db.getSettings().settings);
-    const plan = planConnectionsSync(this.db.allRoutes(), connections, { autoMigrate, at });
-    const errors = plan.writes.flatMap((route) => {
-      const parsed = RouteInput.safeParse(route);
-      return parsed.success ? [] : zodErrors(parsed.error, `routes.${route.connection}`);
-    });
-    if (errors.length > 0) return unusable(errors);
+    const checked = checkConnectionsSync(this.db.allRoutes(), this.db.getSettings().settings, connections, at);
+    if (!checked.ok) return checked;
+    const plan = checked.value;
     const report: ConnectionsSyncReport = { ...plan.report, dryRun: options.dryRun };
     if (options.dryRun || plan.writes.length === 0) {
-      return { ok: true, value: report, kvPending: this.db.pendingCount() };
+      return { ok: true, value: report, kvPending: this.db.outbox.pendingCount() };
     }
     this.ctx.storage.transactionSync(() => {
       for (const route of plan.writes) this.db.writeRoute(route, at);
@@ -316,24 +217,15 @@ export class RouteTableWriter extends DurableObject<Env> {
   /** Mirrors a flag's targets into the rollout lists, in one transaction with one audit entry. */
   async applyFlagSync(flag: FlagSnapshot, options: SyncOptions): Promise<Result<FlagSyncReport>> {
     const before = this.db.getSettings();
-    const { flagSlug } = providerSettingsOf(before.settings);
-    if (flag.slug !== flagSlug) {
-      return {
-        ok: false,
-        status: 409,
-        title: "Settings changed",
-        detail: `settings.provider.flagSlug changed to "${flagSlug}" during the sync; run it again`,
-      };
-    }
-    const plan = planFlagMirror(this.db.allRoutes(), before.settings.rollout, flag);
-    const next = Settings.safeParse({ ...before.settings, rollout: plan.rollout });
-    if (!next.success) return unusable(zodErrors(next.error, "settings"));
+    const checked = checkFlagSync(this.db.allRoutes(), before.settings, flag);
+    if (!checked.ok) return checked;
+    const plan = checked.value;
     const report: FlagSyncReport = { ...plan.report, dryRun: options.dryRun };
     if (options.dryRun || !plan.report.changed) {
-      return { ok: true, value: report, kvPending: this.db.pendingCount() };
+      return { ok: true, value: report, kvPending: this.db.outbox.pendingCount() };
     }
     this.ctx.storage.transactionSync(() => {
-      this.db.writeSettings(next.data, now());
+      this.db.writeSettings(plan.settings, now());
       this.audit(options.actor, "sync.flags", null, before.settings.rollout, {
         rollout: plan.rollout,
         flag: flag.slug,
@@ -358,7 +250,7 @@ export class RouteTableWriter extends DurableObject<Env> {
   }
 
   private async flushOnce(): Promise<number> {
-    const batch = this.db.pending(FLUSH_BATCH);
+    const batch = this.db.outbox.pending(FLUSH_BATCH);
     for (let i = 0; i < batch.length; i += FLUSH_PARALLELISM) {
       await Promise.all(
         batch.slice(i, i + FLUSH_PARALLELISM).map(async ({ key, seq }) => {
@@ -366,7 +258,7 @@ export class RouteTableWriter extends DurableObject<Env> {
           try {
             if (value === null) await this.env.ROUTES.delete(key);
             else await this.env.ROUTES.put(key, value);
-            this.db.settle(key, seq);
+            this.db.outbox.settle(key, seq);
           } catch (err) {
             log({
               event: "kv-error",
@@ -376,119 +268,18 @@ export class RouteTableWriter extends DurableObject<Env> {
         }),
       );
     }
-    const left = this.db.pendingCount();
+    const left = this.db.outbox.pendingCount();
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
     return left;
   }
 
   // ---- helpers --------------------------------------------------------------
 
-  private targetConfig(): { ok: true; value: TargetConfig } | Failure {
-    const targets = targetConfigFor(this.env);
-    if (targets.ok) return { ok: true, value: targets.config };
-    return {
-      ok: false,
-      status: 503,
-      title: "Writer misconfigured",
-      detail: targets.problems.map((p) => `${p.variable} ${p.message}`).join("; "),
-    };
-  }
-
-  private checkRoute(raw: unknown): { ok: true; value: RouteInput } | Failure {
-    const config = this.targetConfig();
-    if (!config.ok) return config;
-    const checked = validateRoute(raw, config.value);
-    if (!checked.ok) return invalid(checked.errors);
-    const route = checked.route;
-    for (const [kind, value] of matchesOf(route)) {
-      const owner = this.db.matchOwner(kind, value, route.connection);
-      if (owner !== null) {
-        const field = kind === "sp" ? "spEntityId" : kind === "idp" ? "idpEntityId" : "oidcIssuer";
-        return {
-          ok: false,
-          status: 409,
-          title: "Match value already claimed",
-          detail: `"${value}" is already matched by connection "${owner}"`,
-          errors: [{ field: `match.${field}`, reason: `already matched by connection "${owner}"` }],
-        };
-      }
-    }
-    return { ok: true, value: route };
-  }
-
-  /** settings.provider.requireActive: a route is never written as migrated unless its provider connection is active. */
-  private refuseInactive(route: RouteInput): Failure | undefined {
-    const reason = inactiveReason(route, this.db.getSettings().settings);
-    if (reason === null) return undefined;
-    return {
-      ok: false,
-      status: 409,
-      title: "Provider connection not active",
-      detail: reason,
-      errors: [{ field: "state", reason }],
-    };
-  }
-
-  private staleVersion(
-    current: number | undefined,
-    ifMatch: number | undefined,
-    connection: string,
-  ): Failure | undefined {
-    if (ifMatch === undefined) return undefined;
-    if (current === undefined)
-      return precondition(`connection "${connection}" does not exist (If-Match: "${ifMatch}")`);
-    if (current !== ifMatch) return precondition(`connection "${connection}" is at version ${current}, not ${ifMatch}`);
-    return undefined;
-  }
-
   private audit(actor: string, action: string, subject: string | null, before: unknown, after: unknown): void {
-    this.db.addAudit({ at: now(), actor, action, subject, before, after });
+    this.db.audit.add({ at: now(), actor, action, subject, before, after });
   }
-}
-
-/** `base` with `patch` applied: null removes a field, undefined leaves it as it was. */
-function mergePatch(base: object, patch: object): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...base };
-  for (const [field, value] of Object.entries(patch)) {
-    if (value === null) delete merged[field];
-    else if (value !== undefined) merged[field] = value;
-  }
-  return merged;
 }
 
 function now(): string {
   return new Date().toISOString();
-}
-
-function notFound(connection: string): Failure {
-  return {
-    ok: false,
-    status: 404,
-    title: "No such route",
-    detail: `connection "${connection}" is not in the route table`,
-  };
-}
-
-function precondition(detail: string): Failure {
-  return {
-    ok: false,
-    status: 412,
-    title: "Version mismatch",
-    detail: `${detail}; read the route again and retry with its ETag`,
-  };
-}
-
-/** The provider's data would make records the table refuses: nothing is applied. */
-function unusable(errors: FieldError[]): Failure {
-  return {
-    ok: false,
-    status: 502,
-    title: "WorkOS data unusable",
-    detail: "The provider's answer would make invalid table records; nothing was applied.",
-    errors,
-  };
-}
-
-function invalid(errors: FieldError[], detail = "The request has invalid fields."): Failure {
-  return { ok: false, status: 422, title: "Invalid route table data", detail, errors };
 }

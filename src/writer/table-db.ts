@@ -2,8 +2,8 @@
  * The authoritative route table inside the writer Durable Object (SQLite).
  * Every method is synchronous: SQLite calls in a Durable Object do not yield,
  * so a mutation cannot interleave with another one. Each mutation also queues
- * the KV keys it changed in `outbox`, in the same transaction, so the KV
- * replica can always be brought up to date (see durable-object.ts).
+ * the KV keys it changed in the outbox (outbox.ts), in the same transaction,
+ * so the KV replica can always be brought up to date (see durable-object.ts).
  */
 import {
   matchKey,
@@ -17,18 +17,9 @@ import {
 } from "../table/kv-layout";
 import { matchesOf } from "../table/matches";
 import { DEFAULT_SETTINGS, Route, type RouteInput, type RouteState, Settings } from "../table/schema";
+import { AuditLog } from "./audit-log";
+import { Outbox } from "./outbox";
 import { SYNCED_FIELDS } from "./provider-fields";
-
-/** An audit record; `before`/`after` are JSON text (parsed by the API, kept as text across RPC). */
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  subject: string | null;
-  before: string | null;
-  after: string | null;
-}
 
 export interface VersionedSettings {
   settings: Settings;
@@ -47,6 +38,11 @@ export interface RouteFilter {
 type Row = Record<string, SqlStorageValue>;
 
 export class TableDb {
+  /** The audit log, in the same database (so an entry commits with its change). */
+  readonly audit: AuditLog;
+  /** KV keys still to write, in the same database (so a change and its queueing commit together). */
+  readonly outbox: Outbox;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS routes (
@@ -72,6 +68,8 @@ export class TableDb {
       CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
+    this.audit = new AuditLog(sql);
+    this.outbox = new Outbox(sql);
   }
 
   // ---- routes ---------------------------------------------------------------
@@ -169,10 +167,10 @@ export class TableDb {
   private reindex(before: Route | null, after: Route | null): void {
     const connection = (after ?? before)?.connection;
     if (connection === undefined) return;
-    this.enqueue(routeKey(connection));
+    this.outbox.enqueue(routeKey(connection));
     for (const [kind, value] of before === null ? [] : matchesOf(before)) {
       this.sql.exec("DELETE FROM matches WHERE key = ? AND connection = ?", matchKey(kind, value), connection);
-      this.enqueue(matchKey(kind, value));
+      this.outbox.enqueue(matchKey(kind, value));
     }
     for (const [kind, value] of after === null ? [] : matchesOf(after)) {
       this.sql.exec(
@@ -180,10 +178,10 @@ export class TableDb {
         matchKey(kind, value),
         connection,
       );
-      this.enqueue(matchKey(kind, value));
+      this.outbox.enqueue(matchKey(kind, value));
     }
-    if (before?.organization !== undefined) this.enqueue(orgKey(before.organization));
-    if (after?.organization !== undefined) this.enqueue(orgKey(after.organization));
+    if (before?.organization !== undefined) this.outbox.enqueue(orgKey(before.organization));
+    if (after?.organization !== undefined) this.outbox.enqueue(orgKey(after.organization));
   }
 
   // ---- settings -------------------------------------------------------------
@@ -198,73 +196,8 @@ export class TableDb {
   writeSettings(settings: Settings, now: string): VersionedSettings {
     const next: VersionedSettings = { settings, version: this.getSettings().version + 1, updatedAt: now };
     this.sql.exec("INSERT OR REPLACE INTO meta (key, json) VALUES ('settings', ?)", JSON.stringify(next));
-    this.enqueue(SETTINGS_KEY);
+    this.outbox.enqueue(SETTINGS_KEY);
     return next;
-  }
-
-  // ---- audit ----------------------------------------------------------------
-
-  addAudit(entry: Omit<AuditEntry, "id" | "before" | "after"> & { before: unknown; after: unknown }): void {
-    this.sql.exec(
-      "INSERT INTO audit (at, actor, action, subject, before, after) VALUES (?, ?, ?, ?, ?, ?)",
-      entry.at,
-      entry.actor,
-      entry.action,
-      entry.subject,
-      entry.before === undefined ? null : JSON.stringify(entry.before),
-      entry.after === undefined ? null : JSON.stringify(entry.after),
-    );
-  }
-
-  /** Newest first; `before` is an exclusive id cursor. */
-  listAudit(limit: number, before: number | undefined, subject: string | undefined): AuditEntry[] {
-    const where: string[] = [];
-    const args: SqlStorageValue[] = [];
-    if (before !== undefined) {
-      where.push("id < ?");
-      args.push(before);
-    }
-    if (subject !== undefined) {
-      where.push("subject = ?");
-      args.push(subject);
-    }
-    const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
-    return this.sql
-      .exec<Row>(`SELECT * FROM audit ${clause} ORDER BY id DESC LIMIT ?`, ...args, limit)
-      .toArray()
-      .map((row) => ({
-        id: Number(row["id"]),
-        at: String(row["at"]),
-        actor: String(row["actor"]),
-        action: String(row["action"]),
-        subject: row["subject"] === null ? null : String(row["subject"]),
-        before: row["before"] === null ? null : String(row["before"]),
-        after: row["after"] === null ? null : String(row["after"]),
-      }));
-  }
-
-  // ---- the KV outbox --------------------------------------------------------
-
-  /** Marks a KV key as needing a write; the sequence number makes a newer change win. */
-  enqueue(key: string): void {
-    const seq = this.nextSeq();
-    this.sql.exec("INSERT OR REPLACE INTO outbox (key, seq) VALUES (?, ?)", key, seq);
-  }
-
-  pending(limit: number): Array<{ key: string; seq: number }> {
-    return this.sql
-      .exec<Row>("SELECT key, seq FROM outbox ORDER BY seq LIMIT ?", limit)
-      .toArray()
-      .map((row) => ({ key: String(row["key"]), seq: Number(row["seq"]) }));
-  }
-
-  pendingCount(): number {
-    return Number(this.sql.exec<Row>("SELECT COUNT(*) AS n FROM outbox").one()["n"]);
-  }
-
-  /** Done with `key` — unless it changed again since `seq` was read. */
-  settle(key: string, seq: number): void {
-    this.sql.exec("DELETE FROM outbox WHERE key = ? AND seq = ?", key, seq);
   }
 
   /**
@@ -301,12 +234,5 @@ export class TableDb {
       return rows.length === 0 ? null : JSON.stringify(rows.map((r) => String(r["connection"])));
     }
     return null;
-  }
-
-  private nextSeq(): number {
-    this.sql.exec(
-      "INSERT INTO counters (name, value) VALUES ('outbox', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
-    );
-    return Number(this.sql.exec<Row>("SELECT value FROM counters WHERE name = 'outbox'").one()["value"]);
   }
 }

@@ -12,13 +12,11 @@
  * WorkOS organization (added by hand) are kept. A failed fetch changes nothing,
  * so the last mirrored lists stay in force.
  */
-import { writerOf } from "../admin/writer";
-import type { Env } from "../env";
-import { providerSettingsOf, type Rollout, type Route, type RouteInput } from "../table/schema";
-import type { Result } from "../writer/durable-object";
-import { failureOf } from "./outcome";
-import type { FlagSyncReport } from "./reports";
-import { workosClientFor, type ClientOptions, type FlagSnapshot } from "./workos-client";
+import type { FlagSnapshot } from "../sync/workos-client";
+import { providerSettingsOf, Settings, type Rollout, type Route, type RouteInput } from "../table/schema";
+import { zodErrors } from "../table/validate";
+import { unusable, type Failure } from "./result";
+import type { FlagSyncReport } from "./sync-reports";
 
 export interface FlagPlan {
   rollout: Rollout;
@@ -95,21 +93,27 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Reads settings.provider.flagSlug from WorkOS and has the writer mirror it (or, dryRun, just report). */
-export async function syncFlags(
-  env: Env,
-  options: { actor: string; dryRun: boolean },
-  clientOptions: Partial<ClientOptions> = {},
-): Promise<Result<FlagSyncReport>> {
-  const setup = workosClientFor(env, clientOptions);
-  if (!setup.ok) return failureOf(setup);
-  const writer = writerOf(env);
-  const { flagSlug } = providerSettingsOf((await writer.getSettings()).settings);
-  let flag: FlagSnapshot;
-  try {
-    flag = await setup.client.getFeatureFlag(flagSlug);
-  } catch (err) {
-    return failureOf(err);
+/**
+ * The mirror for the table and settings as they are: the settings to write
+ * and the report. 409 when settings.provider.flagSlug changed since the flag
+ * was read; 502 when the result would be settings the table refuses.
+ */
+export function checkFlagSync(
+  routes: Route[],
+  settings: Settings,
+  flag: FlagSnapshot,
+): { ok: true; value: FlagPlan & { settings: Settings } } | Failure {
+  const { flagSlug } = providerSettingsOf(settings);
+  if (flag.slug !== flagSlug) {
+    return {
+      ok: false,
+      status: 409,
+      title: "Settings changed",
+      detail: `settings.provider.flagSlug changed to "${flagSlug}" during the sync; run it again`,
+    };
   }
-  return writer.applyFlagSync(flag, options);
+  const plan = planFlagMirror(routes, settings.rollout, flag);
+  const next = Settings.safeParse({ ...settings, rollout: plan.rollout });
+  if (!next.success) return unusable(zodErrors(next.error, "settings"));
+  return { ok: true, value: { ...plan, settings: next.data } };
 }

@@ -4,15 +4,14 @@
  * throws, since a failed run must only leave the last synced state in force
  * (and there is nobody to answer an exception to).
  */
-import { writerOf } from "../admin/writer";
 import type { Env } from "../env";
 import { log, type SyncStepLog } from "../log";
+import type { ClientOptions } from "../sync/workos-client";
 import { providerSettingsOf } from "../table/schema";
-import type { Result } from "../writer/durable-object";
-import { syncConnections } from "./connections-sync";
-import { syncFlags } from "./flag-sync";
-import type { ConnectionsSyncReport, FlagSyncReport } from "./reports";
-import type { ClientOptions } from "./workos-client";
+import { writerOf } from "./handle";
+import { syncConnections, syncFlags } from "./provider-sync";
+import type { Result } from "./result";
+import type { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
 
 /** The audit log's actor for scheduled runs. */
 export const SCHEDULED_ACTOR = "sync:workos";

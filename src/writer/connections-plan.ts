@@ -3,19 +3,17 @@
  *
  * `planConnectionsSync` is pure: given the table and the provider's list, it
  * says which routes to rewrite and what to report. The writer Durable Object
- * runs it against its own current table and applies the result in one
- * transaction (so nothing can change in between); `syncConnections` does the
- * I/O around it. A failed fetch applies nothing, and routes keep the provider
- * state last synced.
+ * runs it (through `checkConnectionsSync`) against its own current table and
+ * applies the result in one transaction, so nothing can change in between;
+ * provider-sync.ts does the I/O around it. A failed fetch applies nothing, and
+ * routes keep the provider state last synced.
  */
-import { writerOf } from "../admin/writer";
-import type { Env } from "../env";
-import type { Route, RouteInput } from "../table/schema";
-import { inputOf } from "../writer/diff";
-import type { Result } from "../writer/durable-object";
-import { failureOf } from "./outcome";
-import type { ConnectionsSyncReport } from "./reports";
-import { workosClientFor, type ClientOptions, type ProviderConnection } from "./workos-client";
+import type { ProviderConnection } from "../sync/workos-client";
+import { providerSettingsOf, RouteInput, type Route, type Settings } from "../table/schema";
+import { zodErrors } from "../table/validate";
+import { inputOf } from "./diff";
+import { unusable, type Failure } from "./result";
+import type { ConnectionsSyncReport } from "./sync-reports";
 
 export interface ConnectionsPlan {
   /** Routes to write (each with providerSyncedAt = the run's time). */
@@ -142,19 +140,22 @@ export function planConnectionsSync(
   return { writes, report };
 }
 
-/** Fetches the provider's connections and has the writer apply (or, dryRun, just report) the sync. */
-export async function syncConnections(
-  env: Env,
-  options: { actor: string; dryRun: boolean },
-  clientOptions: Partial<ClientOptions> = {},
-): Promise<Result<ConnectionsSyncReport>> {
-  const setup = workosClientFor(env, clientOptions);
-  if (!setup.ok) return failureOf(setup);
-  let connections: ProviderConnection[];
-  try {
-    connections = await setup.client.listConnections();
-  } catch (err) {
-    return failureOf(err);
-  }
-  return writerOf(env).applyConnectionsSync(connections, options);
+/**
+ * The plan for the table as it is, with settings.provider.autoMigrate; a
+ * Failure (502, nothing applied) when the provider's data would make a route
+ * the table refuses.
+ */
+export function checkConnectionsSync(
+  routes: Route[],
+  settings: Settings,
+  connections: ProviderConnection[],
+  at: string,
+): { ok: true; value: ConnectionsPlan } | Failure {
+  const { autoMigrate } = providerSettingsOf(settings);
+  const plan = planConnectionsSync(routes, connections, { autoMigrate, at });
+  const errors = plan.writes.flatMap((route) => {
+    const parsed = RouteInput.safeParse(route);
+    return parsed.success ? [] : zodErrors(parsed.error, `routes.${route.connection}`);
+  });
+  return errors.length > 0 ? unusable(errors) : { ok: true, value: plan };
 }

@@ -1,18 +1,8 @@
-/** The Worker's handle on the writer Durable Object, and its failures as problems. */
-import type { Env } from "../env";
-import type { Failure } from "../writer/durable-object";
+/** The writer's answers in HTTP terms: a Failure as a problem, versions as ETags. */
+import type { Result } from "../writer";
 import { ApiProblem } from "./problem";
 
-export function writerOf(env: Env) {
-  return env.ROUTE_WRITER.get(env.ROUTE_WRITER.idFromName("route-table"));
-}
-
-export type Writer = ReturnType<typeof writerOf>;
-
-export function unwrap<T>(result: { ok: true; value: T; kvPending: number } | Failure): {
-  value: T;
-  kvPending: number;
-} {
+export function unwrap<T>(result: Result<T>): { value: T; kvPending: number } {
   if (!result.ok) throw new ApiProblem(result.status, result.title, result.detail, result.errors ?? []);
   return { value: result.value, kvPending: result.kvPending };
 }
