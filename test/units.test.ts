@@ -162,7 +162,7 @@ describe("configuration", () => {
     expect(r.ok).toBe(true);
     expect(r.ok && r.config).toMatchObject({
       environment: "production",
-      auth0TimeoutMs: 15_000,
+      auth0TimeoutMs: 30_000,
       bodyScanLimitBytes: 524_288,
     });
   });

@@ -6,7 +6,7 @@
  * Custom-domain mode (AUTH0_CNAME_API_KEY set) follows Auth0's reverse-proxy
  * rules: `cname-api-key` is added, and exactly one end-user IP is passed in
  * `X-Forwarded-For` and `True-Client-IP`, both from `CF-Connecting-IP`.
- * A client can never supply its own `cname-api-key`.
+ * A client can never supply its own `cname-api-key`, `Forwarded` or `X-Forwarded-Host/Proto/Port`.
  *
  * A request is sent once: a SAML response is single-use, so nothing is retried.
  *
@@ -26,8 +26,12 @@ export interface ForwardOptions {
   body: BodyInit | null;
 }
 
-/** Headers a client may send that only the Worker may set. */
-const CLIENT_FORBIDDEN = ["cname-api-key"];
+/**
+ * Headers a client may send that only the Worker may set: the proxy key, and the
+ * proxy-chain headers that would let a client choose the host, scheme or port
+ * Auth0 believes it was reached on (RFC 7239 `Forwarded`, the `X-Forwarded-*` trio).
+ */
+const CLIENT_FORBIDDEN = ["cname-api-key", "forwarded", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port"];
 /** Replaced by the one true client IP in custom-domain mode. */
 const CLIENT_IP_HEADERS = ["x-forwarded-for", "true-client-ip", "x-real-ip"];
 

@@ -83,7 +83,8 @@ export function parseConfig(env: EnvVars): ConfigResult {
 
   const whole = (variable: keyof EnvVars, fallback: number, min: number, max: number) =>
     numberVar(problems, env, variable, { fallback, min, max, whole: true });
-  const auth0TimeoutMs = whole("AUTH0_TIMEOUT_MS", 15_000, 100, 120_000);
+  // Above Auth0 Actions' 20 s per flow: a late but legitimate answer must not be cut off (the SAML response is single-use).
+  const auth0TimeoutMs = whole("AUTH0_TIMEOUT_MS", 30_000, 100, 120_000);
   const routeCacheMs = 1000 * whole("ROUTE_CACHE_SECONDS", 10, 0, 300);
   const kvCacheTtlSeconds = whole("KV_CACHE_TTL_SECONDS", 30, 30, 3600);
   const bodyScanLimitBytes = whole("BODY_SCAN_LIMIT_BYTES", 512 * 1024, 1024, 4 * 1024 * 1024);
