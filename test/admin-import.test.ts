@@ -112,7 +112,47 @@ describe("importing WorkOS' proxy_routes.csv", () => {
     const ragged = proxyRoutesCsv + "extra,row\r\n";
     const res = await importCsv(ragged);
     expect(res.status).toBe(422);
-    expect((await json<Problem>(res)).errors[0]?.field).toBe("(csv)");
+    expect((await json<Problem>(res)).errors[0]).toMatchObject({
+      field: "line 6",
+      reason: expect.stringContaining("on line 6"),
+    });
+    expect((await json<Problem>(await importCsv(""))).errors[0]?.field).toBe("(csv)");
+  });
+
+  describe("errors name the first physical line of the record", () => {
+    // A note over three lines (CRLF inside the quotes, as Excel writes it), then a bad row.
+    const multiLine = proxyRoutesCsv.replace(
+      '"Cut over 2026-11-20, checked by IT"',
+      '"Cut over 2026-11-20,\r\nchecked by IT\r\n(ticket ""SSO-7"")"',
+    );
+
+    it("after a quoted multi-line note (CRLF)", async () => {
+      const bad = multiLine.replace(",manual,", ",sideways,");
+      const problem = await json<Problem>(await importCsv(bad));
+      // initech-oidc is the third record; the note of the first pushed it from line 4 to line 6.
+      expect(problem.errors).toContainEqual({
+        field: "line 6.cutoverState",
+        reason: 'must be legacy, workos or manual, got "sideways"',
+      });
+    });
+
+    it("for a record that itself spans lines", async () => {
+      const bad = multiLine.replace("https://sso.example.com/sso/acme/callback", "https://evil.test/callback");
+      expect((await json<Problem>(await importCsv(bad))).errors).toContainEqual({
+        field: "line 2.workosAcsUrl",
+        reason: 'target host "evil.test" is not in ALLOWED_TARGET_HOSTS',
+      });
+    });
+
+    it("in warnings, and in csv-parse's own errors (LF and lone-CR files too)", async () => {
+      for (const eol of ["\r\n", "\n", "\r"]) {
+        const text = multiLine.replace(/\r\n/g, eol);
+        const result = await json<ImportResult>(await importCsv(text, "?dryRun=true"));
+        expect(result.warnings.join("\n")).toMatch(/line 6 \(initech-oidc\): cutoverState "manual"/);
+        const ragged = await json<Problem>(await importCsv(`${text}${eol}${eol}extra,row${eol}`));
+        expect(ragged.errors[0]).toMatchObject({ field: "line 10", reason: expect.stringContaining("on line 10") });
+      }
+    });
   });
 
   it("refuses two rows for one connection", async () => {

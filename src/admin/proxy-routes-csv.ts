@@ -6,9 +6,9 @@
  * cutoverState: legacy → legacy, workos → migrated, manual → legacy (warned:
  * a manual cut-over is the operator's call, never the router's).
  */
-import { parse } from "csv-parse/browser/esm/sync";
 import { connectionFromAudience } from "../callback/identify";
 import type { FieldError } from "../table/validate";
+import { readCsv } from "./csv";
 
 export const PROXY_ROUTES_COLUMNS = [
   "externalId",
@@ -44,7 +44,7 @@ export const COLUMN_OF_FIELD: Record<string, string> = {
 export interface CsvRows {
   /** Raw route objects, one per data row, in file order. */
   routes: Array<Record<string, unknown>>;
-  /** The CSV line each route came from (1-based, header = line 1). */
+  /** The physical CSV line each route's record starts on (1-based, header = line 1). */
   lines: number[];
   errors: FieldError[];
   warnings: string[];
@@ -67,25 +67,16 @@ const PROTOCOLS: Record<string, string> = {
 
 export function parseProxyRoutesCsv(text: string): CsvRows {
   const out: CsvRows = { routes: [], lines: [], errors: [], warnings: [] };
-  let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
-  try {
-    records = parse(text, {
-      bom: true,
-      columns: (header: string[]) => header.map((h) => h.trim()),
-      skip_empty_lines: true,
-      trim: false,
-      info: true,
-    }) as Array<{ record: Record<string, string>; info: { lines: number } }>;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : "unreadable CSV";
-    out.errors.push({ field: "(csv)", reason: message.slice(0, 300) });
+  const read = readCsv(text);
+  if (!read.ok) {
+    out.errors.push({ field: read.line === undefined ? "(csv)" : `line ${read.line}`, reason: read.reason });
     return out;
   }
+  const { header, records } = read;
   if (records.length === 0) {
     out.errors.push({ field: "(csv)", reason: "no data rows (a header line and one row per connection are expected)" });
     return out;
   }
-  const header = Object.keys(records[0]?.record ?? {});
   for (const column of REQUIRED) {
     if (!header.includes(column)) out.errors.push({ field: `(header).${column}`, reason: "column is missing" });
   }
@@ -93,10 +84,9 @@ export function parseProxyRoutesCsv(text: string): CsvRows {
   if (unknown.length > 0) out.warnings.push(`ignored unknown column(s): ${unknown.join(", ")}`);
   if (out.errors.length > 0) return out;
 
-  for (const { record, info } of records) {
-    const line = info.lines;
+  for (const { cells, line } of records) {
     const cell = (name: string): string | undefined => {
-      const value = record[name]?.trim();
+      const value = cells[name]?.trim();
       return value === undefined || value === "" ? undefined : value;
     };
     const connection = cell("externalId") ?? "";
