@@ -19,6 +19,6 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["./test/global-setup.ts", "./test/support/workos-fake-setup.ts"],
+    globalSetup: ["./test/global-setup.ts", "./test/support/workos-fake-setup.ts", "./test/support/dialects-setup.ts"],
   },
 });

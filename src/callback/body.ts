@@ -1,10 +1,23 @@
 /**
  * A callback body that can be looked at and still be forwarded byte for byte.
  *
- * Reading a stream consumes it, so the first `limit` bytes are read once and
- * kept; the body sent on is those bytes followed by the unread rest of the
- * original stream. Nothing beyond `limit` is ever buffered.
+ * Reading a stream consumes it, so the chunks read to look at it are kept; the
+ * body sent on is those chunks followed by the unread rest of the original
+ * stream, unchanged. Only what was looked at is ever held: a scan that stops
+ * early (the identifying values were near the top) leaves the rest unread.
  */
+
+/** What a scan's consumer says after each chunk: read on, or stop here. */
+export type ScanStep = "more" | "stop";
+
+export interface ScanEnd {
+  /** The consumer saw every byte of the body. */
+  complete: boolean;
+  /** The consumer asked to stop before the end. */
+  stopped: boolean;
+  /** Bytes the consumer was given (≤ limit). */
+  bytesScanned: number;
+}
 
 export class PeekableBody {
   private readonly stream: ReadableStream<Uint8Array> | null;
@@ -13,7 +26,7 @@ export class PeekableBody {
   private head: Uint8Array[] = [];
   private headLength = 0;
   private done = false;
-  private peeked: Promise<Peek> | undefined;
+  private busy: Promise<unknown> = Promise.resolve();
 
   constructor(stream: ReadableStream<Uint8Array> | null, contentLength: string | null) {
     this.stream = stream;
@@ -22,33 +35,50 @@ export class PeekableBody {
     if (stream === null) this.done = true;
   }
 
-  /**
-   * Up to `limit` bytes from the start; `complete` says whether that is the
-   * whole body. Repeated calls return the same result.
-   */
-  peek(limit: number): Promise<Peek> {
-    this.peeked ??= this.readHead(limit);
-    return this.peeked;
+  /** Bytes read from the client so far (held for forwarding). */
+  get bytesRead(): number {
+    return this.headLength;
   }
 
-  private async readHead(limit: number): Promise<Peek> {
-    if (this.stream !== null) {
-      this.reader = this.stream.getReader();
-      while (this.headLength < limit) {
-        const { done, value } = await this.reader.read();
-        if (done) {
-          this.done = true;
-          break;
+  /**
+   * Gives `consume` the body from its first byte, chunk by chunk as it
+   * arrives, until `consume` answers "stop", `limit` bytes were given (the
+   * chunk crossing the limit is cut there) or the body ends. Chunks read by an
+   * earlier scan or peek are given again first. Reads no further than needed.
+   */
+  scan(limit: number, consume: (chunk: Uint8Array) => ScanStep): Promise<ScanEnd> {
+    return this.serially(async () => {
+      let given = 0;
+      for (let i = 0; ; i++) {
+        if (given >= limit) {
+          return { complete: this.done && given === this.headLength, stopped: false, bytesScanned: given };
         }
-        this.head.push(value);
-        this.headLength += value.byteLength;
+        const chunk = i < this.head.length ? this.head[i] : await this.pull();
+        if (chunk === undefined) return { complete: true, stopped: false, bytesScanned: given };
+        const part = chunk.byteLength > limit - given ? chunk.subarray(0, limit - given) : chunk;
+        given += part.byteLength;
+        if (part.byteLength > 0 && consume(part) === "stop") {
+          return { complete: false, stopped: true, bytesScanned: given };
+        }
       }
-    }
-    const bytes = concat(this.head, this.headLength);
-    return {
-      bytes: bytes.subarray(0, Math.min(limit, bytes.byteLength)),
-      complete: this.done && bytes.byteLength <= limit,
-    };
+    });
+  }
+
+  /**
+   * Up to `limit` bytes from the start; `complete` says whether that is the
+   * whole body. Reads on from where an earlier scan stopped.
+   */
+  peek(limit: number): Promise<Peek> {
+    return this.serially(async () => {
+      while (this.headLength < limit && (await this.pull()) !== undefined) {
+        // pull() keeps each chunk in head.
+      }
+      const bytes = concat(this.head, this.headLength);
+      return {
+        bytes: bytes.subarray(0, Math.min(limit, bytes.byteLength)),
+        complete: this.done && bytes.byteLength <= limit,
+      };
+    });
   }
 
   /** The body to forward: the original stream if never read, else head + rest, unchanged. */
@@ -77,6 +107,27 @@ export class PeekableBody {
       // The client went away or the origin stopped reading; fetch reports it.
     });
     return fixed.readable;
+  }
+
+  /** The next chunk from the client (kept in head), or undefined at the end. */
+  private async pull(): Promise<Uint8Array | undefined> {
+    if (this.done || this.stream === null) return undefined;
+    this.reader ??= this.stream.getReader();
+    const { done, value } = await this.reader.read();
+    if (done) {
+      this.done = true;
+      return undefined;
+    }
+    this.head.push(value);
+    this.headLength += value.byteLength;
+    return value;
+  }
+
+  /** One reader at a time: a second scan or peek waits for the first. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.busy.then(work, work);
+    this.busy = next.catch(() => undefined);
+    return next;
   }
 }
 

@@ -6,9 +6,9 @@
 import { decodeJwt } from "jose";
 import { isConnectionName } from "../table/schema";
 import type { PeekableBody } from "./body";
-import { firstField, isFormUrlEncoded, parseFormBody } from "./form";
+import { charsetOf, scanCallbackBody } from "./body-scan";
+import { isFormUrlEncoded } from "./form";
 import { isFallbackParam, parseQuery, valuesOf, type QueryParam } from "./query";
-import { scanSignInXml } from "./xml";
 
 export type ConnectionParam = { kind: "none" } | { kind: "one"; name: string } | { kind: "many" } | { kind: "invalid" };
 
@@ -32,7 +32,25 @@ export interface CallbackFacts {
   samlAudiences: string[];
   samlIssuers: string[];
   oidcIssuers: string[];
+  /**
+   * The SAML Response's InResponseTo (the AuthnRequest ID it answers), read
+   * from the body scan; undefined when not scanned or IdP-initiated.
+   */
+  inResponseTo: string | undefined;
+  /** The opaque handles an IdP echoes, when the scanned part of a form body held them. */
+  bodyHandles: BodyHandles;
   bodyScan: BodyScan;
+}
+
+/**
+ * `RelayState` (SAML), `wctx` (WS-Fed), `state` (OIDC form_post) as posted.
+ * Only what precedes the point where the scan stopped: IdPs post RelayState
+ * and wctx after the message, so a scan that stops early has not read them.
+ */
+export interface BodyHandles {
+  RelayState?: string;
+  wctx?: string;
+  state?: string;
 }
 
 export function connectionParamOf(params: QueryParam[]): ConnectionParam {
@@ -54,6 +72,8 @@ export function queryFacts(rawQuery: string): CallbackFacts {
     samlAudiences: [],
     samlIssuers: [],
     oidcIssuers: iss,
+    inResponseTo: undefined,
+    bodyHandles: {},
     bodyScan: "not-needed",
   };
 }
@@ -70,39 +90,41 @@ export async function addBodyFacts(
   limit: number,
 ): Promise<CallbackFacts> {
   if (!isFormUrlEncoded(contentType)) return { ...facts, bodyScan: "not-form" };
-  const peek = await body.peek(limit);
-  const fields = parseFormBody(peek.bytes, peek.complete);
-  const truncated = !peek.complete;
-
-  const samlResponse = firstField(fields, "SAMLResponse");
-  if (samlResponse !== undefined) {
-    const xml = decodeBase64Text(samlResponse);
-    if (xml === undefined) return { ...facts, bodyScan: "bad-base64" };
-    const scan = scanSignInXml(xml);
-    if (!scan.ok) return { ...facts, bodyScan: "bad-xml" };
-    return { ...facts, samlAudiences: scan.facts.audiences, samlIssuers: scan.facts.issuers, bodyScan: "saml" };
+  const scan = await scanCallbackBody(body, limit, charsetOf(contentType));
+  const handles: BodyHandles = {};
+  for (const name of ["RelayState", "wctx", "state"] as const) {
+    const value = scan.fields[name];
+    if (value !== undefined) handles[name] = value;
   }
+  const withHandles: CallbackFacts = { ...facts, bodyHandles: handles };
 
-  // WS-Federation passive profile: wresult carries the RSTR XML as-is (not base64).
-  const wresult = firstField(fields, "wresult");
-  if (wresult !== undefined) {
-    const scan = scanSignInXml(wresult);
-    if (!scan.ok) return { ...facts, bodyScan: "bad-xml" };
-    return { ...facts, samlAudiences: scan.facts.audiences, samlIssuers: scan.facts.issuers, bodyScan: "wsfed" };
+  if (scan.signIn !== undefined) {
+    const { field, result } = scan.signIn;
+    if (!result.ok) return { ...withHandles, bodyScan: result.reason === "bad-base64" ? "bad-base64" : "bad-xml" };
+    return {
+      ...withHandles,
+      samlAudiences: result.facts.audiences,
+      samlIssuers: result.facts.issuers,
+      inResponseTo: result.facts.inResponseTo,
+      // Cut off by the limit before the identifying part ended: what was read still counts.
+      bodyScan: !result.complete ? "truncated" : field === "SAMLResponse" ? "saml" : "wsfed",
+    };
   }
 
   const oidcIssuers = [...facts.oidcIssuers];
-  const postedIss = firstField(fields, "iss");
-  if (postedIss !== undefined && isPlausibleIssuer(postedIss)) oidcIssuers.push(postedIss);
-  const idToken = firstField(fields, "id_token");
+  const postedIss = scan.fields.iss;
+  if (postedIss !== undefined && isPlausibleIssuer(postedIss) && !oidcIssuers.includes(postedIss)) {
+    oidcIssuers.push(postedIss);
+  }
+  const idToken = scan.fields.id_token;
   if (idToken !== undefined) {
     // Decoded for routing only — never verified here; the destination verifies it.
     const iss = unverifiedIssuer(idToken);
-    if (iss === undefined) return { ...facts, oidcIssuers, bodyScan: "bad-jwt" };
+    if (iss === undefined) return { ...withHandles, oidcIssuers, bodyScan: "bad-jwt" };
     if (!oidcIssuers.includes(iss)) oidcIssuers.push(iss);
-    return { ...facts, oidcIssuers, bodyScan: "id_token" };
+    return { ...withHandles, oidcIssuers, bodyScan: "id_token" };
   }
-  return { ...facts, oidcIssuers, bodyScan: truncated ? "truncated" : "no-sign-in-field" };
+  return { ...withHandles, oidcIssuers, bodyScan: scan.truncated ? "truncated" : "no-sign-in-field" };
 }
 
 function isPlausibleIssuer(value: string): boolean {
@@ -116,19 +138,4 @@ function unverifiedIssuer(jwt: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Base64 (line breaks allowed, as some IdPs wrap) to UTF-8 text; undefined when not base64. */
-export function decodeBase64Text(value: string): string | undefined {
-  const compact = value.replace(/[\r\n\t ]/g, "");
-  if (compact === "" || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return undefined;
-  let binary: string;
-  try {
-    binary = atob(compact);
-  } catch {
-    return undefined;
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return new TextDecoder("utf-8").decode(bytes);
 }
