@@ -370,7 +370,7 @@ export class MixedScenario {
   /** Callbacks the router's traffic counters have recorded so far (GET /stats totals). */
   async countedCallbacks(): Promise<number> {
     const answer = await this.api.call("GET", "/stats");
-    const total = (answer.json as { totals?: { total?: number } } | undefined)?.totals?.total;
+    const total = (answer.json as { totals?: { callbacks?: number } } | undefined)?.totals?.callbacks;
     if (answer.status !== 200 || typeof total !== "number") throw new Error(`GET /stats: ${describeAnswer(answer)}`);
     return total;
   }

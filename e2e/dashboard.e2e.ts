@@ -81,8 +81,9 @@ beforeAll(async () => {
   });
   expect(seeded.status, JSON.stringify(seeded.body)).toBe(200);
 
-  // Traffic for the counters: 3 migrated, 2 legacy, 2 fallback bounces (each also counts
-  // one "new"), 1 OIDC by issuer, 1 for a connection not in the table, 1 unidentified = 12.
+  // Traffic for the counters: 3 migrated, 2 legacy, 2 bounced back (one login each, served
+  // by Auth0), 1 OIDC by issuer, 1 for a connection not in the table, 1 unidentified:
+  // 10 logins (12 callbacks), 6 sent to the new provider, 2 of them bounced.
   for (let i = 0; i < 3; i++) expect(await callback("connection=acme-saml")).toBe(307);
   for (let i = 0; i < 2; i++) expect(await callback("connection=globex-saml")).toBe(302);
   for (let i = 0; i < 2; i++) expect(await callback("connection=umbrella-saml", { follow: true })).toBe(200);
@@ -91,7 +92,7 @@ beforeAll(async () => {
   expect(await callback("", { body: "SAMLResponse=bm90LXNhbWw%3D" })).toBe(302);
   // Counts reach the counters a moment later (each isolate batches them).
   await until(
-    async () => ((await h.api("GET", "/stats")).body as { totals?: { total?: number } }).totals?.total === 12,
+    async () => ((await h.api("GET", "/stats")).body as { totals?: { callbacks?: number } }).totals?.callbacks === 12,
   );
 
   const context = await h.browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -182,7 +183,7 @@ describe("dashboard, in Chromium at 1280×800", () => {
     await screenshot("sign-in-error");
   });
 
-  test("2. signed in: progress, new-provider share, flags, sparklines, the route table", async () => {
+  test("2. signed in: progress, new-provider share, flags, traffic, the route table", async () => {
     await signIn(h.adminToken);
     await page.locator("#progress-text").filter({ hasText: "3 of 8" }).waitFor();
     expect(await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY)).toBe(h.adminToken);
@@ -192,41 +193,31 @@ describe("dashboard, in Chromium at 1280×800", () => {
     expect(await page.locator("progress").evaluate((p: HTMLProgressElement) => [p.value, p.max])).toEqual([3, 8]);
     expect(await page.locator("#mode-banner").textContent()).toBe("Routing: callbacks follow the route table");
 
-    // 6 of 12 callbacks went to the new provider (3 acme, 2 umbrella before bouncing, 1 hooli).
-    await page.locator("#share").filter({ hasText: "50%" }).waitFor();
-    expect(await page.locator("#share-text").textContent()).toContain("of 12 callbacks");
+    // The new provider kept 4 of 10 logins (3 acme, 1 hooli; umbrella's 2 bounced back to Auth0).
+    await page.locator("#share").filter({ hasText: "40%" }).waitFor();
+    expect(await page.locator("#share-text").textContent()).toContain("of 10 logins");
     expect(await page.locator("#share-card tbody").innerText()).toBe(
-      "New provider\t6\nAuth0\t3\nFallback bounces\t2\nUnidentified\t1\nErrors\t0",
+      "Sent to the new provider\t6\nof which bounced back\t2\nStraight to Auth0\t4\nUnidentified\t1\nErrors\t0",
     );
 
     const flagged = page.locator("#flagged-list > li");
     await flagged.first().waitFor();
     const flags = await flagged.allInnerTexts();
     expect(flags.find((f) => f.startsWith("umbrella-saml"))).toContain(
-      "The new provider sent 50% of its callbacks back to Auth0 (2 fallback bounces).",
+      "The new provider bounced 100% of the logins sent to it back to Auth0 (2 of 2).",
     );
     expect(flags.find((f) => f.startsWith("ghost-saml"))).toContain(
-      "1 callback for a connection that is not in the route table.",
+      "1 login for a connection that is not in the route table.",
     );
 
-    // One sparkline per connection with traffic, described in text.
-    const sparklines = page.locator("#traffic-body svg[role=img]");
-    await expect.poll(() => sparklines.count()).toBe(6);
-    const acme = await page
-      .locator("#traffic-body tr")
-      .filter({ hasText: "acme-saml" })
-      .locator("svg")
-      .getAttribute("aria-label");
-    // 24 hourly totals, oldest first (the 3 are in the last or, across an hour boundary, the one before).
-    const hours = /^acme-saml, callbacks per hour, oldest first: ([\d, ]+); 3 of 3 served by the new provider\.$/.exec(
-      acme ?? "",
+    // One row per connection with traffic: the share its logins the new provider kept, then the counts.
+    await expect.poll(() => page.locator("#traffic-body tr").count()).toBe(6);
+    expect(await page.locator("#traffic-body tr").filter({ hasText: "umbrella-saml" }).innerText()).toBe(
+      "umbrella-saml\tmigrated\t0%\t2\t2\t0\t2\t0",
     );
-    expect(hours, acme ?? "").not.toBeNull();
-    const totals = (hours?.[1] ?? "").split(", ").map(Number);
-    expect(totals).toHaveLength(24);
-    expect(totals.slice(0, 22).every((n) => n === 0)).toBe(true);
-    expect(totals.slice(22).reduce((a, b) => a + b, 0)).toBe(3);
-    expect(await page.locator("#traffic-body polyline").count()).toBe(12);
+    expect(await page.locator("#traffic-body tr").filter({ hasText: "acme-saml" }).innerText()).toBe(
+      "acme-saml\tmigrated\t100%\t3\t3\t0\t0\t0",
+    );
 
     // The route table: all 8, untrusted text shown as text.
     await expect.poll(() => page.locator("#routes-body tr").count()).toBe(8);
@@ -412,7 +403,7 @@ describe("dashboard, in Chromium at 1280×800", () => {
   });
 
   test("9. a failing /stats shows that section's error; the rest keeps working", async () => {
-    await page.route(`**${ADMIN_PREFIX}/stats?hourly=true`, (route) =>
+    await page.route(`**${ADMIN_PREFIX}/stats`, (route) =>
       route.fulfill({
         status: 503,
         contentType: "application/problem+json",
@@ -434,7 +425,7 @@ describe("dashboard, in Chromium at 1280×800", () => {
     expect(await page.locator("#routes-body tr").count()).toBe(8);
     expect(await page.locator("#audit-body tr").count()).toBeGreaterThan(0);
     await screenshot("stats-error", false);
-    await page.unroute(`**${ADMIN_PREFIX}/stats?hourly=true`);
+    await page.unroute(`**${ADMIN_PREFIX}/stats`);
   });
 
   test("10. sign-out clears the token and the data; a reload asks to sign in again", async () => {

@@ -172,7 +172,14 @@ function startDemoTraffic(): () => void {
         redirect: c.follow ? "follow" : "manual",
         signal: AbortSignal.timeout(10_000),
       });
-      await res.arrayBuffer();
+      const text = await res.text();
+      // wrangler dev's proxy answers this itself when the Worker is reloaded while a POST is
+      // in flight: the router never saw the callback, so it has no log line and no count.
+      if (res.status === 503 && text.startsWith("Your worker restarted mid-request")) {
+        console.log(
+          `Demo traffic: 503 from wrangler dev, not the router (the Worker was reloading mid-request; not counted).`,
+        );
+      }
     } catch (err) {
       // Only the first few: a stopped Worker would otherwise print this every few seconds.
       if (++failures <= 3 && !stopping) {

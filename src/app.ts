@@ -13,11 +13,23 @@ import { adminConfigFor, configFor, statsConfigFor, type Config } from "./config
 import type { Env } from "./env";
 import { log } from "./log";
 import { errorPage } from "./pages";
-import { outcomeOf } from "./stats/outcome";
+import { failedCallbackOutcome, outcomeOf, passThroughOutcome, type Outcome } from "./stats/outcome";
 import { recordOutcome } from "./stats/recorder";
 import { isCallbackPath, isReservedPath } from "./request-path";
 
 type AppEnv = { Bindings: Env; Variables: { config: Config } };
+
+/**
+ * Counts an answer the callback handler did not count itself, so that /stats' errors
+ * are every 5xx the Worker answered or passed on: a callback answered before or outside
+ * the handler (bad configuration, an unexpected failure), or another path's 5xx.
+ */
+function countAnswer(env: Env, ctx: ExecutionContext, path: string, status: number, reason: string): void {
+  const outcome: Outcome | null = isCallbackPath(path)
+    ? failedCallbackOutcome(status, reason)
+    : passThroughOutcome(status);
+  if (outcome !== null) recordOutcome(env, ctx, outcome, statsConfigFor(env));
+}
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -54,6 +66,7 @@ export function createApp(): Hono<AppEnv> {
         message: `AUTH0_ORIGIN (${origin.host}) is this Worker's own host; refusing to forward to itself`,
         variable: "AUTH0_ORIGIN",
       });
+      countAnswer(c.env, c.executionCtx, here.pathname, 508, "loop");
       return errorPage(
         c.req.raw,
         508,
@@ -65,6 +78,7 @@ export function createApp(): Hono<AppEnv> {
       for (const p of result.problems)
         log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
       if (result.forward === undefined) {
+        countAnswer(c.env, c.executionCtx, here.pathname, 502, "config-error");
         return errorPage(
           c.req.raw,
           502,
@@ -73,16 +87,18 @@ export function createApp(): Hono<AppEnv> {
         );
       }
       // The rest of the configuration is wrong but Auth0 is known: send everything there (fail safe).
-      return forwardToAuth0(c.req.raw, result.forward, {
+      const forwarded = await forwardToAuth0(c.req.raw, result.forward, {
         pathAndQuery: here.pathname + here.search,
         body: c.req.raw.body,
       });
+      countAnswer(c.env, c.executionCtx, here.pathname, forwarded.status, "config-error");
+      return forwarded;
     }
     c.set("config", result.config);
     await next();
   });
 
-  app.all("*", (c) => {
+  app.all("*", async (c) => {
     const url = new URL(c.req.url);
     // Every spelling that could reach Auth0's callback handler is routed like it (docs/design.md).
     if (isCallbackPath(url.pathname)) {
@@ -90,14 +106,22 @@ export function createApp(): Hono<AppEnv> {
         recordOutcome(c.env, c.executionCtx, outcomeOf(entry), statsConfigFor(c.env)),
       );
     }
-    return forwardToAuth0(c.req.raw, c.get("config"), {
+    const response = await forwardToAuth0(c.req.raw, c.get("config"), {
       pathAndQuery: url.pathname + url.search,
       body: c.req.raw.body,
     });
+    countAnswer(c.env, c.executionCtx, url.pathname, response.status, "pass-through");
+    return response;
   });
 
   app.onError((err, c) => {
-    log({ event: "unexpected", message: err.message.slice(0, 200), path: new URL(c.req.url).pathname });
+    const path = new URL(c.req.url).pathname;
+    log({ event: "unexpected", message: err.message.slice(0, 200), path });
+    try {
+      countAnswer(c.env, c.executionCtx, path, 502, "unexpected");
+    } catch {
+      // Counting never changes the answer.
+    }
     return errorPage(
       c.req.raw,
       502,

@@ -12,6 +12,8 @@ export interface CallbackLog {
   bodyScan: string;
   decision: "auth0" | "new";
   reason: string;
+  /** The callback carried fallback=auth0: the new provider's bounce of a login already seen. */
+  fallback?: true;
   targetHost: string | null;
   /** Present in shadow mode when the route would have sent the callback to the new provider. */
   shadowDecision?: "new";

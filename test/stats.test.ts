@@ -1,31 +1,47 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
+import { TrafficCounter } from "../src/stats/counter-do";
 import { shardName } from "../src/stats/recorder";
 import { api, json, resetTable } from "./support/admin";
 import { passThrough } from "./support/kv";
 import { call, captureLogs, form, HOST, postForm } from "./support/worker";
 
-type Counts = { auth0: number; new: number; fallback: number; unidentified: number; errors: number; total: number };
-type ConnectionStats = {
+type Counts = {
+  logins: number;
+  auth0: number;
+  new: number;
+  fallback: number;
+  unidentified: number;
+  errors: number;
+  callbacks: number;
+};
+type Shares = { newShare: number | null; fallbackShare: number | null };
+type Point = { at: string } & Counts & Shares;
+type ConnectionStats = Shares & {
   connection: string;
   state: string | null;
   counts: Counts;
-  fallbackShare: number | null;
   flags: string[];
+  lastSeen: { at: string; kind: string; destination: string; status: number; reason: string } | null;
 };
-type Report = {
+type Report = Shares & {
+  since: string;
+  until: string;
+  step: string;
   totals: Counts;
-  newShare: number | null;
+  series: Point[];
   routes: Record<string, number>;
   connections: ConnectionStats[];
   flagged: ConnectionStats[];
 };
+type One = ConnectionStats & { since: string; until: string; step: string; series: Point[] };
+
+const shard = (i: number) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
 
 async function resetCounters(): Promise<void> {
   for (let i = 0; i < 8; i++) {
-    const stub = env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
-    await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("DELETE FROM counts");
+    await runInDurableObject(shard(i), (_instance, state) => {
+      for (const table of ["minutes", "hours", "last_seen"]) state.storage.sql.exec(`DELETE FROM ${table}`);
     });
   }
 }
@@ -44,9 +60,43 @@ async function seedTable(): Promise<void> {
   });
 }
 
-const callback = (query: string, overrides = {}) => call(new Request(`${HOST}/login/callback?${query}`), overrides);
-const report = async (): Promise<Report> => json<Report>(await api("/stats"));
+const closedOrigin = () => ({ AUTH0_ORIGIN: `http://127.0.0.1:${inject("closedPort")}` });
+async function drain(res: Response | Promise<Response>): Promise<number> {
+  const r = await res;
+  await r.body?.cancel();
+  return r.status;
+}
+const callback = (query: string, overrides = {}) =>
+  drain(call(new Request(`${HOST}/login/callback?${query}`), overrides));
+const report = async (query = ""): Promise<Report> => json<Report>(await api(`/stats${query}`));
 const of = (r: Report, connection: string) => r.connections.find((c) => c.connection === connection);
+const ago = (ms: number) => encodeURIComponent(new Date(Date.now() - ms).toISOString());
+
+/**
+ * The scripted mix of the definitions (README "Watching the migration"): every kind of
+ * answer once or more, with the numbers each must add.
+ */
+async function scriptedMix(): Promise<void> {
+  // acme-saml, migrated: 3 logins sent to the new provider and kept there.
+  for (let i = 0; i < 3; i++) expect(await callback("connection=acme-saml")).toBe(307);
+  // globex-saml, legacy: 2 logins forwarded to Auth0.
+  for (let i = 0; i < 2; i++) expect(await callback("connection=globex-saml")).toBe(200);
+  // umbrella-saml, migrated: 4 logins sent to the new provider, 2 of them bounced back.
+  for (let i = 0; i < 4; i++) expect(await callback("connection=umbrella-saml")).toBe(307);
+  for (let i = 0; i < 2; i++) expect(await callback("connection=umbrella-saml&fallback=auth0")).toBe(200);
+  // An OIDC callback nobody can attribute: 1 login to Auth0, unidentified.
+  expect(await callback("code=x&state=y")).toBe(200);
+  // Errors: Auth0 unreachable for a globex login (502, the Worker's own answer) ...
+  expect(
+    await drain(call(postForm("/login/callback?connection=globex-saml", form({ SAMLResponse: "x" })), closedOrigin())),
+  ).toBe(502);
+  // ... a callback while AUTH0_ORIGIN is missing (502 before any routing) ...
+  expect(await callback("connection=acme-saml", { AUTH0_ORIGIN: undefined })).toBe(502);
+  // ... and Auth0's pages unreachable on another path (not a login; an error all the same).
+  expect(await drain(call(new Request(`${HOST}/authorize?client_id=x`), closedOrigin()))).toBe(502);
+  // Not a login: a HEAD on the callback.
+  expect(await drain(call(new Request(`${HOST}/login/callback?connection=acme-saml`, { method: "HEAD" })))).toBe(200);
+}
 
 beforeEach(async () => {
   await resetTable();
@@ -54,87 +104,231 @@ beforeEach(async () => {
   await seedTable();
 });
 
-describe("traffic counters", () => {
-  it("counts callbacks per connection by decision: new, auth0, fallback bounce, unidentified", async () => {
-    for (let i = 0; i < 3; i++) await (await callback("connection=acme-saml")).body?.cancel();
-    await (await callback("connection=globex-saml")).body?.cancel();
-    await (await callback("connection=globex-saml")).body?.cancel();
-    await (await callback("connection=umbrella-saml&fallback=auth0")).body?.cancel();
-    await (await callback("code=x&state=y")).body?.cancel();
+describe("traffic counters: definitions", () => {
+  it("counts a scripted mix exactly: a bounced login is one login, served by Auth0", async () => {
+    await scriptedMix();
     const r = await report();
-    expect(of(r, "acme-saml")?.counts).toEqual({ auth0: 0, new: 3, fallback: 0, unidentified: 0, errors: 0, total: 3 });
-    expect(of(r, "globex-saml")?.counts).toMatchObject({ auth0: 2, total: 2 });
-    expect(of(r, "umbrella-saml")?.counts).toMatchObject({ fallback: 1, total: 1 });
-    expect(of(r, "(unidentified)")?.counts).toMatchObject({ unidentified: 1 });
-    expect(r.totals).toEqual({ auth0: 2, new: 3, fallback: 1, unidentified: 1, errors: 0, total: 7 });
-    expect(r.newShare).toBeCloseTo(3 / 7);
+    expect(r.totals).toEqual({ logins: 12, auth0: 5, new: 7, fallback: 2, unidentified: 2, errors: 3, callbacks: 14 });
+    // Logins the new provider kept (7 sent − 2 bounced) / 12 logins; bounced / sent there.
+    expect(r.newShare).toBe(5 / 12);
+    expect(r.fallbackShare).toBe(2 / 7);
+    expect(of(r, "acme-saml")).toMatchObject({
+      state: "migrated",
+      counts: { logins: 3, auth0: 0, new: 3, fallback: 0, unidentified: 0, errors: 0, callbacks: 3 },
+      newShare: 1,
+      fallbackShare: 0,
+      flags: [],
+    });
+    expect(of(r, "globex-saml")).toMatchObject({
+      counts: { logins: 3, auth0: 3, new: 0, fallback: 0, errors: 1, callbacks: 3 },
+      newShare: 0,
+      fallbackShare: null,
+      flags: ["errors"],
+    });
+    // Every login bounced would be 100 %, not 50 %: here 2 of 4.
+    expect(of(r, "umbrella-saml")).toMatchObject({
+      counts: { logins: 4, new: 4, fallback: 2, callbacks: 6 },
+      newShare: 0.5,
+      fallbackShare: 0.5,
+      flags: ["fallback-share-high"],
+    });
+    expect(of(r, "(unidentified)")).toMatchObject({
+      state: null,
+      counts: { logins: 2, auth0: 2, unidentified: 2, errors: 1 },
+      flags: ["errors"],
+    });
+    expect(of(r, "(not a callback)")).toMatchObject({
+      counts: { logins: 0, callbacks: 0, errors: 1 },
+      flags: ["errors"],
+      lastSeen: { kind: "other", status: 502, reason: "pass-through" },
+    });
     expect(r.routes).toEqual({ legacy: 1, migrated: 2, rollout: 0 });
+    expect(r.flagged.map((c) => c.connection).sort()).toEqual([
+      "(not a callback)",
+      "(unidentified)",
+      "globex-saml",
+      "umbrella-saml",
+    ]);
   });
 
-  it("flags a migrated connection whose fallback share exceeds the threshold", async () => {
-    for (let i = 0; i < 9; i++) await (await callback("connection=umbrella-saml")).body?.cancel();
-    await (await callback("connection=umbrella-saml&fallback=auth0")).body?.cancel();
+  it("says 100 % bounced when the new provider sends every login back", async () => {
+    for (let i = 0; i < 40; i++) {
+      expect(await callback("connection=umbrella-saml")).toBe(307);
+      expect(await callback("connection=umbrella-saml&fallback=auth0")).toBe(200);
+    }
+    const r = await report();
+    expect(of(r, "umbrella-saml")).toMatchObject({
+      counts: { logins: 40, new: 40, fallback: 40, auth0: 0, callbacks: 80 },
+      newShare: 0,
+      fallbackShare: 1,
+    });
+    expect(r.newShare).toBe(0);
+  });
+
+  it("counts a bounce as a bounce even while the kill switch is on", async () => {
+    expect(await callback("connection=umbrella-saml")).toBe(307);
+    await api("/settings", { method: "PUT", body: { mode: "passthrough" } });
+    expect(await callback("connection=umbrella-saml&fallback=auth0")).toBe(200);
+    expect(of(await report(), "umbrella-saml")?.counts).toMatchObject({ logins: 1, new: 1, fallback: 1, auth0: 0 });
+  });
+
+  it("flags a migrated connection whose bounce share exceeds the threshold", async () => {
+    for (let i = 0; i < 10; i++) await callback("connection=umbrella-saml");
+    await callback("connection=umbrella-saml&fallback=auth0");
     const r = await report();
     expect(of(r, "umbrella-saml")).toMatchObject({
       state: "migrated",
       fallbackShare: 0.1,
       flags: ["fallback-share-high"],
     });
-    expect(r.flagged.map((c) => c.connection)).toContain("umbrella-saml");
     const strict = await json<Report>(await api("/stats", { env: { STATS_FALLBACK_ALERT_SHARE: "0.5" } }));
     expect(of(strict, "umbrella-saml")?.flags).toEqual([]);
   });
 
-  it("flags Auth0 traffic for a migrated connection, errors, and connections not in the table", async () => {
+  it("flags Auth0 logins of a migrated connection and connections not in the table", async () => {
     await api("/settings", { method: "PUT", body: { mode: "passthrough" } });
-    await (await callback("connection=acme-saml")).body?.cancel();
-    await (await callback("connection=not-routed")).body?.cancel();
-    await (
-      await call(postForm("/login/callback?connection=globex-saml", form({ SAMLResponse: "x" })), {
-        AUTH0_ORIGIN: `http://127.0.0.1:${inject("closedPort")}`,
-      })
-    ).body?.cancel();
+    await callback("connection=acme-saml");
+    await callback("connection=not-routed");
     const r = await report();
     expect(of(r, "acme-saml")?.flags).toEqual(["auth0-traffic-while-migrated"]);
     expect(of(r, "not-routed")).toMatchObject({ state: null, flags: ["not-in-table"] });
-    expect(of(r, "globex-saml")).toMatchObject({ counts: { auth0: 1, errors: 1 }, flags: ["errors"] });
   });
 
-  it("gives one connection's hourly series, zero-filled over the window", async () => {
-    await (await callback("connection=acme-saml")).body?.cancel();
-    const since = new Date(Date.now() - 5 * 3_600_000).toISOString();
-    const res = await json<ConnectionStats & { hours: Array<{ hour: string } & Counts> }>(
-      await api(`/stats/acme-saml?since=${encodeURIComponent(since)}`),
-    );
-    expect(res).toMatchObject({ connection: "acme-saml", state: "migrated", counts: { new: 1 } });
-    expect(res.hours).toHaveLength(6);
-    expect(res.hours.at(-1)).toMatchObject({ hour: new Date().toISOString().slice(0, 13), new: 1 });
-    expect(res.hours.slice(0, 5).every((h) => h.total === 0)).toBe(true);
+  it("remembers the last callback seen per connection", async () => {
+    const before = Date.now();
+    await callback("connection=umbrella-saml");
+    await callback("connection=umbrella-saml&fallback=auth0");
+    const last = of(await report(), "umbrella-saml")?.lastSeen;
+    expect(last).toMatchObject({ kind: "bounce", destination: "auth0", status: 200, reason: "fallback-bounce" });
+    expect(Date.parse(last?.at ?? "")).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe("traffic counters: time", () => {
+  it("gives a per-minute series for the last 15 minutes, zero-filled, newest bucket last", async () => {
+    await scriptedMix();
+    const r = await report(`?since=${ago(15 * 60_000)}&step=1m`);
+    expect(r.step).toBe("1m");
+    expect(r.series.length).toBeGreaterThanOrEqual(15);
+    expect(r.series.length).toBeLessThanOrEqual(16);
+    const last = r.series.at(-1);
+    expect(last?.at).toBe(`${new Date().toISOString().slice(0, 16)}:00.000Z`);
+    // The whole mix fell in this minute (or, at a minute's turn, the one before).
+    const sum = (k: keyof Counts) => r.series.reduce((a, p) => a + p[k], 0);
+    expect({ logins: sum("logins"), fallback: sum("fallback"), errors: sum("errors") }).toEqual({
+      logins: 12,
+      fallback: 2,
+      errors: 3,
+    });
+    expect(r.series.slice(0, -2).every((p) => p.callbacks === 0 && p.newShare === null)).toBe(true);
+    expect(r.since).toBe(r.series[0]?.at);
   });
 
-  it("adds each connection's hourly series with hourly=true, the same as /stats/{connection}", async () => {
-    await (await callback("connection=acme-saml")).body?.cancel();
-    const r = await json<{ connections: Array<ConnectionStats & { hours: Array<{ hour: string } & Counts> }> }>(
-      await api("/stats?hourly=true"),
-    );
-    const acme = r.connections.find((c) => c.connection === "acme-saml");
-    const single = await json<{ hours: unknown[] }>(await api("/stats/acme-saml"));
-    expect(acme?.hours).toEqual(single.hours);
-    expect(acme?.hours.at(-1)).toMatchObject({ new: 1 });
-    expect(of(await report(), "acme-saml")).not.toHaveProperty("hours");
+  it("picks the step from the window: 1m up to 3 h, 5m up to 6 h, 1h up to 8 days, else 1d", async () => {
+    expect((await report(`?since=${ago(60 * 60_000)}`)).step).toBe("1m");
+    expect((await report(`?since=${ago(5 * 3_600_000)}`)).step).toBe("5m");
+    const day = await report();
+    expect(day.step).toBe("1h");
+    expect(day.series.length).toBeGreaterThanOrEqual(24);
+    expect((await report(`?since=${ago(7 * 86_400_000)}`)).series.length).toBeGreaterThanOrEqual(168);
+    expect((await report(`?since=${ago(20 * 86_400_000)}`)).step).toBe("1d");
   });
 
-  it("refuses a window older than the retention or in the future, naming the field", async () => {
-    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
-    const res = await api(`/stats?since=${encodeURIComponent(old)}`);
+  it("sums minutes into 5-minute and hourly steps the same", async () => {
+    await callback("connection=acme-saml");
+    await callback("connection=globex-saml");
+    for (const step of ["5m", "15m", "1h", "6h", "1d"]) {
+      const r = await report(`?since=${ago(60 * 60_000)}&step=${step}`);
+      expect(r.series.at(-1), step).toMatchObject({ logins: 2, new: 1, auth0: 1, newShare: 0.5 });
+    }
+  });
+
+  it("ends the window at until: nothing after it is counted", async () => {
+    await callback("connection=acme-saml");
+    const r = await report(`?since=${ago(3 * 3_600_000)}&until=${ago(2 * 3_600_000)}`);
+    expect(r.totals.logins).toBe(0);
+    expect(Date.parse(r.until)).toBeLessThan(Date.now() - 2 * 3_600_000 + 1000);
+  });
+
+  it.each([
+    [`since=${ago(40 * 86_400_000)}`, "query.since", "at most 35 days ago"],
+    [`since=${ago(-3_600_000)}`, "query.since", "must be before until"],
+    [`until=${ago(-3_600_000)}`, "query.until", "must not be in the future"],
+    [`since=${ago(3_600_000)}&until=${ago(2 * 3_600_000)}`, "query.since", "must be before until"],
+    [`since=${ago(7 * 3_600_000)}&step=1m`, "query.step", "per-minute counts are kept 6 hours"],
+    ["step=2m", "query.step", undefined],
+    ["since=yesterday", "query.since", undefined],
+  ])("refuses %s as problem+json naming %s", async (query, field, reason) => {
+    const res = await api(`/stats?${query}`);
     expect(res.status).toBe(400);
-    expect((await json<{ errors: Array<{ field: string }> }>(res)).errors[0]?.field).toBe("query.since");
-    expect(
-      (await api(`/stats?since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`)).status,
-    ).toBe(400);
-    expect((await api("/stats?since=yesterday")).status).toBe(400);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = await json<{ errors: Array<{ field: string; reason: string }> }>(res);
+    expect(problem.errors[0]?.field).toBe(field);
+    if (reason !== undefined) expect(problem.errors[0]?.reason).toBe(reason);
   });
 
+  it("gives one connection's series, counts and last callback", async () => {
+    await scriptedMix();
+    const one = await json<One>(await api(`/stats/umbrella-saml?since=${ago(15 * 60_000)}&step=5m`));
+    expect(one).toMatchObject({
+      connection: "umbrella-saml",
+      state: "migrated",
+      step: "5m",
+      counts: { logins: 4, new: 4, fallback: 2 },
+      fallbackShare: 0.5,
+      lastSeen: { kind: "bounce" },
+    });
+    expect(one.series.reduce((a, p) => a + p.fallback, 0)).toBe(2);
+    expect(one.series.length).toBeGreaterThanOrEqual(3);
+    expect((await api("/stats/Not%20a%20name")).status).toBe(400);
+    expect((await json<One>(await api("/stats/(unidentified)"))).counts).toMatchObject({ logins: 2, unidentified: 2 });
+  });
+
+  it("keeps minute rows 6 hours and hour rows 35 days (the hourly alarm's prune)", async () => {
+    const now = Date.now();
+    const key = (ms: number, length: number) => new Date(now - ms).toISOString().slice(0, length);
+    const row = { connection: "acme-saml", auth0: 1, new: 0, fallback: 0, unidentified: 0, errors: 0 };
+    await shard(0).add([
+      { ...row, at: key(7 * 3_600_000, 16) },
+      { ...row, at: key(60_000, 16) },
+    ]);
+    await shard(0).add([{ ...row, at: key(36 * 86_400_000, 16) }]);
+    await runInDurableObject(shard(0), (instance: TrafficCounter) => instance.prune(now));
+    const minutes = await shard(0).query("minute", "2000", "9999");
+    expect(minutes.map((r) => r.at)).toEqual([key(60_000, 16)]);
+    const hours = await shard(0).query("hour", "2000", "9999");
+    expect(hours.map((r) => r.at).sort()).toEqual([key(7 * 3_600_000, 13), key(60_000, 13)].sort());
+  });
+
+  it("moves the first release's hourly counts into the hourly table", async () => {
+    const stub = env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName("migration-test"));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql
+        .exec(`CREATE TABLE counts (hour TEXT NOT NULL, connection TEXT NOT NULL, auth0 INTEGER, new INTEGER,
+        fallback INTEGER, unidentified INTEGER, errors INTEGER, PRIMARY KEY (hour, connection))`);
+      state.storage.sql.exec("INSERT INTO counts VALUES ('2026-11-23T13', '(unidentified)', 0, 0, 0, 3, 1)");
+      state.storage.sql.exec("INSERT INTO counts VALUES ('2026-11-23T13', 'acme-saml', 1, 5, 2, 0, 0)");
+      new TrafficCounter(state, env as never);
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'counts'").toArray()).toEqual([]);
+    });
+    expect(await stub.query("hour", "2026-11-23T13", "2026-11-23T13")).toEqual(
+      expect.arrayContaining([
+        {
+          at: "2026-11-23T13",
+          connection: "(unidentified)",
+          auth0: 3,
+          new: 0,
+          fallback: 0,
+          unidentified: 3,
+          errors: 1,
+        },
+        { at: "2026-11-23T13", connection: "acme-saml", auth0: 1, new: 5, fallback: 2, unidentified: 0, errors: 0 },
+      ]),
+    );
+  });
+});
+
+describe("traffic counters: never in the way", () => {
   it("keeps answering callbacks when the counters fail, and logs why", async () => {
     const broken = new Proxy(env.TRAFFIC_COUNTER, {
       get(target, prop) {
@@ -142,7 +336,9 @@ describe("traffic counters", () => {
         return passThrough(target, prop);
       },
     });
-    const { result, logs } = await captureLogs(() => callback("connection=acme-saml", { TRAFFIC_COUNTER: broken }));
+    const { result, logs } = await captureLogs(() =>
+      call(new Request(`${HOST}/login/callback?connection=acme-saml`), { TRAFFIC_COUNTER: broken }),
+    );
     expect(result.status).toBe(307);
     expect(logs).toContainEqual(
       expect.objectContaining({
@@ -154,13 +350,13 @@ describe("traffic counters", () => {
 
   it("batches an isolate's counts: concurrent callbacks reach one shard in one write", async () => {
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => callback("connection=acme-saml", { STATS_FLUSH_MS: "200" })),
+      Array.from({ length: 6 }, () =>
+        call(new Request(`${HOST}/login/callback?connection=acme-saml`), { STATS_FLUSH_MS: "200" }),
+      ),
     );
     await Promise.all(answers.map((a) => a.body?.cancel()));
     const perShard = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i))).query("2000-01-01T00", "acme-saml"),
-      ),
+      Array.from({ length: 8 }, (_, i) => shard(i).query("hour", "2000-01-01T00", "9999", "acme-saml")),
     );
     const written = perShard.filter((rows) => rows.length > 0);
     expect(written).toHaveLength(1);

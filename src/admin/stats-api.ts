@@ -1,81 +1,133 @@
-/** /stats: callbacks per connection and decision over a window, with flags; /stats/{connection}: hourly. */
+/**
+ * /stats: logins per connection by where they went, bounces and errors over a
+ * window, with a series per step and flags; /stats/{connection}: one connection.
+ * The definitions are src/stats/outcome.ts's (and the README's).
+ */
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import type { Env } from "../env";
-import type { CountRow } from "../stats/counter-do";
+import type { CountRow, LastSeen } from "../stats/counter-do";
 import { shardName } from "../stats/recorder";
 import { statsConfigFor } from "../config";
-import { hourOf } from "../stats/outcome";
-import { addRow, buildReport, emptyCounts, flagsOf, hourlySeries } from "../stats/report";
+import { NOT_A_CALLBACK, UNIDENTIFIED } from "../stats/outcome";
+import { buildReport, connectionStats, seriesOf } from "../stats/report";
+import { keyRange, STEP_NAMES, statsWindow, type StatsWindow } from "../stats/window";
 import { isConnectionName, type RouteState } from "../table/schema";
 import type { AdminApp } from "./app";
 import { requireScope } from "./auth";
 import { badRequest } from "./problem";
-import { ConnectionParam, problemResponses } from "./schemas";
+import { ConnectionParam, jsonOf, problemResponses } from "./schemas";
 import { writerOf } from "../writer";
 
-const MAX_WINDOW_MS = 35 * 86_400_000;
-const DEFAULT_WINDOW_MS = 86_400_000;
-
-const SinceQuery = z.object({
-  since: z
-    .string()
+const WindowQuery = z.object({
+  since: z.iso.datetime({ offset: true }).optional().meta({
+    description:
+      "Start of the window (ISO time), rounded down to the step; default `until` − 24 h; at most 35 days ago",
+  }),
+  until: z.iso
     .datetime({ offset: true })
     .optional()
-    .meta({ description: "ISO time; default 24 h ago; at most 35 days ago" }),
+    .meta({ description: "End of the window (ISO time); default now; not in the future" }),
+  step: z
+    .enum(STEP_NAMES as [string, ...string[]])
+    .optional()
+    .meta({
+      description:
+        "Series step. Steps under 1h read the per-minute counts, kept 6 hours. Default: 1m up to 3 h, 5m up to 6 h (while per-minute counts cover the window), 1h up to 8 days, else 1d. At most 1 500 points.",
+    }),
 });
 
-const CountsSchema = z.object({
-  auth0: z.number(),
-  new: z.number(),
-  fallback: z.number(),
-  unidentified: z.number(),
-  errors: z.number(),
-  total: z.number(),
-});
+const COUNT_DESCRIPTIONS = {
+  logins: "Logins, each counted once on its first callback (auth0 + new); a bounced login is one login",
+  auth0: "Logins forwarded to Auth0 on their first callback",
+  new: "Logins sent to the new provider (redirected)",
+  fallback: "Of those, bounced back with fallback=auth0 and then served by Auth0",
+  unidentified: "Logins no connection could be attributed to (also counted in auth0 or new)",
+  errors:
+    "Answers with a 5xx: the Worker's own (Auth0 unreachable or too slow, an unexpected failure) or Auth0's passed on; 5xx on other paths are counted under (not a callback)",
+  callbacks: "Requests to /login/callback: logins + bounces",
+} as const;
+
+const CountsSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(COUNT_DESCRIPTIONS).map(([k, description]) => [k, z.number().int().meta({ description })]),
+    ) as Record<keyof typeof COUNT_DESCRIPTIONS, z.ZodNumber>,
+  )
+  .meta({ id: "Counts" });
+
+const SHARES = {
+  newShare: z
+    .number()
+    .nullable()
+    .meta({ description: "Logins the new provider kept (new − fallback) / logins; null with no logins" }),
+  fallbackShare: z
+    .number()
+    .nullable()
+    .meta({ description: "Bounced / sent to the new provider (fallback / new); null when nothing was sent there" }),
+};
+
+const SeriesSchema = z
+  .array(CountsSchema.extend({ at: z.string().meta({ description: "Start of the step (ISO time, UTC)" }), ...SHARES }))
+  .meta({ description: "One point per step, oldest first, zeros where nothing was counted" });
+
+const LastSeenSchema = z
+  .object({
+    at: z.string(),
+    kind: z.enum(["login", "bounce", "other"]),
+    destination: z.enum(["auth0", "new"]),
+    status: z.number().int(),
+    reason: z.string().meta({ description: "The decision's reason (e.g. migrated, legacy, fallback-bounce)" }),
+  })
+  .nullable()
+  .meta({
+    id: "LastSeen",
+    description: "The newest callback seen for the connection (kept 35 days), whatever the window",
+  });
+
 const ConnectionStatsSchema = z
   .object({
-    connection: z.string(),
+    connection: z
+      .string()
+      .meta({ description: `A connection name, ${UNIDENTIFIED} or ${NOT_A_CALLBACK} (5xx on other paths)` }),
     state: z.enum(["legacy", "migrated", "rollout"]).nullable(),
     counts: CountsSchema,
-    fallbackShare: z.number().nullable(),
+    ...SHARES,
     flags: z.array(z.enum(["fallback-share-high", "auth0-traffic-while-migrated", "errors", "not-in-table"])),
-    hours: z.array(CountsSchema.extend({ hour: z.string() })).optional(),
+    lastSeen: LastSeenSchema,
   })
   .meta({ id: "ConnectionStats" });
 
-const ReportQuery = SinceQuery.extend({
-  hourly: z
-    .enum(["true", "false"])
-    .default("false")
-    .meta({ description: "true: each connection also gets its hourly series (one call for every sparkline)" }),
-});
+const WindowFields = {
+  since: z.string().meta({ description: "The first step's start" }),
+  until: z.string(),
+  step: z.enum(STEP_NAMES as [string, ...string[]]),
+};
 
-function windowOf(since: string | undefined): { since: string; until: string; sinceHour: string; untilHour: string } {
-  const now = Date.now();
-  const from = since === undefined ? now - DEFAULT_WINDOW_MS : Date.parse(since);
-  if (from < now - MAX_WINDOW_MS)
-    throw badRequest("since is more than 35 days ago (counters are kept 35 days).", [
-      { field: "query.since", reason: "at most 35 days ago" },
-    ]);
-  if (from > now)
-    throw badRequest("since is in the future.", [{ field: "query.since", reason: "must be in the past" }]);
-  return {
-    since: new Date(from).toISOString(),
-    until: new Date(now).toISOString(),
-    sinceHour: hourOf(from),
-    untilHour: hourOf(now),
-  };
+function windowOf(query: z.infer<typeof WindowQuery>): StatsWindow {
+  const result = statsWindow(query as Parameters<typeof statsWindow>[0], Date.now());
+  if (!result.ok) throw badRequest(result.detail, result.errors);
+  return result.window;
 }
 
-async function allShards(env: Env, sinceHour: string, connection?: string): Promise<CountRow[]> {
-  const { shards } = statsConfigFor(env);
+function shards(env: Env): Array<DurableObjectStub<import("../stats/counter-do").TrafficCounter>> {
+  const { shards: n } = statsConfigFor(env);
+  return Array.from({ length: n }, (_, i) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i))));
+}
+
+async function readShards(
+  env: Env,
+  w: StatsWindow,
+  connection?: string,
+): Promise<{ rows: CountRow[]; last: LastSeen[] }> {
+  const { first, last } = keyRange(w);
   const parts = await Promise.all(
-    Array.from({ length: shards }, (_, i) =>
-      env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i))).query(sinceHour, connection),
-    ),
+    shards(env).map(async (s) => ({
+      rows: await s.query(w.resolution, first, last, connection),
+      last: await s.lastSeen(connection),
+    })),
   );
-  return parts.flat();
+  return { rows: parts.flatMap((p) => p.rows), last: parts.flatMap((p) => p.last) };
 }
 
 export function registerStatsRoutes(app: AdminApp): void {
@@ -83,43 +135,43 @@ export function registerStatsRoutes(app: AdminApp): void {
     createRoute({
       method: "get",
       path: "/stats",
-      summary:
-        "Callbacks per connection by decision (auth0 / new / fallback bounce / unidentified) and errors, with flags",
-      request: { query: ReportQuery },
+      summary: "Logins per connection by where they went, bounces and errors over a window, with a series per step",
+      description:
+        "A login is counted once: a login the new provider bounced back (fallback=auth0) is one login, served by Auth0. " +
+        "newShare = logins the new provider kept / logins; fallbackShare = bounced / sent to the new provider; " +
+        "errors = every 5xx the Worker answered or passed on. Counts are sent from each isolate within STATS_FLUSH_MS (default 2 s).",
+      request: { query: WindowQuery },
       responses: {
         200: {
-          description: "Counts since `since`",
-          content: {
-            "application/json": {
-              schema: z.object({
-                since: z.string(),
-                until: z.string(),
-                routes: z.object({ legacy: z.number(), migrated: z.number(), rollout: z.number() }),
-                totals: CountsSchema,
-                newShare: z.number().nullable(),
-                connections: z.array(ConnectionStatsSchema),
-                flagged: z.array(ConnectionStatsSchema),
-              }),
-            },
-          },
+          description: "Counts over the window",
+          content: jsonOf(
+            z.object({
+              ...WindowFields,
+              routes: z.object({ legacy: z.number(), migrated: z.number(), rollout: z.number() }),
+              totals: CountsSchema,
+              ...SHARES,
+              series: SeriesSchema,
+              connections: z.array(ConnectionStatsSchema),
+              flagged: z.array(ConnectionStatsSchema),
+            }),
+          ),
         },
         ...problemResponses,
       },
     }),
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
-      const query = c.req.valid("query");
-      const w = windowOf(query.since);
-      const rows = await allShards(c.env, w.sinceHour);
+      const w = windowOf(c.req.valid("query"));
+      const { rows, last } = await readShards(c.env, w);
       const writer = writerOf(c.env);
       const connections = [...new Set(rows.map((r) => r.connection))];
       const [states, status] = await Promise.all([writer.statesOf(connections), writer.status()]);
       const report = buildReport(
         rows,
+        last,
         new Map(Object.entries(states)),
-        { since: w.since, until: w.until },
+        w,
         statsConfigFor(c.env).fallbackAlertShare,
-        query.hourly === "true" ? w : undefined,
       );
       return c.json({ ...report, routes: status.routes }, 200);
     },
@@ -129,20 +181,13 @@ export function registerStatsRoutes(app: AdminApp): void {
     createRoute({
       method: "get",
       path: "/stats/{connection}",
-      summary: "One connection's callbacks per hour",
-      request: { params: ConnectionParam, query: SinceQuery },
+      summary:
+        "One connection's logins, bounces and errors over a window, with a series per step and the last callback seen",
+      request: { params: ConnectionParam, query: WindowQuery },
       responses: {
         200: {
-          description: "Hourly counts",
-          content: {
-            "application/json": {
-              schema: ConnectionStatsSchema.extend({
-                since: z.string(),
-                until: z.string(),
-                hours: z.array(CountsSchema.extend({ hour: z.string() })),
-              }),
-            },
-          },
+          description: "The connection's counts",
+          content: jsonOf(ConnectionStatsSchema.extend({ ...WindowFields, series: SeriesSchema })),
         },
         ...problemResponses,
       },
@@ -150,26 +195,22 @@ export function registerStatsRoutes(app: AdminApp): void {
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
       const { connection } = c.req.valid("param");
-      if (!isConnectionName(connection) && connection !== "(unidentified)") {
+      if (!isConnectionName(connection) && connection !== UNIDENTIFIED && connection !== NOT_A_CALLBACK) {
         throw badRequest("The path does not name a valid Auth0 connection.", [
           { field: "connection", reason: "not a connection name" },
         ]);
       }
-      const w = windowOf(c.req.valid("query").since);
-      const rows = await allShards(c.env, w.sinceHour, connection);
+      const w = windowOf(c.req.valid("query"));
+      const { rows, last } = await readShards(c.env, w, connection);
       const route = isConnectionName(connection) ? await writerOf(c.env).getRoute(connection) : null;
       const state: RouteState | null = route?.state ?? null;
-      const counts = emptyCounts();
-      for (const row of rows) addRow(counts, row);
       return c.json(
         {
-          connection,
-          state,
-          counts,
-          ...flagsOf(connection, state, counts, statsConfigFor(c.env).fallbackAlertShare),
-          since: w.since,
-          until: w.until,
-          hours: hourlySeries(rows, w.sinceHour, w.untilHour),
+          ...connectionStats(connection, state, rows, last, statsConfigFor(c.env).fallbackAlertShare),
+          since: new Date(w.from).toISOString(),
+          until: new Date(w.until).toISOString(),
+          step: w.step,
+          series: seriesOf(rows, w),
         },
         200,
       );

@@ -74,6 +74,7 @@ export async function handleCallback(
     bodyScan: facts.bodyScan,
     decision: decision.destination,
     reason: decision.reason,
+    ...(facts.fallback ? { fallback: true as const } : {}),
     targetHost: decision.destination === "new" ? decision.target.host : config.auth0Origin.host,
     status: response.status,
     durationMs: Date.now() - started,

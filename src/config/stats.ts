@@ -9,7 +9,7 @@ export interface StatsConfig {
   shards: number;
   /** How long an isolate gathers counts before sending them. */
   flushMs: number;
-  /** A migrated connection whose fallback share (fallback / (new + fallback)) exceeds this is flagged. */
+  /** A migrated connection whose fallback share (bounced / sent to the new provider) exceeds this is flagged. */
   fallbackAlertShare: number;
 }
 

@@ -23,9 +23,9 @@ function inlineScript(cfg: ClientConfig): string {
 }
 
 const TOTALS = [
-  ["new", "New provider"],
-  ["auth0", "Auth0"],
-  ["fallback", "Fallback bounces"],
+  ["new", "Sent to the new provider"],
+  ["fallback", "of which bounced back"],
+  ["auth0", "Straight to Auth0"],
   ["unidentified", "Unidentified"],
   ["errors", "Errors"],
 ] as const;
@@ -89,7 +89,7 @@ const Dashboard: FC = () => (
         </p>
         <p class="muted" id={IDS.shareText}></p>
         <table class="totals">
-          <caption class="sr-only">Callbacks in the last 24 hours by destination</caption>
+          <caption class="sr-only">Logins in the last 24 hours by destination</caption>
           <tbody>
             {TOTALS.map(([key, label]) => (
               <tr>
@@ -170,8 +170,8 @@ const Dashboard: FC = () => (
           columns={[
             ["Connection"],
             ["State"],
-            ["Per hour"],
-            ["Total", true],
+            ["Served by new", true],
+            ["Logins", true],
             ["New provider", true],
             ["Auth0", true],
             ["Fallback", true],

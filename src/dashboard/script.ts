@@ -363,10 +363,9 @@ export function dashboardClient(cfg: ClientConfig): void {
       ui.byId(ids.searchCount).textContent = query === "" ? `${all} routes` : `${shown} of ${all} routes match`;
     },
 
-    // ---- traffic: /stats?hourly=true -------------------------------------------------
+    // ---- traffic: /stats -------------------------------------------------
     async loadStats(): Promise<void> {
-      // One call: the hourly series for the sparklines come with the report.
-      const answer = await ui.call<StatsReport>("GET", "/stats?hourly=true");
+      const answer = await ui.call<StatsReport>("GET", "/stats");
       try {
         if (!answer.ok) throw new Error(answer.detail);
         ui.renderShare(answer.data);
@@ -386,20 +385,20 @@ export function dashboardClient(cfg: ClientConfig): void {
       ui.byId(ids.share).textContent = newShare === null ? "–" : percent.format(newShare);
       ui.byId(ids.shareText).textContent =
         newShare === null
-          ? "No callbacks in the last 24 hours."
-          : `of ${ui.many(t.total, "callback")} in the last 24 hours served by the new provider.`;
+          ? "No logins in the last 24 hours."
+          : `of ${ui.many(t.logins, "login")} in the last 24 hours served by the new provider (a bounced login counts once, as served by Auth0).`;
       for (const key of TOTALS) ui.byId(`${ids.totalPrefix}${key}`).textContent = count.format(t[key]);
     },
     flagText(flag: Flag, { counts, fallbackShare }: ConnectionStats): string {
       switch (flag) {
         case "fallback-share-high":
-          return `The new provider sent ${percent.format(fallbackShare ?? 0)} of its callbacks back to Auth0 (${ui.many(counts.fallback, "fallback bounce")}).`;
+          return `The new provider bounced ${percent.format(fallbackShare ?? 0)} of the logins sent to it back to Auth0 (${count.format(counts.fallback)} of ${count.format(counts.new)}).`;
         case "auth0-traffic-while-migrated":
-          return `Migrated, yet ${ui.many(counts.auth0, "callback")} went straight to Auth0 (propagation, kill switch or a bad record?).`;
+          return `Migrated, yet ${ui.many(counts.auth0, "login")} went straight to Auth0 (propagation, kill switch or a bad record?).`;
         case "errors":
-          return `${ui.many(counts.errors, "callback")} failed: Auth0 unreachable, too slow, or answering 5xx.`;
+          return `${ui.many(counts.errors, "answer")} with a 5xx: Auth0 unreachable, too slow or answering 5xx, or a router failure.`;
         case "not-in-table":
-          return `${ui.many(counts.total, "callback")} for a connection that is not in the route table.`;
+          return `${ui.many(counts.logins, "login")} for a connection that is not in the route table.`;
         default:
           return String(flag);
       }
@@ -423,19 +422,16 @@ export function dashboardClient(cfg: ClientConfig): void {
       ui.byId(ids.flaggedList).replaceChildren(...items);
     },
     loadTraffic(connections: ConnectionStats[]): void {
-      const busy = connections.filter((c) => c.counts.total > 0);
+      const busy = connections.filter((c) => c.counts.callbacks > 0 || c.counts.errors > 0);
       const shown = busy.slice(0, 50);
       ui.byId(ids.trafficText).textContent =
         busy.length === 0
-          ? "No callbacks in the last 24 hours."
-          : `Callbacks per hour over the last 24 hours, busiest first${busy.length > shown.length ? ` (${shown.length} of ${busy.length} connections)` : ""}. Dark line: all callbacks; green: served by the new provider.`;
+          ? "No logins in the last 24 hours."
+          : `Logins over the last 24 hours, busiest first${busy.length > shown.length ? ` (${shown.length} of ${busy.length} connections)` : ""}.`;
       const trs = shown.map((c) => {
-        const chart =
-          c.hours !== undefined
-            ? ui.sparkline(c.connection, c.hours.slice(-24))
-            : ui.h("span", { class: "error" }, "unavailable: no hourly series");
-        const { total, new: sent, auth0, fallback, errors } = c.counts;
-        const numbers = [total, sent, auth0, fallback, errors].map((n) =>
+        const chart = c.newShare === null ? "–" : percent.format(c.newShare);
+        const { logins, new: sent, auth0, fallback, errors } = c.counts;
+        const numbers = [logins, sent, auth0, fallback, errors].map((n) =>
           ui.h("td", { class: "num" }, count.format(n)),
         );
         const head = [ui.h("th", { scope: "row" }, c.connection), ui.h("td", {}, c.state ?? "not in table")];
@@ -443,31 +439,6 @@ export function dashboardClient(cfg: ClientConfig): void {
       });
       ui.byId(ids.trafficBody).replaceChildren(...trs);
     },
-    /** Hourly totals (and the new provider's part) as an inline SVG, described in its aria-label. */
-    sparkline(connection: string, hours: Array<Counts & { hour: string }>): DomElement {
-      const [width, height] = [168, 32];
-      const max = Math.max(1, ...hours.map((h) => h.total));
-      const step = hours.length > 1 ? (width - 4) / (hours.length - 1) : 0;
-      const totals = hours.map((h) => h.total);
-      const sum = totals.reduce((a, b) => a + b, 0);
-      const sent = hours.reduce((a, h) => a + h.new, 0);
-      const label = `${connection}, callbacks per hour, oldest first: ${totals.join(", ")}; ${sent} of ${sum} served by the new provider.`;
-      const svg = ui.svg("svg", {
-        viewBox: `0 0 ${width} ${height}`,
-        width: `${width}`,
-        role: "img",
-        "aria-label": label,
-      });
-      // The new provider's part first, so the total is drawn over it where they meet.
-      for (const key of ["new", "total"] as const) {
-        const points = hours.map(
-          (h, i) => `${(2 + i * step).toFixed(1)},${(height - 2 - (h[key] / max) * (height - 4)).toFixed(1)}`,
-        );
-        svg.append(ui.svg("polyline", { points: points.join(" "), class: `spark-${key}` }));
-      }
-      return svg;
-    },
-
     // ---- audit -----------------------------------------------------------------
     async loadAudit(): Promise<void> {
       const answer = await ui.call<{ entries: AuditEntry[] }>("GET", "/audit?limit=50");

@@ -1,5 +1,7 @@
 /**
- * TrafficCounter: one shard of the per-connection, per-hour callback counters.
+ * TrafficCounter: one shard of the per-connection callback counters, per minute
+ * (kept MINUTE_RETENTION_MS) and per hour (kept HOUR_RETENTION_MS), plus the last
+ * callback seen per connection. Keys and retention: docs/storage.md.
  *
  * Why a sharded Durable Object rather than Workers Analytics Engine: the same
  * code runs in production, `wrangler dev` and the tests (Analytics Engine can
@@ -10,9 +12,11 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import type { OutcomeKind } from "./outcome";
 
+/** Counts of one connection in one minute (`at` = `2026-11-23T13:05`) or hour (`2026-11-23T13`). */
 export interface CountRow {
-  hour: string;
+  at: string;
   connection: string;
   auth0: number;
   new: number;
@@ -21,61 +25,121 @@ export interface CountRow {
   errors: number;
 }
 
-/** Rows older than this are dropped by a daily alarm. */
-const RETENTION_DAYS = 35;
-const DAY_MS = 86_400_000;
+/** The newest callback of a connection (`at` in ms since the epoch). */
+export interface LastSeen {
+  connection: string;
+  at: number;
+  kind: OutcomeKind;
+  destination: "auth0" | "new";
+  status: number;
+  reason: string;
+}
+
+export type Resolution = "minute" | "hour";
+
+const HOUR_MS = 3_600_000;
+/** Per-minute rows are kept this long, then only the hourly rows remain. */
+export const MINUTE_RETENTION_MS = 6 * HOUR_MS;
+/** Hourly rows (and last-seen entries) are kept this long. */
+export const HOUR_RETENTION_MS = 35 * 24 * HOUR_MS;
+
+const TABLE: Record<Resolution, string> = { minute: "minutes", hour: "hours" };
+const COLUMNS = ["auth0", "new", "fallback", "unidentified", "errors"] as const;
 
 export class TrafficCounter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS counts (
-        hour TEXT NOT NULL,
-        connection TEXT NOT NULL,
-        auth0 INTEGER NOT NULL DEFAULT 0,
-        new INTEGER NOT NULL DEFAULT 0,
-        fallback INTEGER NOT NULL DEFAULT 0,
-        unidentified INTEGER NOT NULL DEFAULT 0,
-        errors INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (hour, connection)
-      );
-    `);
+    const sql = ctx.storage.sql;
+    for (const table of Object.values(TABLE)) {
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS ${table} (
+          at TEXT NOT NULL,
+          connection TEXT NOT NULL,
+          auth0 INTEGER NOT NULL DEFAULT 0,
+          new INTEGER NOT NULL DEFAULT 0,
+          fallback INTEGER NOT NULL DEFAULT 0,
+          unidentified INTEGER NOT NULL DEFAULT 0,
+          errors INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (at, connection)
+        );`);
+    }
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS last_seen (
+        connection TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        reason TEXT NOT NULL
+      );`);
+    // The hourly table of the first release (callbacks in disjoint buckets, `unidentified`
+    // apart from auth0/new) becomes today's `hours`: its unidentified callbacks were
+    // logins sent to Auth0 (the default `unknown` policy).
+    const old = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'counts'").toArray();
+    if (old.length > 0) {
+      ctx.storage.transactionSync(() => {
+        sql.exec(`INSERT OR IGNORE INTO hours (at, connection, auth0, new, fallback, unidentified, errors)
+                  SELECT hour, connection, auth0 + unidentified, new, fallback, unidentified, errors FROM counts`);
+        sql.exec("DROP TABLE counts");
+      });
+    }
   }
 
-  /** Adds a batch of counts (one row per hour × connection), in one transaction. */
-  async add(rows: CountRow[]): Promise<void> {
+  /** Adds a batch of per-minute counts (to the minute and the hour rows) and last-seen entries, in one transaction. */
+  async add(rows: CountRow[], last: LastSeen[] = []): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const upsert = (table: string, at: string, r: CountRow): void => {
+      sql.exec(
+        `INSERT INTO ${table} (at, connection, auth0, new, fallback, unidentified, errors) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(at, connection) DO UPDATE SET
+           auth0 = auth0 + excluded.auth0, new = new + excluded.new, fallback = fallback + excluded.fallback,
+           unidentified = unidentified + excluded.unidentified, errors = errors + excluded.errors`,
+        at,
+        r.connection,
+        ...COLUMNS.map((c) => r[c]),
+      );
+    };
     this.ctx.storage.transactionSync(() => {
       for (const r of rows) {
-        this.ctx.storage.sql.exec(
-          `INSERT INTO counts (hour, connection, auth0, new, fallback, unidentified, errors) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(hour, connection) DO UPDATE SET
-             auth0 = auth0 + excluded.auth0, new = new + excluded.new, fallback = fallback + excluded.fallback,
-             unidentified = unidentified + excluded.unidentified, errors = errors + excluded.errors`,
-          r.hour,
-          r.connection,
-          r.auth0,
-          r.new,
-          r.fallback,
-          r.unidentified,
-          r.errors,
+        upsert(TABLE.minute, r.at, r);
+        upsert(TABLE.hour, r.at.slice(0, 13), r);
+      }
+      for (const l of last) {
+        sql.exec(
+          `INSERT INTO last_seen (connection, at, kind, destination, status, reason) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(connection) DO UPDATE SET at = excluded.at, kind = excluded.kind,
+             destination = excluded.destination, status = excluded.status, reason = excluded.reason
+           WHERE excluded.at >= last_seen.at`,
+          l.connection,
+          l.at,
+          l.kind,
+          l.destination,
+          l.status,
+          l.reason,
         );
       }
     });
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
   }
 
-  /** Rows from `sinceHour` on (inclusive), optionally for one connection. */
-  query(sinceHour: string, connection?: string): CountRow[] {
-    const rows =
+  /** Rows with `from <= at <= to` (keys of the resolution's form), optionally for one connection. */
+  query(resolution: Resolution, from: string, to: string, connection?: string): CountRow[] {
+    const table = TABLE[resolution];
+    const cursor =
       connection === undefined
-        ? this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM counts WHERE hour >= ?", sinceHour)
+        ? this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>(
+            `SELECT * FROM ${table} WHERE at >= ? AND at <= ?`,
+            from,
+            to,
+          )
         : this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>(
-            "SELECT * FROM counts WHERE hour >= ? AND connection = ?",
-            sinceHour,
+            `SELECT * FROM ${table} WHERE at >= ? AND at <= ? AND connection = ?`,
+            from,
+            to,
             connection,
           );
-    return rows.toArray().map((r) => ({
-      hour: String(r["hour"]),
+    return cursor.toArray().map((r) => ({
+      at: String(r["at"]),
       connection: String(r["connection"]),
       auth0: Number(r["auth0"]),
       new: Number(r["new"]),
@@ -85,9 +149,35 @@ export class TrafficCounter extends DurableObject<Env> {
     }));
   }
 
+  /** The newest callback this shard saw, per connection (or for one). */
+  lastSeen(connection?: string): LastSeen[] {
+    const cursor =
+      connection === undefined
+        ? this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM last_seen")
+        : this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>(
+            "SELECT * FROM last_seen WHERE connection = ?",
+            connection,
+          );
+    return cursor.toArray().map((r) => ({
+      connection: String(r["connection"]),
+      at: Number(r["at"]),
+      kind: String(r["kind"]) as OutcomeKind,
+      destination: r["destination"] === "new" ? "new" : "auth0",
+      status: Number(r["status"]),
+      reason: String(r["reason"]),
+    }));
+  }
+
+  /** Hourly: drops minute rows past MINUTE_RETENTION_MS, hour rows and last-seen entries past HOUR_RETENTION_MS. */
   override async alarm(): Promise<void> {
-    const cutoff = new Date(Date.now() - RETENTION_DAYS * DAY_MS).toISOString().slice(0, 13);
-    this.ctx.storage.sql.exec("DELETE FROM counts WHERE hour < ?", cutoff);
-    await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
+    this.prune(Date.now());
+    await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
+  }
+
+  prune(now: number): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM minutes WHERE at < ?", new Date(now - MINUTE_RETENTION_MS).toISOString().slice(0, 16));
+    sql.exec("DELETE FROM hours WHERE at < ?", new Date(now - HOUR_RETENTION_MS).toISOString().slice(0, 13));
+    sql.exec("DELETE FROM last_seen WHERE at < ?", now - HOUR_RETENTION_MS);
   }
 }

@@ -1,30 +1,84 @@
 /**
- * What one callback adds to the traffic counters: its connection, which
- * bucket it falls in, and whether it ended in an error. Pure.
+ * What one answer adds to the traffic counters. Pure.
+ *
+ * Definitions (the same in /stats, the README and the dashboard):
+ * - a **login** is counted once, on its first callback: `auth0` (forwarded to Auth0) or
+ *   `new` (sent to the new provider). `unidentified` counts the logins no connection
+ *   could be attributed to; they are also in `auth0` or `new`.
+ * - a **bounce** (`fallback`) is the second callback of a login the new provider sent
+ *   back with `fallback=auth0`: not a new login; that login was served by Auth0.
+ * - an **error** is any callback answered with a 5xx, by the Worker itself (Auth0
+ *   unreachable or too slow, an unexpected failure) or passed on from Auth0; and any
+ *   other path's 5xx (Auth0's pages passed through), under NOT_A_CALLBACK.
  */
 import type { CallbackLog } from "../log";
 
-export type Bucket = "auth0" | "new" | "fallback" | "unidentified";
-
-export const BUCKETS: readonly Bucket[] = ["auth0", "new", "fallback", "unidentified"];
-
-/** Counters are keyed by connection; callbacks nobody could attribute share this key. */
+/** Counters are keyed by connection; logins nobody could attribute share this key. */
 export const UNIDENTIFIED = "(unidentified)";
+/** 5xx answers on paths other than /login/callback (not logins; counted as errors only). */
+export const NOT_A_CALLBACK = "(not a callback)";
+
+export type OutcomeKind =
+  /** The first callback of a login. */
+  | "login"
+  /** The new provider's `fallback=auth0` bounce of a login already counted. */
+  | "bounce"
+  /** Neither (a HEAD or OPTIONS on the callback, or another path): counted only if it is an error. */
+  | "other";
 
 export interface Outcome {
   connection: string;
-  bucket: Bucket;
-  /** The Worker answered 502/504 (Auth0 unreachable or too slow), or Auth0 answered 5xx. */
+  kind: OutcomeKind;
+  /** Where the Worker sent it. */
+  destination: "auth0" | "new";
+  /** The answer was a 5xx (the Worker's own, or Auth0's passed on). */
   error: boolean;
+  /** The answer's status and the decision's reason, for "last callback seen". */
+  status: number;
+  reason: string;
 }
 
-export function outcomeOf(entry: Pick<CallbackLog, "connection" | "decision" | "reason" | "status">): Outcome {
-  const error = entry.status >= 500;
-  if (entry.reason === "fallback-bounce") {
-    return { connection: entry.connection ?? UNIDENTIFIED, bucket: "fallback", error };
-  }
-  if (entry.connection === null) return { connection: UNIDENTIFIED, bucket: "unidentified", error };
-  return { connection: entry.connection, bucket: entry.decision === "new" ? "new" : "auth0", error };
+export function outcomeOf(
+  entry: Pick<CallbackLog, "connection" | "decision" | "reason" | "status" | "fallback">,
+): Outcome {
+  const connection = entry.connection ?? UNIDENTIFIED;
+  const kind: OutcomeKind =
+    entry.fallback === true || entry.reason === "fallback-bounce"
+      ? "bounce"
+      : entry.reason === "method-not-routed"
+        ? "other"
+        : "login";
+  return {
+    connection,
+    kind,
+    destination: entry.decision,
+    error: entry.status >= 500,
+    status: entry.status,
+    reason: entry.reason,
+  };
+}
+
+/** A 5xx on a path that is not /login/callback (null for any other status: nothing to count). */
+export function passThroughOutcome(status: number): Outcome | null {
+  if (status < 500) return null;
+  return {
+    connection: NOT_A_CALLBACK,
+    kind: "other",
+    destination: "auth0",
+    error: true,
+    status,
+    reason: "pass-through",
+  };
+}
+
+/** A callback the Worker answered before or outside the handler (bad configuration, an unexpected error). */
+export function failedCallbackOutcome(status: number, reason: string): Outcome {
+  return { connection: UNIDENTIFIED, kind: "login", destination: "auth0", error: status >= 500, status, reason };
+}
+
+/** The minute an event belongs to, as `2026-11-23T13:05` (UTC). */
+export function minuteOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16);
 }
 
 /** The hour an event belongs to, as `2026-11-23T13` (UTC). */

@@ -1,36 +1,50 @@
 /**
- * Records callback outcomes off the critical path. Each isolate adds to an
+ * Records answer outcomes off the critical path. Each isolate adds to an
  * in-memory batch; one flusher per isolate sends the batch to a random
  * TrafficCounter shard at most `flushMs` after its first event, through
- * `ctx.waitUntil`, so the callback's answer never waits for it.
+ * `ctx.waitUntil`, so the answer never waits for it.
  *
  * Trade-off: an isolate evicted with an unsent batch loses at most `flushMs`
  * of its own counts. The counters are for watching a migration, not billing.
  */
 import type { Env } from "../env";
 import { log } from "../log";
-import type { CountRow } from "./counter-do";
-import { hourOf, type Outcome } from "./outcome";
+import type { CountRow, LastSeen } from "./counter-do";
+import { minuteOf, UNIDENTIFIED, type Outcome } from "./outcome";
 
 export interface RecorderConfig {
   shards: number;
   flushMs: number;
 }
 
-class Batch {
+/** Adds one outcome to a row (the rules of src/stats/outcome.ts's definitions). */
+export function countInto(row: Omit<CountRow, "at" | "connection">, outcome: Outcome): void {
+  if (outcome.kind === "bounce") row.fallback += 1;
+  else if (outcome.kind === "login") {
+    row[outcome.destination] += 1;
+    if (outcome.connection === UNIDENTIFIED) row.unidentified += 1;
+  }
+  if (outcome.error) row.errors += 1;
+}
+
+export class Batch {
+  /** Per minute × connection. */
   readonly rows = new Map<string, CountRow>();
+  /** The newest callback per connection. */
+  readonly last = new Map<string, LastSeen>();
   readonly startedAt = Date.now();
 
   add(outcome: Outcome, at: number): void {
-    const hour = hourOf(at);
-    const key = `${hour}\u0000${outcome.connection}`;
+    const minute = minuteOf(at);
+    const key = `${minute}\u0000${outcome.connection}`;
     let row = this.rows.get(key);
     if (row === undefined) {
-      row = { hour, connection: outcome.connection, auth0: 0, new: 0, fallback: 0, unidentified: 0, errors: 0 };
+      row = { at: minute, connection: outcome.connection, auth0: 0, new: 0, fallback: 0, unidentified: 0, errors: 0 };
       this.rows.set(key, row);
     }
-    row[outcome.bucket] += 1;
-    if (outcome.error) row.errors += 1;
+    countInto(row, outcome);
+    const { connection, kind, destination, status, reason } = outcome;
+    this.last.set(connection, { connection, at, kind, destination, status, reason });
   }
 }
 
@@ -60,7 +74,10 @@ async function flushLater(env: Env, config: RecorderConfig): Promise<void> {
   if (sending === undefined || sending.rows.size === 0) return;
   const shard = Math.floor(Math.random() * config.shards);
   try {
-    await env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(shard))).add([...sending.rows.values()]);
+    await env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(shard))).add(
+      [...sending.rows.values()],
+      [...sending.last.values()],
+    );
   } catch (err) {
     log({
       event: "stats-error",

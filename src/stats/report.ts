@@ -1,133 +1,187 @@
 /**
- * Turns counter rows from every shard into what an operator reads: totals,
- * per-connection counts with the route's state, and flags. Pure.
+ * Turns counter rows from every shard into what an operator reads: totals, the
+ * shares, a series per step, per-connection counts with the route's state, and
+ * flags. Pure. The definitions are src/stats/outcome.ts's.
  */
 import type { RouteState } from "../table/schema";
-import type { CountRow } from "./counter-do";
-import { UNIDENTIFIED } from "./outcome";
+import type { CountRow, LastSeen } from "./counter-do";
+import { NOT_A_CALLBACK, UNIDENTIFIED } from "./outcome";
+import { keyTime, type StatsWindow } from "./window";
 
 export interface Counts {
+  /** Logins, each counted once: auth0 + new. */
+  logins: number;
+  /** Logins forwarded to Auth0 on their first callback. */
   auth0: number;
+  /** Logins sent to the new provider. */
   new: number;
+  /** Of those, bounced back with fallback=auth0 (then served by Auth0). */
   fallback: number;
+  /** Logins no connection could be attributed to (also in auth0 or new). */
   unidentified: number;
+  /** Answers with a 5xx: the Worker's own or Auth0's passed on. */
   errors: number;
-  total: number;
+  /** Requests to /login/callback: logins + bounces. */
+  callbacks: number;
 }
 
+export interface Shares {
+  /** Logins the new provider kept (new − fallback) / logins; null with no logins. */
+  newShare: number | null;
+  /** Bounced / sent to the new provider; null when nothing was sent there. */
+  fallbackShare: number | null;
+}
+
+export type SeriesPoint = { at: string } & Counts & Shares;
+
 export type Flag =
-  /** Migrated, but the new provider sends too many callbacks back (fallback=auth0). */
+  /** Migrated, but the new provider bounces too many of the logins sent to it. */
   | "fallback-share-high"
-  /** Migrated, yet callbacks still reached Auth0 directly (propagation, a bad record, the kill switch). */
+  /** Migrated, yet logins still reached Auth0 directly (propagation, a bad record, the kill switch). */
   | "auth0-traffic-while-migrated"
-  /** Auth0 unreachable / too slow, or Auth0 answered 5xx. */
+  /** 5xx answers. */
   | "errors"
-  /** Callbacks for a connection that has no route. */
+  /** Logins for a connection that has no route. */
   | "not-in-table";
 
-export interface ConnectionStats {
+export interface LastSeenView {
+  at: string;
+  kind: LastSeen["kind"];
+  destination: LastSeen["destination"];
+  status: number;
+  reason: string;
+}
+
+export interface ConnectionStats extends Shares {
   connection: string;
   state: RouteState | null;
   counts: Counts;
-  /** fallback / (new + fallback); null when nothing went to the new provider. */
-  fallbackShare: number | null;
   flags: Flag[];
-  /** With `hourly`: one entry per hour of the window (see hourlySeries). */
-  hours?: Array<{ hour: string } & Counts>;
+  /** The newest callback seen (kept 35 days), whatever the window. */
+  lastSeen: LastSeenView | null;
 }
 
-export interface StatsReport {
+export interface StatsReport extends Shares {
   since: string;
   until: string;
+  step: string;
   totals: Counts;
-  /** new / (all identified and unidentified callbacks); null with no traffic. */
-  newShare: number | null;
+  /** One point per step, oldest first, zeros where nothing was counted. */
+  series: SeriesPoint[];
   connections: ConnectionStats[];
   flagged: ConnectionStats[];
 }
 
 export function emptyCounts(): Counts {
-  return { auth0: 0, new: 0, fallback: 0, unidentified: 0, errors: 0, total: 0 };
+  return { logins: 0, auth0: 0, new: 0, fallback: 0, unidentified: 0, errors: 0, callbacks: 0 };
 }
 
-export function addRow(counts: Counts, row: Omit<CountRow, "hour" | "connection">): void {
+export function addRow(counts: Counts, row: Omit<CountRow, "at" | "connection">): void {
   counts.auth0 += row.auth0;
   counts.new += row.new;
   counts.fallback += row.fallback;
   counts.unidentified += row.unidentified;
   counts.errors += row.errors;
-  counts.total += row.auth0 + row.new + row.fallback + row.unidentified;
+  counts.logins += row.auth0 + row.new;
+  counts.callbacks += row.auth0 + row.new + row.fallback;
 }
 
-export function flagsOf(
-  connection: string,
-  state: RouteState | null,
-  counts: Counts,
-  alertShare: number,
-): { fallbackShare: number | null; flags: Flag[] } {
+/**
+ * The two shares. A bounce counted in a window whose login was sent just before
+ * it began can make `fallback` exceed `new`: the shares stay within 0..1.
+ */
+export function sharesOf(c: Counts): Shares {
+  return {
+    newShare: c.logins === 0 ? null : Math.max(0, c.new - c.fallback) / c.logins,
+    fallbackShare: c.new === 0 ? null : Math.min(1, c.fallback / c.new),
+  };
+}
+
+export function flagsOf(connection: string, state: RouteState | null, counts: Counts, alertShare: number): Flag[] {
   const flags: Flag[] = [];
-  const sent = counts.new + counts.fallback;
-  const fallbackShare = sent === 0 ? null : counts.fallback / sent;
+  const { fallbackShare } = sharesOf(counts);
   if (state === "migrated" && fallbackShare !== null && fallbackShare > alertShare) flags.push("fallback-share-high");
   if (state === "migrated" && counts.auth0 > 0) flags.push("auth0-traffic-while-migrated");
   if (counts.errors > 0) flags.push("errors");
-  if (state === null && connection !== UNIDENTIFIED && counts.total > 0) flags.push("not-in-table");
-  return { fallbackShare, flags };
+  if (state === null && connection !== UNIDENTIFIED && connection !== NOT_A_CALLBACK && counts.logins > 0) {
+    flags.push("not-in-table");
+  }
+  return flags;
+}
+
+export function lastSeenView(entries: LastSeen[]): LastSeenView | null {
+  let newest: LastSeen | undefined;
+  for (const e of entries) if (newest === undefined || e.at > newest.at) newest = e;
+  if (newest === undefined) return null;
+  const { at, kind, destination, status, reason } = newest;
+  return { at: new Date(at).toISOString(), kind, destination, status, reason };
+}
+
+/** One point per bucket of the window, zero-filled. */
+export function seriesOf(rows: CountRow[], w: StatsWindow): SeriesPoint[] {
+  const counts = w.buckets.map(() => emptyCounts());
+  for (const row of rows) {
+    const i = Math.floor((keyTime(row.at) - w.from) / w.stepMs);
+    const bucket = counts[i];
+    if (bucket !== undefined) addRow(bucket, row);
+  }
+  return counts.map((c, i) => ({ at: new Date(w.buckets[i] ?? w.from).toISOString(), ...c, ...sharesOf(c) }));
+}
+
+export function connectionStats(
+  connection: string,
+  state: RouteState | null,
+  rows: CountRow[],
+  last: LastSeen[],
+  alertShare: number,
+): ConnectionStats {
+  const counts = emptyCounts();
+  for (const row of rows) addRow(counts, row);
+  return {
+    connection,
+    state,
+    counts,
+    ...sharesOf(counts),
+    flags: flagsOf(connection, state, counts, alertShare),
+    lastSeen: lastSeenView(last),
+  };
 }
 
 export function buildReport(
   rows: CountRow[],
+  last: LastSeen[],
   states: ReadonlyMap<string, RouteState>,
-  window: { since: string; until: string },
+  w: StatsWindow,
   alertShare: number,
-  hourly?: { sinceHour: string; untilHour: string },
 ): StatsReport {
-  const byConnection = new Map<string, Counts>();
-  const totals = emptyCounts();
+  const rowsOf = new Map<string, CountRow[]>();
   for (const row of rows) {
-    let counts = byConnection.get(row.connection);
-    if (counts === undefined) {
-      counts = emptyCounts();
-      byConnection.set(row.connection, counts);
-    }
-    addRow(counts, row);
-    addRow(totals, row);
+    const own = rowsOf.get(row.connection);
+    if (own === undefined) rowsOf.set(row.connection, [row]);
+    else own.push(row);
   }
-  const connections = [...byConnection.entries()]
-    .map(([connection, counts]): ConnectionStats => {
-      const state = states.get(connection) ?? null;
-      const stats: ConnectionStats = { connection, state, counts, ...flagsOf(connection, state, counts, alertShare) };
-      if (hourly !== undefined) {
-        const own = rows.filter((r) => r.connection === connection);
-        stats.hours = hourlySeries(own, hourly.sinceHour, hourly.untilHour);
-      }
-      return stats;
-    })
-    .sort((a, b) => b.counts.total - a.counts.total || (a.connection < b.connection ? -1 : 1));
+  const lastOf = new Map<string, LastSeen[]>();
+  for (const l of last) lastOf.set(l.connection, [...(lastOf.get(l.connection) ?? []), l]);
+  const totals = emptyCounts();
+  for (const row of rows) addRow(totals, row);
+  const connections = [...rowsOf.entries()]
+    .map(([connection, own]) =>
+      connectionStats(connection, states.get(connection) ?? null, own, lastOf.get(connection) ?? [], alertShare),
+    )
+    .sort(
+      (a, b) =>
+        b.counts.logins - a.counts.logins ||
+        b.counts.errors - a.counts.errors ||
+        (a.connection < b.connection ? -1 : 1),
+    );
   return {
-    ...window,
+    since: new Date(w.from).toISOString(),
+    until: new Date(w.until).toISOString(),
+    step: w.step,
     totals,
-    newShare: totals.total === 0 ? null : totals.new / totals.total,
+    ...sharesOf(totals),
+    series: seriesOf(rows, w),
     connections,
     flagged: connections.filter((c) => c.flags.length > 0),
   };
-}
-
-/** One entry per hour from `sinceHour` to `untilHour` inclusive, zeros where nothing was counted. */
-export function hourlySeries(rows: CountRow[], sinceHour: string, untilHour: string): Array<{ hour: string } & Counts> {
-  const byHour = new Map<string, Counts>();
-  for (const row of rows) {
-    let counts = byHour.get(row.hour);
-    if (counts === undefined) {
-      counts = emptyCounts();
-      byHour.set(row.hour, counts);
-    }
-    addRow(counts, row);
-  }
-  const out: Array<{ hour: string } & Counts> = [];
-  for (let t = Date.parse(`${sinceHour}:00:00Z`); t <= Date.parse(`${untilHour}:00:00Z`); t += 3_600_000) {
-    const hour = new Date(t).toISOString().slice(0, 13);
-    out.push({ hour, ...(byHour.get(hour) ?? emptyCounts()) });
-  }
-  return out;
 }
