@@ -8,10 +8,9 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import * as z from "zod";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import type { Env } from "../env";
 import { log } from "../log";
-import { authenticate, type Principal } from "./auth";
-import { adminConfigFor, type AdminConfig } from "../config";
+import { authenticate } from "./auth";
+import { adminConfigFor } from "../config";
 import { ApiProblem, problemResponse } from "./problem";
 import { jsonOf } from "./schemas";
 import { registerInsightRoutes } from "./insight-api";
@@ -22,9 +21,10 @@ import { registerStatsRoutes } from "./stats-api";
 import { registerTableRoutes } from "./table-api";
 import { registerDashboard } from "../dashboard/route";
 import { zodErrors } from "../table/validate";
+import type { AdminApp, AdminEnv } from "./context";
 
-export type AdminEnv = { Bindings: Env; Variables: { principal: Principal; adminConfig: AdminConfig } };
-export type AdminApp = OpenAPIHono<AdminEnv>;
+/** Where the route modules get these types from (kept here too for older imports). */
+export type { AdminApp, AdminEnv } from "./context";
 
 export const IMPORT_LIMIT_BYTES = 5 * 1024 * 1024;
 export const BODY_LIMIT_BYTES = 64 * 1024;

@@ -4,7 +4,7 @@ import * as z from "zod";
 import { evaluateConnection, evaluateOrganization } from "../callback/evaluate";
 import { configFor } from "../config";
 import { RouteStore } from "../table/store";
-import type { AdminApp } from "./app";
+import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
 import { AuditEntrySchema, EvaluationSchema, jsonOf, OrganizationEvaluationSchema, problemResponses } from "./schemas";

@@ -2,7 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import type { RouteState } from "../table/schema";
-import type { AdminApp } from "./app";
+import type { AdminApp } from "./context";
 import { requireScope, type Principal } from "./auth";
 import { writerOf, type WriteOptions } from "../writer";
 import { ApiProblem } from "./problem";

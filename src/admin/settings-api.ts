@@ -2,7 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import { writerOf, type VersionedSettings, type Writer } from "../writer";
-import type { AdminApp } from "./app";
+import type { AdminApp } from "./context";
 import { requireScope, type Principal } from "./auth";
 import {
   IfMatchHeader,

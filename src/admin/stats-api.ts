@@ -13,7 +13,7 @@ import { NOT_A_CALLBACK, UNIDENTIFIED } from "../stats/outcome";
 import { buildReport, connectionStats, seriesOf } from "../stats/report";
 import { keyRange, STEP_NAMES, statsWindow, type StatsWindow } from "../stats/window";
 import { isConnectionName, type RouteState } from "../table/schema";
-import type { AdminApp } from "./app";
+import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { badRequest } from "./problem";
 import { ConnectionParam, jsonOf, problemResponses } from "./schemas";

@@ -6,7 +6,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { ConnectionsSyncReport, FlagSyncReport, syncConnections, syncFlags } from "../writer";
-import type { AdminApp } from "./app";
+import type { AdminApp } from "./context";
 import { requireScope, type Principal } from "./auth";
 import { problemResponses, ProblemSchema } from "./schemas";
 import { unwrap } from "./writer-http";

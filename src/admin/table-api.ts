@@ -8,7 +8,7 @@ import * as z from "zod";
 import type { RouteInput } from "../table/schema";
 import { SettingsInput } from "../table/schema";
 import { zodErrors, type FieldError } from "../table/validate";
-import type { AdminApp } from "./app";
+import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
 import { csvField, parseProxyRoutesCsv } from "./proxy-routes-csv";

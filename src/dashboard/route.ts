@@ -5,7 +5,7 @@
  * only when the API has a credential configured; otherwise the API's own guard
  * answers exactly as it does for every endpoint (401, or 503 when misconfigured).
  */
-import type { AdminApp } from "../admin/app";
+import type { AdminApp } from "../admin/context";
 import { adminConfigFor } from "../config";
 import { renderDashboard } from "./page";
 

@@ -2,12 +2,17 @@
  * A route's `match` block as index entries, and the rule that no two routes
  * may claim the same entity ID or issuer.
  */
-import type { RouteInput } from "./schema";
-
 export type MatchKind = "sp" | "idp" | "oidc";
 
+/** What these rules read of a route (schema.ts's RouteInput and Route have it; schema.ts uses them). */
+export interface MatchedRoute {
+  connection: string;
+  match?:
+    { spEntityId?: string | undefined; idpEntityId?: string | undefined; oidcIssuer?: string | undefined } | undefined;
+}
+
 /** The index entries one route owns: [kind, value] pairs. */
-export function matchesOf(route: Pick<RouteInput, "match">): Array<[MatchKind, string]> {
+export function matchesOf(route: Pick<MatchedRoute, "match">): Array<[MatchKind, string]> {
   const out: Array<[MatchKind, string]> = [];
   if (route.match?.spEntityId !== undefined) out.push(["sp", route.match.spEntityId]);
   if (route.match?.idpEntityId !== undefined) out.push(["idp", route.match.idpEntityId]);
@@ -20,7 +25,7 @@ export function matchesOf(route: Pick<RouteInput, "match">): Array<[MatchKind, s
  * depend on write order; such a table is refused instead.
  */
 export function findMatchConflicts(
-  routes: ReadonlyArray<Pick<RouteInput, "connection" | "match">>,
+  routes: ReadonlyArray<MatchedRoute>,
 ): Array<{ index: number; field: string; message: string }> {
   const owner = new Map<string, string>();
   const conflicts: Array<{ index: number; field: string; message: string }> = [];
