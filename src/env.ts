@@ -27,6 +27,7 @@ export interface Env {
   ADMIN_JWKS_URL?: string;
   ADMIN_JWT_ISSUER?: string;
   ADMIN_JWT_AUDIENCE?: string;
+  ADMIN_JWT_MAX_AGE_SECONDS?: string;
   ADMIN_PREFIX?: string;
   ADMIN_HOSTNAME?: string;
   /** Secret: WorkOS API key (sk_…) the provider sync reads connections and flags with (src/sync/workos-client.ts). */

@@ -29,6 +29,7 @@ const ENV_KEYS = {
   ADMIN_JWKS_URL: true,
   ADMIN_JWT_ISSUER: true,
   ADMIN_JWT_AUDIENCE: true,
+  ADMIN_JWT_MAX_AGE_SECONDS: true,
   ADMIN_PREFIX: true,
   ADMIN_HOSTNAME: true,
   WORKOS_API_KEY: true,

@@ -12,6 +12,7 @@ import { log } from "../log";
 import { authenticate } from "./auth";
 import { adminConfigFor } from "../config";
 import { ApiProblem, problemResponse } from "./problem";
+import { jsonLimitProblem, MAX_JSON_DEPTH } from "./json-limits";
 import { jsonOf } from "./schemas";
 import { registerInsightRoutes } from "./insight-api";
 import { registerRouteRoutes } from "./routes-api";
@@ -87,10 +88,28 @@ export function createAdminApp(prefix: string): AdminApp {
     await next();
   });
 
-  app.use("/import", bodyLimit({ maxSize: IMPORT_LIMIT_BYTES, onError: () => tooLarge(IMPORT_LIMIT_BYTES) }));
+  // By route, not by path suffix: only POST {prefix}/import takes a whole table
+  // (PUT /routes/import names a connection and gets the ordinary limit).
+  const importPath = `${prefix}/import`;
+  const importLimit = bodyLimit({ maxSize: IMPORT_LIMIT_BYTES, onError: () => tooLarge(IMPORT_LIMIT_BYTES) });
+  const bodyLimitFor = bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => tooLarge(BODY_LIMIT_BYTES) });
   app.use("*", async function limitBody(c, next) {
-    if (c.req.path.endsWith("/import")) return next();
-    return bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => tooLarge(BODY_LIMIT_BYTES) })(c, next);
+    const isImport = c.req.method === "POST" && new URL(c.req.url).pathname === importPath;
+    return (isImport ? importLimit : bodyLimitFor)(c, next);
+  });
+  // A JSON body's depth is checked on its text before it is parsed further or copied
+  // to the writer (hono keeps the text, so the handlers read the same bytes).
+  app.use("*", async function limitJsonDepth(c, next) {
+    const type = c.req.header("content-type") ?? "";
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && /json/i.test(type)) {
+      const problem = jsonLimitProblem(await c.req.text());
+      if (problem !== undefined) {
+        throw new ApiProblem(400, "JSON nested too deeply", problem, [
+          { field: "body", reason: `nested deeper than ${MAX_JSON_DEPTH} levels` },
+        ]);
+      }
+    }
+    await next();
   });
 
   registerRouteRoutes(app);

@@ -4,7 +4,8 @@
  *
  * - `Authorization: Bearer <ADMIN_TOKEN>`: full access, compared in constant time.
  * - `Authorization: Bearer <JWT>`: verified against ADMIN_JWKS_URL (cached by
- *   jose), ADMIN_JWT_ISSUER and ADMIN_JWT_AUDIENCE; scopes from `scope`
+ *   jose), ADMIN_JWT_ISSUER and ADMIN_JWT_AUDIENCE; `exp` and `iat` required, and
+ *   `iat` no older than ADMIN_JWT_MAX_AGE_SECONDS (RFC 7519 §4.1.4, §4.1.6); scopes from `scope`
  *   (space-separated, OAuth 2.0) or `permissions` (Auth0 RBAC). routes:write
  *   implies routes:read.
  */
@@ -86,12 +87,22 @@ export async function authenticate(request: Request, config: AdminConfig): Promi
     const { payload } = await jwtVerify(credential, jwksFor(config.jwt.jwksUrl), {
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
+      // A token without exp would be good forever; without iat its age cannot be told.
+      requiredClaims: ["exp", "iat"],
+      maxTokenAge: config.jwt.maxAgeSeconds,
       clockTolerance: 30,
     });
     const sub = typeof payload.sub === "string" && payload.sub !== "" ? payload.sub : "unknown";
     return { actor: `jwt:${sub}`, scopes: scopesOf(payload) };
   } catch (err) {
-    if (err instanceof joseErrors.JWTExpired) throw unauthorized("The token has expired.", "invalid_token");
+    if (err instanceof joseErrors.JWTExpired) {
+      throw unauthorized(
+        err.claim === "iat"
+          ? `The token's "iat" is more than ${config.jwt.maxAgeSeconds} s ago (ADMIN_JWT_MAX_AGE_SECONDS); get a fresh one.`
+          : "The token has expired.",
+        "invalid_token",
+      );
+    }
     if (err instanceof joseErrors.JWTClaimValidationFailed) {
       throw unauthorized(`The token's "${err.claim}" claim is not accepted.`, "invalid_token");
     }

@@ -146,10 +146,10 @@ export const ConnectionParam = z.object({
 export const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 
 export const IfMatchHeader = z.object({
-  "if-match": z
-    .string()
-    .optional()
-    .meta({ description: 'The ETag last read (the version, e.g. "3"); 412 when it is no longer current' }),
+  "if-match": z.string().optional().meta({
+    description:
+      'The ETag last read (the version, e.g. "3"), or * (the route must exist; RFC 9110 §13.1.1); 412 when it does not hold',
+  }),
 });
 
 export const problemResponses = {

@@ -47,8 +47,11 @@ interface Parsed {
   fieldName: (field: string) => string;
 }
 
-async function parseImport(request: Request): Promise<Parsed> {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+async function parseImport(request: {
+  header(name: string): string | undefined;
+  text(): Promise<string>;
+}): Promise<Parsed> {
+  const type = (request.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const isCsv = type === "text/csv" || type === "application/csv";
   if (!isCsv && type !== "application/json") {
     throw new ApiProblem(
@@ -136,7 +139,8 @@ export function registerTableRoutes(app: AdminApp): void {
     const parsedQuery = ImportQuery.safeParse(c.req.query());
     if (!parsedQuery.success) throw badRequest("The query has invalid fields.", zodErrors(parsedQuery.error, "query"));
     const query = parsedQuery.data;
-    const parsed = await parseImport(c.req.raw);
+    // c.req, not c.req.raw: the JSON depth check has already read (and kept) the text.
+    const parsed = await parseImport(c.req);
     const dryRun = query.dryRun === "true";
     const result = await writerOf(c.env).importTable(
       { routes: parsed.routes as RouteInput[], settings: parsed.settings, replace: query.mode === "replace" },

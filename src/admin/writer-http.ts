@@ -7,9 +7,13 @@ export function unwrap<T>(result: Result<T>): { value: T; kvPending: number } {
   return { value: result.value, kvPending: result.kvPending };
 }
 
-/** `If-Match: "3"` (or W/"3", or 3) → 3; absent or `*` → undefined. */
-export function ifMatchVersion(header: string | undefined): number | undefined {
-  if (header === undefined || header.trim() === "*") return undefined;
+/**
+ * `If-Match: "3"` (or W/"3", or 3) → 3; `*` → "*" (RFC 9110 §13.1.1: true only when
+ * the resource exists, so a write under it never creates one); absent → undefined.
+ */
+export function ifMatchVersion(header: string | undefined): number | "*" | undefined {
+  if (header === undefined) return undefined;
+  if (header.trim() === "*") return "*";
   const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header);
   if (m === null) {
     throw new ApiProblem(

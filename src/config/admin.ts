@@ -4,7 +4,7 @@
  */
 import type { EnvVars } from "../env";
 import { oncePerEnv } from "./once-per-env";
-import { checkUrl, textVar, type ConfigProblem, type Environment } from "./read";
+import { checkUrl, numberVar, textVar, type ConfigProblem, type Environment } from "./read";
 import { environmentOf, targetConfigFor } from "./router";
 
 export interface AdminConfig {
@@ -14,7 +14,8 @@ export interface AdminConfig {
   /** When set, the API answers only on this host (e.g. an internal admin hostname). */
   hostname: string | undefined;
   token: { value: string; actor: string } | undefined;
-  jwt: { jwksUrl: URL; issuer: string; audience: string } | undefined;
+  /** `maxAgeSeconds`: a JWT issued (`iat`) longer ago is refused, whatever its `exp`. */
+  jwt: { jwksUrl: URL; issuer: string; audience: string; maxAgeSeconds: number } | undefined;
 }
 
 export type AdminConfigResult =
@@ -56,6 +57,13 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
   const jwks = textVar(env, "ADMIN_JWKS_URL");
   const issuer = textVar(env, "ADMIN_JWT_ISSUER");
   const audience = textVar(env, "ADMIN_JWT_AUDIENCE");
+  // Auth0's default access-token lifetime for an API is 86400 s; its maximum is 30 days.
+  const maxAgeSeconds = numberVar(problems, env, "ADMIN_JWT_MAX_AGE_SECONDS", {
+    fallback: 86_400,
+    min: 60,
+    max: 2_592_000,
+    whole: true,
+  });
   if (jwks !== undefined || issuer !== undefined || audience !== undefined) {
     const missing = (
       [
@@ -73,7 +81,8 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
     if (jwks !== undefined) {
       const checked = checkUrl(jwks, environment);
       if (!checked.ok) problems.push({ variable: "ADMIN_JWKS_URL", message: checked.reason });
-      else if (issuer !== undefined && audience !== undefined) jwt = { jwksUrl: checked.url, issuer, audience };
+      else if (issuer !== undefined && audience !== undefined)
+        jwt = { jwksUrl: checked.url, issuer, audience, maxAgeSeconds };
     }
   }
 

@@ -61,14 +61,21 @@ export function refuseInactive(route: RouteInput, settings: Settings): Failure |
   };
 }
 
-/** If-Match against the stored version (undefined: no such route). */
+/**
+ * If-Match against the stored version (undefined: no such route). RFC 9110 §13.1.1:
+ * `*` holds when the route exists; a version only when it is the current one.
+ */
 export function staleVersion(
   current: number | undefined,
-  ifMatch: number | undefined,
+  ifMatch: number | "*" | undefined,
   connection: string,
 ): Failure | undefined {
   if (ifMatch === undefined) return undefined;
-  if (current === undefined) return precondition(`connection "${connection}" does not exist (If-Match: "${ifMatch}")`);
+  if (current === undefined) {
+    const sent = ifMatch === "*" ? "*" : `"${ifMatch}"`;
+    return precondition(`connection "${connection}" does not exist (If-Match: ${sent})`);
+  }
+  if (ifMatch === "*") return undefined;
   if (current !== ifMatch) return precondition(`connection "${connection}" is at version ${current}, not ${ifMatch}`);
   return undefined;
 }

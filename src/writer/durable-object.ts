@@ -99,9 +99,10 @@ export class RouteTableWriter extends DurableObject<Env> {
 
   async patchRoute(connection: string, patch: RoutePatch, options: WriteOptions): Promise<Result<Route>> {
     const before = this.db.getRoute(connection);
-    if (before === null) return notFound(connection);
-    const stale = staleVersion(before.version, options.ifMatch, connection);
+    // The precondition is evaluated first (RFC 9110 §13.2.2): a missing route under If-Match is a 412.
+    const stale = staleVersion(before?.version, options.ifMatch, connection);
     if (stale !== undefined) return stale;
+    if (before === null) return notFound(connection);
     const checked = checkRoute(this.env, this.db, mergePatch(inputOf(before), patch));
     if (!checked.ok) return checked;
     return this.commitRoute(checked.value, before, options.actor);
@@ -122,9 +123,10 @@ export class RouteTableWriter extends DurableObject<Env> {
 
   async deleteRoute(connection: string, options: WriteOptions): Promise<Result<Route>> {
     const before = this.db.getRoute(connection);
-    if (before === null) return notFound(connection);
-    const stale = staleVersion(before.version, options.ifMatch, connection);
+    // The precondition is evaluated first (RFC 9110 §13.2.2): a missing route under If-Match is a 412.
+    const stale = staleVersion(before?.version, options.ifMatch, connection);
     if (stale !== undefined) return stale;
+    if (before === null) return notFound(connection);
     this.ctx.storage.transactionSync(() => {
       this.db.deleteRoute(connection);
       this.audit(options.actor, "route.delete", connection, before, null);
@@ -140,7 +142,8 @@ export class RouteTableWriter extends DurableObject<Env> {
     const config = targetConfig(this.env);
     if (!config.ok) return config;
     const before = this.db.getSettings();
-    if (options.ifMatch !== undefined && options.ifMatch !== before.version) {
+    // Settings always exist, so If-Match: * always holds.
+    if (typeof options.ifMatch === "number" && options.ifMatch !== before.version) {
       return precondition(`settings are at version ${before.version}, not ${options.ifMatch}`);
     }
     const checked = validateSettings(mergeSettingsPatch(before.settings, patch), config.value);

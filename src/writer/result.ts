@@ -20,7 +20,7 @@ export type Result<T> = { ok: true; value: T; kvPending: number } | Failure;
 export interface WriteOptions {
   actor: string;
   /** The version the client last saw (If-Match); a different current version answers 412. */
-  ifMatch?: number | undefined;
+  ifMatch?: number | "*" | undefined;
 }
 
 export interface SyncOptions {
