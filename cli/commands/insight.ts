@@ -25,7 +25,9 @@ export const evaluate: Command = {
     const { json } = await ctx.api.request("GET", `/evaluate?${q}`);
     ctx.print(json, () => {
       const target = json["target"] === undefined ? "" : ` ${String(json["target"])}`;
-      const head = `${org ?? conn ?? ""} → ${String(json["destination"])} (${String(json["reason"])})${target}`;
+      const shadow = json["shadow"] as { destination: string; target: string } | undefined;
+      const would = shadow === undefined ? "" : `; shadow mode: routing would send it to ${shadow.target}`;
+      const head = `${org ?? conn ?? ""} → ${String(json["destination"])} (${String(json["reason"])}${would})${target}`;
       const conns = (json["connections"] as Json[] | undefined) ?? [];
       return [
         head,

@@ -54,12 +54,23 @@ export async function bundleWorker(): Promise<{ scriptPath: string; buildDir: st
   }
 }
 
+export interface WorkerConfig {
+  /**
+   * Start from the [vars] of wrangler.toml (of `environment` when given, e.g. "production")
+   * and add `bindings`; by default `bindings` replace wrangler.toml's [vars] entirely.
+   */
+  wranglerVars?: boolean;
+  environment?: string;
+}
+
 /** Starts a bundle from bundleWorker() with `bindings` on a free loopback port. */
 export async function startBundledWorker(
   bundle: { scriptPath: string; buildDir: string },
   bindings: Record<string, string>,
+  config: WorkerConfig = {},
 ): Promise<RunningWorker> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"), config.environment);
+  const vars = config.wranglerVars === true ? (workerOptions.bindings ?? {}) : {};
   const logs: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   const mf = new Miniflare({
@@ -79,7 +90,7 @@ export async function startBundledWorker(
         scriptPath: bundle.scriptPath,
         // Module names are relative to this; the bundle lives in a temp directory outside the repo.
         modulesRoot: bundle.buildDir,
-        bindings,
+        bindings: { ...vars, ...bindings },
         kvNamespaces: { ROUTES: "e2e-routes" },
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       },
@@ -98,10 +109,10 @@ export async function startBundledWorker(
 }
 
 /** bundleWorker + startBundledWorker; stop() also removes the bundle. */
-export async function startWorker(bindings: Record<string, string>): Promise<RunningWorker> {
+export async function startWorker(bindings: Record<string, string>, config: WorkerConfig = {}): Promise<RunningWorker> {
   const bundle = await bundleWorker();
   try {
-    const worker = await startBundledWorker(bundle, bindings);
+    const worker = await startBundledWorker(bundle, bindings, config);
     return {
       ...worker,
       stop: async () => {
