@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { adminAppFor } from "./admin/app";
 import { ApiProblem, problemResponse } from "./admin/problem";
+import { withAffinityRecorded } from "./affinity/pass-through";
 import { forwardToAuth0 } from "./auth0/forward";
 import { handleCallback } from "./callback/handler";
 import { adminConfigFor, configFor, statsConfigFor, type Config } from "./config";
@@ -100,18 +101,21 @@ export function createApp(): Hono<AppEnv> {
 
   app.all("*", async (c) => {
     const url = new URL(c.req.url);
+    const config = c.get("config");
     // Every spelling that could reach Auth0's callback handler is routed like it (docs/design.md).
     if (isCallbackPath(url.pathname)) {
-      return handleCallback(c.req.raw, c.env.ROUTES, c.get("config"), (entry) =>
+      return handleCallback(c.req.raw, c.env.ROUTES, config, (entry) =>
         recordOutcome(c.env, c.executionCtx, outcomeOf(entry), statsConfigFor(c.env)),
       );
     }
-    const response = await forwardToAuth0(c.req.raw, c.get("config"), {
+    const response = await forwardToAuth0(c.req.raw, config, {
       pathAndQuery: url.pathname + url.search,
       body: c.req.raw.body,
     });
-    countAnswer(c.env, c.executionCtx, url.pathname, response.status, "pass-through");
-    return response;
+    // A login Auth0 starts here is recorded, so its callback can come back to Auth0 (src/affinity).
+    const answer = await withAffinityRecorded(c.req.raw, response, config, c.env.ROUTES);
+    countAnswer(c.env, c.executionCtx, url.pathname, answer.status, "pass-through");
+    return answer;
   });
 
   app.onError((err, c) => {

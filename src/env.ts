@@ -13,6 +13,10 @@ export interface Env {
   KV_CACHE_TTL_SECONDS?: string;
   BODY_SCAN_LIMIT_BYTES?: string;
   KV_READ_TIMEOUT_MS?: string;
+  /** Secret (≥ 32 characters): keys the transaction-affinity cookie's HMAC tags; affinity is on when set (src/affinity). */
+  AFFINITY_SECRET?: string;
+  /** How long a recorded login start is remembered, in seconds (default 3600). */
+  AFFINITY_MAX_AGE_SECONDS?: string;
   /** Per-connection, per-hour callback counters, sharded (src/stats). */
   TRAFFIC_COUNTER: DurableObjectNamespace<import("./stats/counter-do").TrafficCounter>;
   STATS_SHARDS?: string;

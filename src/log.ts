@@ -23,6 +23,22 @@ export interface CallbackLog {
   durationMs: number;
   staleTable?: boolean;
   problem?: string;
+  /** With AFFINITY_SECRET set: what the affinity check found (match = Auth0 started this login). */
+  affinity?: "off" | "no-cookie" | "no-handle" | "no-match" | "match";
+  /** Affinity cookies ignored: not the shape this Worker writes (edited, cut, foreign) or too many. */
+  affinityIgnored?: number;
+}
+
+/** One line per login start recorded on a passed-through Auth0 answer (never a handle). */
+export interface LoginStartLog {
+  event: "login-start";
+  protocol: "oauth2" | "saml" | "wsfed";
+  binding: "redirect" | "post";
+  connection: string | null;
+  idpHost: string;
+  /** How many handles the cookie records (SAML: RelayState and the AuthnRequest ID). */
+  handles: number;
+  path: string;
 }
 
 export interface ProblemLog {
@@ -60,6 +76,6 @@ export interface SyncLog {
   durationMs: number;
 }
 
-export function log(entry: CallbackLog | ProblemLog | SyncLog): void {
+export function log(entry: CallbackLog | LoginStartLog | ProblemLog | SyncLog): void {
   console.log(JSON.stringify({ ts: new Date().toISOString(), ...entry }));
 }

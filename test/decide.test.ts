@@ -133,3 +133,32 @@ describe("shortCut (decide's steps before identification)", () => {
     expect(shortCut(input({ settings: settings({ mode: "shadow" }) }))).toBeUndefined();
   });
 });
+
+describe("decide: started by Auth0 (step 2a)", () => {
+  it.each<[string, Partial<DecisionInput>, string, string]>([
+    ["a login Auth0 started beats a migrated route", { auth0Transaction: true }, "auth0", "auth0-transaction"],
+    [
+      "a login Auth0 started beats unknown: probe",
+      { auth0Transaction: true, route: { status: "absent", stale: false }, settings: settings({ unknown: "probe" }) },
+      "auth0",
+      "auth0-transaction",
+    ],
+    [
+      "the kill switch comes first",
+      { auth0Transaction: true, settings: settings({ mode: "passthrough" }) },
+      "auth0",
+      "kill-switch",
+    ],
+    ["the fallback bounce comes first", { auth0Transaction: true, fallback: true }, "auth0", "fallback-bounce"],
+    ["a login started elsewhere follows the table", { auth0Transaction: false }, "new", "migrated"],
+  ])("%s", (_name, over, destination, reason) => {
+    const decision = decide(input(over));
+    expect(decision.destination).toBe(destination);
+    expect(decision.reason).toBe(reason);
+  });
+
+  it("in shadow mode says auth0-transaction and has nothing to shadow", () => {
+    const decision = decide(input({ auth0Transaction: true, settings: settings({ mode: "shadow" }) }));
+    expect(decision).toEqual({ destination: "auth0", reason: "auth0-transaction" });
+  });
+});

@@ -22,7 +22,12 @@ export interface SamlFixtures {
   otherTenant: string;
   /** WS-Fed wresult XML from hooli's ADFS (SAML 1.1, Issuer attribute). */
   wsfed: string;
+  /** acme's IdP answering an SP-initiated login: InResponseTo = AFFINITY_REQUEST_ID. */
+  spInitiated: string;
 }
+
+/** The AuthnRequest ID the affinity tests have the Auth0 stand-in issue (test/affinity.test.ts). */
+export const AFFINITY_REQUEST_ID = "_affinity0123456789abcdef0123456789abcdef";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -80,6 +85,13 @@ export default async function setup(project: TestProject) {
       audience: "urn:auth0:other-tenant:globex-saml",
       issuer: "https://idp.acme.test/metadata",
       destination: acs,
+    }),
+    spInitiated: await makeSamlResponse({
+      form: "prefixed",
+      audience: "urn:auth0:example-tenant:acme-saml",
+      issuer: "https://idp.acme.test/metadata",
+      destination: `${acs}?connection=acme-saml`,
+      inResponseTo: AFFINITY_REQUEST_ID,
     }),
     wsfed: await makeWsFedResult({
       issuer: "http://adfs.hooli.test/adfs/services/trust",

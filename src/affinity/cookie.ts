@@ -34,7 +34,6 @@ export const MAX_COOKIES = 64;
 export const MAX_TAGS_PER_COOKIE = 2;
 /** Connection names longer than this are not put in the cookie (the transaction is still recorded). */
 export const MAX_COOKIE_CONNECTION = 64;
-export const MIN_SECRET_LENGTH = 32;
 const DOMAIN = "callback-router/affinity/v1";
 
 const keys = new Map<string, Promise<CryptoKey>>();

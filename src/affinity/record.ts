@@ -21,6 +21,11 @@ export interface RecorderOptions {
   /** The largest HTML page read for a SAML POST-binding form (Auth0's is under 4 KB). */
   htmlScanLimitBytes: number;
   auth0Tenant: string | undefined;
+  /**
+   * Asked only once a login start was recognised (so ordinary responses cost no
+   * settings read): false leaves the response unrecorded (the run-time "off").
+   */
+  isOn?: () => Promise<boolean>;
 }
 
 export interface Recorded {
@@ -47,9 +52,9 @@ export async function recordLoginStart(
   if (response.status >= 300 && response.status < 400) {
     const location = response.headers.get("location");
     if (location === null) return { response, start: undefined };
-    const start = await loginStartOfLocation(location, context);
+    const start = await safely(() => loginStartOfLocation(location, context));
     if (start === undefined) return { response, start: undefined };
-    return withCookie(response, response.body, start, options);
+    return (await withCookie(response, response.body, start, options)) ?? { response, start: undefined };
   }
 
   if (response.status !== 200 || !isHtml(response.headers.get("content-type")) || response.body === null) {
@@ -63,23 +68,34 @@ export async function recordLoginStart(
   let start: LoginStart | undefined;
   if (prefix.rest === undefined) {
     const form = findSamlPostForm(new TextDecoder("utf-8").decode(prefix.bytes));
-    if (form !== undefined) start = await loginStartOfForm(form, context);
+    if (form !== undefined) start = await safely(() => loginStartOfForm(form, context));
   }
-  if (start === undefined) return { response: new Response(body, response), start: undefined };
-  return withCookie(response, body, start, options);
+  const recorded = start === undefined ? undefined : await withCookie(response, body, start, options);
+  return recorded ?? { response: new Response(body, response), start: undefined };
 }
 
+/** The response with the affinity cookie appended; undefined when nothing is to be recorded. */
 async function withCookie(
   response: Response,
   body: BodyInit | null,
   start: LoginStart,
   options: RecorderOptions,
-): Promise<Recorded> {
-  const cookie = await transactionSetCookie(options.key, start.handles, start.connection, options);
+): Promise<Recorded | undefined> {
+  if (options.isOn !== undefined && !(await safely(options.isOn))) return undefined;
+  const cookie = await safely(() => transactionSetCookie(options.key, start.handles, start.connection, options));
+  if (cookie === undefined) return undefined;
   const copy = new Response(body, response);
-  if (cookie === undefined) return { response: copy, start: undefined };
   copy.headers.append("set-cookie", cookie.header);
   return { response: copy, start };
+}
+
+/** Recording is an extra: a failure in it leaves Auth0's answer as it was, never an error. */
+async function safely<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch {
+    return undefined;
+  }
 }
 
 function isHtml(contentType: string | null): boolean {

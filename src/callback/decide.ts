@@ -10,6 +10,7 @@ import type { ConnectionParam } from "./facts";
 export type DecisionReason =
   | "kill-switch"
   | "fallback-bounce"
+  | "auth0-transaction"
   | "settings-unavailable"
   | "settings-invalid"
   | "route-table-unavailable"
@@ -45,10 +46,12 @@ export interface DecisionInput {
   /** The identified connection and its route lookup; undefined route = nothing identified. */
   connection: string | undefined;
   route: Lookup<LoadedRoute> | undefined;
+  /** This browser's affinity cookie says Auth0 started the login (src/affinity); unknown yet = undefined. */
+  auth0Transaction?: boolean;
 }
 
 /** What the short-cuts read: nothing that needs the body or the table's routes. */
-export type ShortCutInput = Pick<DecisionInput, "method" | "fallback" | "settings">;
+export type ShortCutInput = Pick<DecisionInput, "method" | "fallback" | "settings" | "auth0Transaction">;
 
 type ShortCut = (input: ShortCutInput, settings: LoadedSettings) => Decision | undefined;
 
@@ -68,6 +71,11 @@ const SHORT_CUTS: readonly ShortCut[] = [
   // A preflight or HEAD cannot follow a redirect meaningfully; Auth0 answers it.
   function methodNotRouted(input) {
     return ROUTED_METHODS.has(input.method) ? undefined : { destination: "auth0", reason: "method-not-routed" };
+  },
+  // 2a. A login finishes where it started: only Auth0 can check its own state / InResponseTo.
+  // (The router knows this only after reading the cookie, and maybe the body: until then it is undefined.)
+  function auth0Transaction(input) {
+    return input.auth0Transaction === true ? { destination: "auth0", reason: "auth0-transaction" } : undefined;
   },
 ];
 

@@ -4,6 +4,8 @@
  * I/O (KV store, forwarding, redirect). It never answers with a 500: any
  * unexpected failure sends the callback on to Auth0 unchanged.
  */
+import type { AffinityCheck } from "../affinity/callback";
+import { expiredSetCookie } from "../affinity/cookie";
 import { forwardToAuth0 } from "../auth0/forward";
 import type { Config } from "../config";
 import { log, type CallbackLog } from "../log";
@@ -38,6 +40,7 @@ export async function handleCallback(
   let settings: Lookup<LoadedSettings> = { status: "unavailable", error: "not read" };
   let decision: Decision;
   let problem: string | undefined;
+  let affinity: AffinityCheck | undefined;
 
   try {
     const routed = await routeCallback(
@@ -45,8 +48,11 @@ export async function handleCallback(
       facts,
       new RouteStore(kv, config),
       config,
+      config.affinity === undefined
+        ? undefined
+        : { secret: config.affinity.secret, cookieHeader: request.headers.get("cookie") },
     );
-    ({ facts, identification, settings, decision } = routed);
+    ({ facts, identification, settings, decision, affinity } = routed);
     problem = problemOf(settings, identification);
   } catch (err) {
     // Fail safe: whatever broke, the callback still reaches Auth0.
@@ -64,6 +70,8 @@ export async function handleCallback(
       pathAndQuery: query === "" ? url.pathname : `${url.pathname}?${query}`,
       body: body.forForwarding(),
     });
+    // The transaction is finishing: its affinity cookie has done its job.
+    if (affinity?.outcome === "match") response = withExpiredCookies(response, affinity.cookies);
   }
 
   const entry: CallbackLog = {
@@ -91,6 +99,10 @@ export async function handleCallback(
     entry.staleTable = true;
   }
   if (problem !== undefined) entry.problem = problem;
+  if (affinity !== undefined) {
+    entry.affinity = affinity.outcome;
+    if (affinity.outcome !== "off" && affinity.ignored > 0) entry.affinityIgnored = affinity.ignored;
+  }
   log(entry);
   try {
     onDecision?.(entry);
@@ -130,4 +142,16 @@ async function answerNew(
     }
   }
   return redirect307(location);
+}
+
+/** Auth0's answer with Set-Cookie lines appended that expire `names`; Auth0's own headers and body unchanged. */
+function withExpiredCookies(response: Response, names: readonly string[]): Response {
+  try {
+    const copy = new Response(response.body, response);
+    for (const name of names) copy.headers.append("set-cookie", expiredSetCookie(name));
+    return copy;
+  } catch {
+    // A status a Response cannot be rebuilt with: the cookie simply expires on its own.
+    return response;
+  }
 }

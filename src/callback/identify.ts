@@ -8,7 +8,15 @@ import { isConnectionName } from "../table/schema";
 import type { LoadedRoute, Lookup, RouteStore } from "../table/store";
 import type { CallbackFacts } from "./facts";
 
-export type IdentifiedBy = "query" | "sp-entity-id" | "saml-audience" | "idp-issuer" | "oidc-issuer" | "none";
+export type IdentifiedBy =
+  | "query"
+  | "sp-entity-id"
+  | "saml-audience"
+  | "idp-issuer"
+  | "oidc-issuer"
+  /** The connection the login start named, from the affinity cookie (src/affinity). */
+  | "affinity"
+  | "none";
 
 export type Candidate =
   | { by: "query" | "saml-audience"; connection: string }

@@ -2,14 +2,19 @@
  * From a callback's facts to a decision: settings, the short-cuts, then
  * identification and decide. The short-cuts are decide.ts's own, asked first
  * so that a request they answer reads no body and no route.
+ * Step 2a (started by Auth0) needs the affinity cookie, and for a form POST the
+ * body's start: it is checked after the first short-cuts, before identification,
+ * and a match reads no route at all.
  * The router's handler and the API's /evaluate both call this, so the answer
  * an application gets is the one a callback would get.
  */
+import { checkCallbackAffinity, type AffinityCheck } from "../affinity/callback";
 import type { Config } from "../config";
 import type { LoadedSettings, Lookup, RouteStore } from "../table/store";
 import type { PeekableBody } from "./body";
 import { decide, shortCut, type Decision } from "./decide";
 import { addBodyFacts, needsBodyScan, type CallbackFacts } from "./facts";
+import { isFormUrlEncoded } from "./form";
 import { candidatesOf, fromQueryOnly, identify, type Identification } from "./identify";
 
 export interface Routed {
@@ -17,23 +22,58 @@ export interface Routed {
   identification: Identification;
   settings: Lookup<LoadedSettings>;
   decision: Decision;
+  /** The affinity check; undefined when affinity is not configured or a short-cut answered first. */
+  affinity: AffinityCheck | undefined;
 }
 
+/** What the affinity check needs from the request: its cookies, and the secret. */
+export interface AffinityRequest {
+  secret: string;
+  cookieHeader: string | null;
+}
+
+type CallbackRequest = { method: string; contentType: string | null; body: PeekableBody | undefined };
+
 export async function routeCallback(
-  request: { method: string; contentType: string | null; body: PeekableBody | undefined },
+  request: CallbackRequest,
   initialFacts: CallbackFacts,
   store: RouteStore,
   config: Pick<Config, "auth0Tenant" | "bodyScanLimitBytes">,
+  affinityRequest?: AffinityRequest,
 ): Promise<Routed> {
   let facts = initialFacts;
   const settings = await store.settings();
   const early = shortCut({ method: request.method, fallback: facts.fallback, settings });
-  if (early !== undefined) return { facts, identification: fromQueryOnly(facts), settings, decision: early };
-
-  if (request.body !== undefined && needsBodyScan(facts, request.method)) {
-    facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
+  if (early !== undefined) {
+    return { facts, identification: fromQueryOnly(facts), settings, decision: early, affinity: undefined };
   }
-  const identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
+
+  let affinity: AffinityCheck | undefined;
+  if (affinityRequest !== undefined && settings.status === "found") {
+    affinity =
+      settings.value.affinity === "off"
+        ? { outcome: "off" }
+        : await checkCallbackAffinity({
+            secret: affinityRequest.secret,
+            cookieHeader: affinityRequest.cookieHeader,
+            queryFields: facts.params,
+            formBody: formBodyOf(request, config.bodyScanLimitBytes),
+          });
+  }
+
+  let identification: Identification;
+  if (affinity?.outcome === "match") {
+    // Auth0's own login: no route is read. The connection is the one the login start named, if any.
+    identification =
+      facts.connection.kind === "one" || affinity.connection === undefined
+        ? fromQueryOnly(facts)
+        : { connection: affinity.connection, identifiedBy: "affinity", route: undefined };
+  } else {
+    if (request.body !== undefined && needsBodyScan(facts, request.method)) {
+      facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
+    }
+    identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
+  }
   const decision = decide({
     method: request.method,
     fallback: facts.fallback,
@@ -41,6 +81,17 @@ export async function routeCallback(
     settings,
     connection: identification.connection,
     route: identification.route,
+    auth0Transaction: affinity?.outcome === "match",
   });
-  return { facts, identification, settings, decision };
+  return { facts, identification, settings, decision, affinity };
+}
+
+/** The form body's prefix (the same bounded peek the identification uses), for a form POST. */
+function formBodyOf(
+  request: CallbackRequest,
+  limit: number,
+): (() => Promise<{ bytes: Uint8Array; complete: boolean }>) | undefined {
+  const body = request.body;
+  if (body === undefined || request.method !== "POST" || !isFormUrlEncoded(request.contentType)) return undefined;
+  return () => body.peek(limit);
 }

@@ -13,6 +13,7 @@ export {
   environmentOf,
   parseConfig,
   targetConfigFor,
+  type AffinityConfig,
   type Config,
   type ConfigResult,
   type ForwardConfig,

@@ -33,7 +33,19 @@ export interface Config {
   bodyScanLimitBytes: number;
   /** A KV read slower than this counts as failed (last table seen, else Auth0). */
   kvReadTimeoutMs: number;
+  /** Transaction affinity (src/affinity); undefined when AFFINITY_SECRET is not set. */
+  affinity: AffinityConfig | undefined;
 }
+
+export interface AffinityConfig {
+  /** AFFINITY_SECRET: the HMAC key of the cookie's tags (≥ 32 characters). */
+  secret: string;
+  /** The cookie's Max-Age: how long a login start is remembered. */
+  maxAgeSeconds: number;
+}
+
+/** Shorter secrets are refused: the tags are only as strong as the key. */
+export const MIN_AFFINITY_SECRET_LENGTH = 32;
 
 /** What forwarding to Auth0 needs; known whenever AUTH0_ORIGIN alone parsed. */
 export type ForwardConfig = Pick<Config, "auth0Origin" | "cnameApiKey" | "auth0TimeoutMs">;
@@ -90,6 +102,17 @@ export function parseConfig(env: EnvVars): ConfigResult {
   const bodyScanLimitBytes = whole("BODY_SCAN_LIMIT_BYTES", 512 * 1024, 1024, 4 * 1024 * 1024);
   const kvReadTimeoutMs = whole("KV_READ_TIMEOUT_MS", 1_000, 50, 10_000);
 
+  // Login transactions live minutes; Auth0's own transaction state is kept for hours at most.
+  const affinityMaxAge = whole("AFFINITY_MAX_AGE_SECONDS", 3600, 60, 43_200);
+  const affinitySecret = textVar(env, "AFFINITY_SECRET");
+  if (affinitySecret !== undefined && affinitySecret.length < MIN_AFFINITY_SECRET_LENGTH) {
+    problems.push({
+      variable: "AFFINITY_SECRET",
+      message: `must be at least ${MIN_AFFINITY_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`,
+    });
+  }
+  const affinity = affinitySecret === undefined ? undefined : { secret: affinitySecret, maxAgeSeconds: affinityMaxAge };
+
   if (problems.length > 0 || auth0Origin === undefined) {
     const forward = auth0Origin === undefined ? undefined : { auth0Origin, cnameApiKey, auth0TimeoutMs };
     return { ok: false, problems, forward, environment, allowedTargetHosts };
@@ -107,6 +130,7 @@ export function parseConfig(env: EnvVars): ConfigResult {
       kvCacheTtlSeconds,
       bodyScanLimitBytes,
       kvReadTimeoutMs,
+      affinity,
     },
   };
 }

@@ -132,6 +132,15 @@ export const Settings = z
     redirect: z.enum(["307", "form"]),
     rollout: Rollout,
     provider: ProviderSettings.optional(),
+    /**
+     * Transaction affinity (docs/design.md): with AFFINITY_SECRET set, "on" (the default when
+     * absent) records Auth0's login starts and sends their callbacks back to Auth0; "off"
+     * does neither, without a redeploy.
+     */
+    affinity: z
+      .enum(["on", "off"])
+      .optional()
+      .describe('Transaction affinity: "on" (default) or "off"; it works only when AFFINITY_SECRET is set'),
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
