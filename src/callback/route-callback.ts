@@ -3,18 +3,18 @@
  * identification and decide. The short-cuts are decide.ts's own, asked first
  * so that a request they answer reads no body and no route.
  * Step 2a (started by Auth0) needs the affinity cookie, and for a form POST the
- * body's start: it is checked after the first short-cuts, before identification,
- * and a match reads no route at all.
+ * body scan's handles: it is checked after the first short-cuts, before
+ * identification, and a match reads no route at all.
  * The router's handler and the API's /evaluate both call this, so the answer
  * an application gets is the one a callback would get.
  */
-import { checkCallbackAffinity, type AffinityCheck } from "../affinity/callback";
+import { checkCallbackAffinity, handlesOfBody, handlesOfFields, type AffinityCheck } from "../affinity/callback";
 import type { Config } from "../config";
 import type { LoadedSettings, Lookup, RouteStore } from "../table/store";
 import type { PeekableBody } from "./body";
 import { decide, shortCut, type Decision } from "./decide";
 import { addBodyFacts, needsBodyScan, type CallbackFacts } from "./facts";
-import { isFormUrlEncoded } from "./form";
+import { isFormUrlEncoded, parseFormBody } from "./form";
 import { candidatesOf, fromQueryOnly, identify, type Identification } from "./identify";
 
 export interface Routed {
@@ -48,6 +48,14 @@ export async function routeCallback(
     return { facts, identification: fromQueryOnly(facts), settings, decision: early, affinity: undefined };
   }
 
+  // The body is scanned at most once: for the affinity handles (when a cookie asks) or to identify.
+  let scanned = false;
+  const scanBody = async (): Promise<void> => {
+    if (scanned || request.body === undefined || request.method !== "POST") return;
+    scanned = true;
+    facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
+  };
+
   let affinity: AffinityCheck | undefined;
   if (affinityRequest !== undefined && settings.status === "found") {
     affinity =
@@ -56,8 +64,18 @@ export async function routeCallback(
         : await checkCallbackAffinity({
             secret: affinityRequest.secret,
             cookieHeader: affinityRequest.cookieHeader,
-            queryFields: facts.params,
-            formBody: formBodyOf(request, config.bodyScanLimitBytes),
+            handles: async () => {
+              const inQuery = handlesOfFields(facts.params);
+              if (inQuery.length > 0) return inQuery;
+              await scanBody();
+              const scannedHandles = handlesOfBody(facts.bodyHandles, facts.inResponseTo);
+              if (scannedHandles.length > 0 || request.body === undefined || !isFormUrlEncoded(request.contentType)) {
+                return scannedHandles;
+              }
+              // The scan stops after the message; ADFS posts wctx after wresult. Read on, within the limit.
+              const peek = await request.body.peek(config.bodyScanLimitBytes);
+              return handlesOfFields(parseFormBody(peek.bytes, peek.complete));
+            },
           });
   }
 
@@ -69,9 +87,7 @@ export async function routeCallback(
         ? fromQueryOnly(facts)
         : { connection: affinity.connection, identifiedBy: "affinity", route: undefined };
   } else {
-    if (request.body !== undefined && needsBodyScan(facts, request.method)) {
-      facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
-    }
+    if (needsBodyScan(facts, request.method)) await scanBody();
     identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
   }
   const decision = decide({
@@ -84,14 +100,4 @@ export async function routeCallback(
     auth0Transaction: affinity?.outcome === "match",
   });
   return { facts, identification, settings, decision, affinity };
-}
-
-/** The form body's prefix (the same bounded peek the identification uses), for a form POST. */
-function formBodyOf(
-  request: CallbackRequest,
-  limit: number,
-): (() => Promise<{ bytes: Uint8Array; complete: boolean }>) | undefined {
-  const body = request.body;
-  if (body === undefined || request.method !== "POST" || !isFormUrlEncoded(request.contentType)) return undefined;
-  return () => body.peek(limit);
 }
