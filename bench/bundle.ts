@@ -6,6 +6,7 @@ export async function bundle(
   outfile: string,
   platform: "browser" | "node",
   define: Record<string, string> = {},
+  sourcemap = false,
 ): Promise<void> {
   await build({
     entryPoints: [entry],
@@ -21,7 +22,7 @@ export async function bundle(
     // wrangler.toml deploys minified; wrangler keeps names by default.
     minify: platform !== "node",
     keepNames: true,
-    sourcemap: false,
+    sourcemap: sourcemap ? "external" : false,
     logLevel: "warning",
   });
 }

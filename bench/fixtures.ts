@@ -14,6 +14,13 @@ export interface GeneratedTable {
   migrated: string[];
   /** Connections whose state is "legacy" (forwarded to the Auth0 stand-in). */
   legacy: string[];
+  /** Legacy connections whose IdP entity ID (samlIssuer) is in the `match:idp:` index. */
+  legacyIndexed: string[];
+}
+
+/** The IdP entity ID that samlPostBody's messages carry as their Issuer. */
+export function samlIssuer(connection: string): string {
+  return `https://idp.${connection}.customer.example.net/saml/metadata`;
 }
 
 export function connectionName(i: number): string {
@@ -32,6 +39,7 @@ export function generateTable(count: number): GeneratedTable {
   const routes: RouteInput[] = [];
   const migrated: string[] = [];
   const legacy: string[] = [];
+  const legacyIndexed: string[] = [];
   for (let i = 0; i < count; i++) {
     const connection = connectionName(i);
     const bucket = i % 10;
@@ -40,9 +48,13 @@ export function generateTable(count: number): GeneratedTable {
     if (i % 50 === 5) route.organization = `org_${String(i).padStart(6, "0")}`;
     if (i % 2 === 1) route.target = `https://${TARGET_HOST}/auth0/${connection}/callback`;
     if (i % 50 === 3) route.match = { idpEntityId: `https://idp-${i}.customer.example.net/saml/metadata` };
+    // A legacy SAML connection whose IdP (the Issuer of samlPostBody's messages) is indexed:
+    // a POST without ?connection= is identified from its body and forwarded to Auth0.
+    if (i % 50 === 8) route.match = { idpEntityId: samlIssuer(connection) };
     routes.push(route);
     if (state === "migrated") migrated.push(connection);
     if (state === "legacy") legacy.push(connection);
+    if (state === "legacy" && route.match !== undefined) legacyIndexed.push(connection);
   }
   return {
     file: {
@@ -57,6 +69,7 @@ export function generateTable(count: number): GeneratedTable {
     },
     migrated,
     legacy,
+    legacyIndexed,
   };
 }
 
@@ -78,7 +91,7 @@ function wrap76(b64: string): string {
 }
 
 function samlResponseXml(connection: string, attributeCount: number): string {
-  const issuer = `https://idp.${connection}.customer.example.net/saml/metadata`;
+  const issuer = samlIssuer(connection);
   const acs = `https://auth.example.com/login/callback?connection=${connection}`;
   const responseId = `_${pseudoBase64(`rid:${connection}`, 16).replace(/[^a-zA-Z0-9]/g, "")}`;
   const assertionId = `_${pseudoBase64(`aid:${connection}`, 16).replace(/[^a-zA-Z0-9]/g, "")}`;
@@ -123,15 +136,22 @@ function samlResponseXml(connection: string, attributeCount: number): string {
 
 /**
  * `SAMLResponse=<base64 XML, urlencoded>&RelayState=<opaque state>` as an IdP
- * posts it, grown attribute by attribute until it is at least `minBytes`.
+ * posts it, with as many attributes as it takes to be at least `minBytes`
+ * (8 000 by default; 2 MiB for the large-body scenario). The Response-level
+ * <Issuer> is the first element inside <Response>, as IdPs write it; the
+ * attributes (what makes a message large) come after it.
  */
 export function samlPostBody(connection: string, minBytes = 8000): string {
   const relayState = pseudoBase64(`relay:${connection}`, 32).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  for (let attributes = 4; attributes < 200; attributes++) {
-    const xml = samlResponseXml(connection, attributes);
-    const body =
-      `SAMLResponse=${encodeURIComponent(Buffer.from(xml, "utf8").toString("base64"))}` +
-      `&RelayState=${encodeURIComponent(relayState)}`;
+  const bodyOf = (attributes: number): string =>
+    `SAMLResponse=${encodeURIComponent(Buffer.from(samlResponseXml(connection, attributes), "utf8").toString("base64"))}` +
+    `&RelayState=${encodeURIComponent(relayState)}`;
+  // Every attribute adds about the same number of bytes: estimate the count, then step up to it.
+  const base = bodyOf(4).length;
+  const perAttribute = Math.max(1, (bodyOf(12).length - base) / 8);
+  let attributes = Math.max(4, 4 + Math.floor((minBytes - base) / perAttribute) - 2);
+  for (let steps = 0; steps < 1000; steps++, attributes++) {
+    const body = bodyOf(attributes);
     if (body.length >= minBytes) return body;
   }
   throw new Error("could not build a SAML body of the requested size");

@@ -105,7 +105,15 @@ export async function check(
   expectStatus: number,
   extra: (res: Response) => string | undefined,
 ): Promise<string | undefined> {
-  const res = await fetch(url, { ...init, redirect: "manual" });
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, redirect: "manual" });
+  } catch (err) {
+    // A pooled keep-alive connection that workerd closed while idle (between scenarios)
+    // resets on reuse; that is the client's pool, not the Worker: ask once more on a new one.
+    if (!(err instanceof TypeError)) throw err;
+    res = await fetch(url, { ...init, redirect: "manual" });
+  }
   await res.arrayBuffer();
   if (res.status !== expectStatus) {
     return `${init.method ?? "GET"} ${url.pathname}${url.search.slice(0, 80)}: status ${res.status}, expected ${expectStatus}`;

@@ -6,6 +6,8 @@ export class LogTally {
   problemEvents = new Map<string, number>();
   lastProblems: string[] = [];
   stderr: string[] = [];
+  /** Every line seen since the start (never reset): tells whether lines are still arriving. */
+  lines = 0;
   private rest = "";
 
   feed(chunk: Buffer): void {
@@ -14,6 +16,7 @@ export class LogTally {
     this.rest = lines.pop() ?? "";
     for (const line of lines) {
       if (line === "") continue;
+      this.lines++;
       const event = /"event":"([^"]+)"/.exec(line)?.[1];
       if (event === "callback") {
         const reason = /"reason":"([^"]+)"/.exec(line)?.[1] ?? "?";

@@ -2,7 +2,8 @@
  * The Auth0 stand-in, run in a worker thread so it does not share an event
  * loop with the load generator: answers every request 200 with a small HTML
  * body after reading the whole request body, and says how many body bytes
- * arrived (`x-received-bytes`). Loopback only.
+ * arrived (`x-received-bytes`) and what it was asked for (`x-received-url`,
+ * path and query). Loopback only.
  *
  * Messages from the parent: "count" -> { requests }, "close" -> { closed }.
  */
@@ -30,6 +31,7 @@ const server = http.createServer((req, res) => {
       "content-length": String(BODY.length),
       "cache-control": "no-store",
       "x-received-bytes": String(received),
+      "x-received-url": req.url ?? "",
     });
     res.end(BODY);
   });

@@ -22,9 +22,11 @@ export interface RoundSample {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** workerd's CPU time (user + system) over the run divided by its responses, in µs; NaN when unknown. */
+  cpuUsPerRequest: number;
 }
 
-export function sampleOf(stats: RunStats, round: number, slot: number): RoundSample {
+export function sampleOf(stats: RunStats, round: number, slot: number, workerdCpuSeconds = NaN): RoundSample {
   return {
     round,
     slot,
@@ -35,6 +37,7 @@ export function sampleOf(stats: RunStats, round: number, slot: number): RoundSam
     p90Ms: percentile(stats.latencies, 0.9),
     p99Ms: percentile(stats.latencies, 0.99),
     maxMs: percentile(stats.latencies, 1),
+    cpuUsPerRequest: stats.responses > 0 ? (workerdCpuSeconds * 1e6) / stats.responses : NaN,
   };
 }
 
@@ -68,6 +71,7 @@ export interface Medians {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  cpuUsPerRequest: number;
 }
 
 export function mediansOf(samples: readonly RoundSample[]): Medians {
@@ -77,6 +81,7 @@ export function mediansOf(samples: readonly RoundSample[]): Medians {
     p90Ms: median(samples.map((s) => s.p90Ms)),
     p99Ms: median(samples.map((s) => s.p99Ms)),
     maxMs: median(samples.map((s) => s.maxMs)),
+    cpuUsPerRequest: median(samples.map((s) => s.cpuUsPerRequest)),
   };
 }
 
@@ -88,8 +93,10 @@ export interface PairRatio {
   reqPerSec: number;
   p50: number;
   p99: number;
+  /** workerd CPU per request, of over to. */
+  cpu: number;
   /** The same ratios within each round (how much they move from round to round). */
-  perRound: { reqPerSec: number[]; p50: number[]; p99: number[] };
+  perRound: { reqPerSec: number[]; p50: number[]; p99: number[]; cpu: number[] };
 }
 
 const div = (x: number | undefined, y: number | undefined): number =>
@@ -105,7 +112,7 @@ export function pairRatio(
   const b = samples.get(to) ?? [];
   const ma = mediansOf(a);
   const mb = mediansOf(b);
-  const perRound = (field: "reqPerSec" | "p50Ms" | "p99Ms"): number[] =>
+  const perRound = (field: "reqPerSec" | "p50Ms" | "p99Ms" | "cpuUsPerRequest"): number[] =>
     a.map((s) => div(s[field], b.find((t) => t.round === s.round)?.[field]));
   return {
     name,
@@ -114,6 +121,12 @@ export function pairRatio(
     reqPerSec: div(ma.reqPerSec, mb.reqPerSec),
     p50: div(ma.p50Ms, mb.p50Ms),
     p99: div(ma.p99Ms, mb.p99Ms),
-    perRound: { reqPerSec: perRound("reqPerSec"), p50: perRound("p50Ms"), p99: perRound("p99Ms") },
+    cpu: div(ma.cpuUsPerRequest, mb.cpuUsPerRequest),
+    perRound: {
+      reqPerSec: perRound("reqPerSec"),
+      p50: perRound("p50Ms"),
+      p99: perRound("p99Ms"),
+      cpu: perRound("cpuUsPerRequest"),
+    },
   };
 }

@@ -9,7 +9,7 @@ import { mediansOf, sampleOf, type RoundSample } from "./rounds";
 import { addCounts } from "./util";
 
 export type WorkerName =
-  "router" | "router-100k" | "router-nocache" | "router-100k-nocache" | "router-mixed" | "bare" | "seeder";
+  "router" | "router-100k" | "router-nocache" | "router-100k-nocache" | "router-mixed" | "bare" | "minimal" | "seeder";
 
 export interface Scenario {
   id: string;
@@ -19,6 +19,8 @@ export interface Scenario {
   /** The router's logged decision reason every callback should have (callbacks only). */
   expectReason?: string;
   usesOrigin: boolean;
+  /** Concurrent connections when not --connections (the 2 MiB POSTs: fewer, on both sides of the pair). */
+  connections?: number;
   request: RequestSpec;
   /** Builds each request's path; fixed when absent. */
   nextPath?: () => string;
@@ -57,6 +59,7 @@ export interface ScenarioResult {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  cpuUsPerRequest: number;
   rounds: RoundSample[];
   errors: number;
   wrongStatus: number;
@@ -79,9 +82,10 @@ export function measurementOf(
   slot: number,
   originRequests: number,
   logs: { reasons: Map<string, number>; problemEvents: Map<string, number>; lastProblems: string[] },
+  workerdCpuSeconds: number,
 ): Measurement {
   return {
-    sample: sampleOf(stats, round, slot),
+    sample: sampleOf(stats, round, slot, workerdCpuSeconds),
     wrongStatus: stats.wrongStatus,
     status5xx: stats.status5xx,
     timeouts: stats.timeouts,

@@ -61,9 +61,9 @@ export function formatTable(header: string[], rows: string[][]): string[] {
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
 }
 
-export function runCommand(command: string, commandArgs: string[]): Promise<void> {
+export function runCommand(command: string, commandArgs: string[], cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(command, commandArgs, { stdio: ["ignore", "ignore", "pipe"], cwd });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");

@@ -1,0 +1,162 @@
+/**
+ * The Workers under test, bundled with esbuild the way wrangler bundles them,
+ * and started in one workerd (Miniflare):
+ *
+ *   router, router-100k         the router on the 10- and 100 000-route KV
+ *   router-nocache, router-100k-nocache   the same with the isolate cache off
+ *   router-mixed                the router with its management API, for "mixed"
+ *   bare                        bare pass-through: fetch(request) to the origin (the floor for forwarding)
+ *   minimal                     minimal redirect: every callback -> 307, no table (the floor for a redirect)
+ *   seeder                      bench-only KV writer
+ *
+ * The routers get their compatibility date/flags and Durable Object bindings
+ * from wrangler.toml (wrangler's unstable_getMiniflareWorkerOptions); their
+ * vars are replaced by the benchmark's, their KV by a local namespace.
+ */
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { bundle } from "./bundle";
+import { DEFAULT_TARGET, TARGET_HOST } from "./fixtures";
+import type { LogTally } from "./logs";
+import type { WorkerName } from "./scenario";
+import { BUILD_DIR, ROOT, ROUTE_CACHE_SECONDS } from "./settings";
+import { say } from "./util";
+
+export interface Builds {
+  routerJs: string;
+  bareJs: string;
+  minimalJs: string;
+  seedJs: string;
+  originJs: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  wranglerWorker: ReturnType<typeof unstable_getMiniflareWorkerOptions>["workerOptions"];
+}
+
+/** `sourcemap`: the router gets router.mjs.map (CPU profiles map frames back to src/ and packages). */
+export async function buildWorkers(options: { sourcemap: boolean } = { sourcemap: false }): Promise<Builds> {
+  const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+  const { workerOptions: wranglerWorker } = wranglerOptions;
+  say("bundling Workers with esbuild");
+  const out = {
+    routerJs: path.join(BUILD_DIR, options.sourcemap ? "router.profiled.mjs" : "router.mjs"),
+    bareJs: path.join(BUILD_DIR, "bare-worker.mjs"),
+    minimalJs: path.join(BUILD_DIR, "minimal-redirect-worker.mjs"),
+    seedJs: path.join(BUILD_DIR, "seed-worker.mjs"),
+    originJs: path.join(BUILD_DIR, "origin-thread.mjs"),
+  };
+  await Promise.all([
+    bundle(
+      wranglerOptions.main ?? path.join(ROOT, "src/index.ts"),
+      out.routerJs,
+      "browser",
+      wranglerOptions.define,
+      options.sourcemap,
+    ),
+    bundle(path.join(ROOT, "bench/bare-worker.ts"), out.bareJs, "browser"),
+    bundle(path.join(ROOT, "bench/minimal-redirect-worker.ts"), out.minimalJs, "browser"),
+    bundle(path.join(ROOT, "bench/seed-worker.ts"), out.seedJs, "browser"),
+    bundle(path.join(ROOT, "bench/origin-thread.ts"), out.originJs, "node"),
+  ]);
+  return {
+    ...out,
+    compatibilityDate: wranglerWorker.compatibilityDate ?? "2026-04-20",
+    compatibilityFlags: wranglerWorker.compatibilityFlags ?? [],
+    wranglerWorker,
+  };
+}
+
+export interface WorkerdOptions {
+  builds: Builds;
+  originUrl: string;
+  kvPersist: string;
+  logs: LogTally;
+  adminToken: string;
+  mixedRouteCacheSeconds: number;
+  /** workerd's DevTools inspector (CPU profiles); off when undefined. */
+  inspectorPort?: number;
+}
+
+export interface Workerd {
+  mf: Miniflare;
+  urls: Record<WorkerName, URL>;
+}
+
+export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
+  const { builds } = o;
+  const direct = [{ host: "127.0.0.1", port: 0 }];
+  const routerBindings = {
+    ENVIRONMENT: "development",
+    AUTH0_ORIGIN: o.originUrl,
+    ALLOWED_TARGET_HOSTS: TARGET_HOST,
+    ROUTE_CACHE_SECONDS: String(ROUTE_CACHE_SECONDS),
+  };
+  const router = (name: WorkerName, kv: string, bindings: Record<string, string>) => ({
+    ...builds.wranglerWorker,
+    name,
+    modules: true,
+    scriptPath: builds.routerJs,
+    bindings,
+    kvNamespaces: { ROUTES: kv },
+    unsafeDirectSockets: direct,
+  });
+  const plain = (name: WorkerName, scriptPath: string, bindings: Record<string, string>) => ({
+    name,
+    modules: true,
+    scriptPath,
+    compatibilityDate: builds.compatibilityDate,
+    compatibilityFlags: builds.compatibilityFlags,
+    bindings,
+    unsafeDirectSockets: direct,
+  });
+  const mf = new Miniflare({
+    kvPersist: o.kvPersist,
+    ...(o.inspectorPort !== undefined ? { inspectorPort: o.inspectorPort } : {}),
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.on("data", (chunk: Buffer) => o.logs.feed(chunk));
+      stderr.on("data", (chunk: Buffer) => o.logs.feedStderr(chunk));
+    },
+    workers: [
+      router("router", "routes-small", routerBindings),
+      router("router-100k", "routes-big", routerBindings),
+      // The same two tables with the isolate cache off: every callback reads KV, so the
+      // pair compares table size alone.
+      router("router-nocache", "routes-small", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
+      router("router-100k-nocache", "routes-big", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
+      // "mixed": its own KV, filled through its management API (ADMIN_TOKEN) and its RouteTableWriter.
+      router("router-mixed", "routes-mixed", {
+        ...routerBindings,
+        ROUTE_CACHE_SECONDS: String(o.mixedRouteCacheSeconds),
+        ADMIN_TOKEN: o.adminToken,
+        ADMIN_TOKEN_NAME: "bench",
+      }),
+      plain("bare", builds.bareJs, { ORIGIN: o.originUrl }),
+      plain("minimal", builds.minimalJs, { ORIGIN: o.originUrl, TARGET: DEFAULT_TARGET }),
+      {
+        ...plain("seeder", builds.seedJs, {}),
+        kvNamespaces: { SMALL: "routes-small", BIG: "routes-big" },
+      },
+    ],
+  });
+  await mf.ready;
+  const names: WorkerName[] = [
+    "router",
+    "router-100k",
+    "router-nocache",
+    "router-100k-nocache",
+    "router-mixed",
+    "bare",
+    "minimal",
+    "seeder",
+  ];
+  const urls = Object.fromEntries(
+    await Promise.all(names.map(async (n) => [n, await mf.unsafeGetDirectURL(n)] as const)),
+  ) as Record<WorkerName, URL>;
+  say(
+    `workerd up (Miniflare, compatibility date ${builds.compatibilityDate}): ` +
+      names.map((n) => `${n} ${urls[n].host}`).join(", "),
+  );
+  return { mf, urls };
+}
