@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 
 export interface KvDir {
-  /** Miniflare's kvPersist. */
+  /** Where Miniflare keeps KV: <root>/kv, with <root> its resourcePersistencePath. */
   persist: string;
   /** Where it lives, for the report. */
   storage: string;

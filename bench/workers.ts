@@ -14,8 +14,7 @@
  * vars are replaced by the benchmark's, their KV by a local namespace.
  */
 import path from "node:path";
-import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptionsShape } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { bundle } from "./bundle";
 import { DEFAULT_TARGET, TARGET_HOST } from "./fixtures";
@@ -32,13 +31,16 @@ export interface Builds {
   originJs: string;
   compatibilityDate: string;
   compatibilityFlags: string[];
-  wranglerWorker: ReturnType<typeof unstable_getMiniflareWorkerOptions>["workerOptions"];
+  wranglerWorker: Omit<ReturnType<typeof unstable_getMiniflareWorkerOptions>["workerOptions"], "modulesRules">;
 }
 
 /** `sourcemap`: the router gets router.mjs.map (CPU profiles map frames back to src/ and packages). */
 export async function buildWorkers(options: { sourcemap: boolean } = { sourcemap: false }): Promise<Builds> {
   const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
-  const { workerOptions: wranglerWorker } = wranglerOptions;
+  // One esbuild bundle per Worker: no module rules to apply (and Miniflare 5's converter refuses them).
+  const { modulesRules: _bundled, ...wranglerWorker } = wranglerOptions.workerOptions;
+  // wrangler types these options as an Omit<> of an index-signature type, which loses the known keys.
+  const { compatibilityDate = "2026-04-20", compatibilityFlags = [] } = wranglerWorker as V4WorkerOptionsShape;
   say("bundling Workers with esbuild");
   const out = {
     routerJs: path.join(BUILD_DIR, options.sourcemap ? "router.profiled.mjs" : "router.mjs"),
@@ -62,8 +64,8 @@ export async function buildWorkers(options: { sourcemap: boolean } = { sourcemap
   ]);
   return {
     ...out,
-    compatibilityDate: wranglerWorker.compatibilityDate ?? "2026-04-20",
-    compatibilityFlags: wranglerWorker.compatibilityFlags ?? [],
+    compatibilityDate,
+    compatibilityFlags,
     wranglerWorker,
   };
 }
@@ -111,35 +113,40 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     bindings,
     unsafeDirectSockets: direct,
   });
-  const mf = new Miniflare({
-    kvPersist: o.kvPersist,
-    ...(o.inspectorPort !== undefined ? { inspectorPort: o.inspectorPort } : {}),
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.on("data", (chunk: Buffer) => o.logs.feed(chunk));
-      stderr.on("data", (chunk: Buffer) => o.logs.feedStderr(chunk));
-    },
-    workers: [
-      router("router", "routes-small", routerBindings),
-      router("router-100k", "routes-big", routerBindings),
-      // The same two tables with the isolate cache off: every callback reads KV, so the
-      // pair compares table size alone.
-      router("router-nocache", "routes-small", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
-      router("router-100k-nocache", "routes-big", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
-      // "mixed": its own KV, filled through its management API (ADMIN_TOKEN) and its RouteTableWriter.
-      router("router-mixed", "routes-mixed", {
-        ...routerBindings,
-        ROUTE_CACHE_SECONDS: String(o.mixedRouteCacheSeconds),
-        ADMIN_TOKEN: o.adminToken,
-        ADMIN_TOKEN_NAME: "bench",
-      }),
-      plain("bare", builds.bareJs, { ORIGIN: o.originUrl }),
-      plain("minimal", builds.minimalJs, { ORIGIN: o.originUrl, TARGET: DEFAULT_TARGET }),
-      {
-        ...plain("seeder", builds.seedJs, {}),
-        kvNamespaces: { SMALL: "routes-small", BIG: "routes-big" },
+  // wrangler gives Miniflare 4-style worker options; convertV4MiniflareOptions turns them into Miniflare 5's.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      // Miniflare 5 keeps KV in <resourcePersistencePath>/kv (= o.kvPersist, what the snapshot holds).
+      resourcePersistencePath: path.dirname(o.kvPersist),
+      ...(o.inspectorPort !== undefined ? { inspectorPort: o.inspectorPort } : {}),
+      // workerd's structured logs: the Workers' console.log lines, and their errors and warnings.
+      handleStructuredLogs({ level, message }) {
+        if (level === "error" || level === "warn") o.logs.feedStderr(Buffer.from(`${message}\n`));
+        else o.logs.feed(Buffer.from(`${message}\n`));
       },
-    ],
-  });
+      workers: [
+        router("router", "routes-small", routerBindings),
+        router("router-100k", "routes-big", routerBindings),
+        // The same two tables with the isolate cache off: every callback reads KV, so the
+        // pair compares table size alone.
+        router("router-nocache", "routes-small", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
+        router("router-100k-nocache", "routes-big", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
+        // "mixed": its own KV, filled through its management API (ADMIN_TOKEN) and its RouteTableWriter.
+        router("router-mixed", "routes-mixed", {
+          ...routerBindings,
+          ROUTE_CACHE_SECONDS: String(o.mixedRouteCacheSeconds),
+          ADMIN_TOKEN: o.adminToken,
+          ADMIN_TOKEN_NAME: "bench",
+        }),
+        plain("bare", builds.bareJs, { ORIGIN: o.originUrl }),
+        plain("minimal", builds.minimalJs, { ORIGIN: o.originUrl, TARGET: DEFAULT_TARGET }),
+        {
+          ...plain("seeder", builds.seedJs, {}),
+          kvNamespaces: { SMALL: "routes-small", BIG: "routes-big" },
+        },
+      ],
+    }),
+  );
   await mf.ready;
   const names: WorkerName[] = [
     "router",

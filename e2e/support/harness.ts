@@ -116,7 +116,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ]);
 
     const adminToken = randomBytes(32).toString("base64url");
-    // The e2e bindings replace wrangler.toml's [vars]; KV and the Durable Object stay in memory.
+    // The e2e bindings replace wrangler.toml's [vars]; KV and the Durable Object live in Miniflare's temporary storage.
     const worker = await startBundledWorker(bundle, {
       ENVIRONMENT: "development",
       AUTH0_ORIGIN: auth0.origin,
@@ -156,7 +156,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     const health = await api("GET", "/health");
     if (health.status !== 200) {
       throw new Error(
-        `the Worker did not come up: /health answered ${health.status}; workerd stderr: ${workerStderr.join("").slice(0, 1000)}`,
+        `the Worker did not come up: /health answered ${health.status}; workerd stderr: ${workerStderr.join("\n").slice(0, 1000)}`,
       );
     }
 

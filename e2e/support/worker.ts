@@ -1,16 +1,15 @@
 /**
  * The Worker in workerd, started by a Node test: src/index.ts bundled by esbuild
  * (as wrangler does), compatibility settings and Durable Objects from
- * wrangler.toml, an in-memory ROUTES KV namespace, the test's bindings in place
+ * wrangler.toml, a ROUTES KV namespace in Miniflare's temporary storage, the test's bindings in place
  * of wrangler.toml's [vars]. Its log lines are collected, never printed.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -69,38 +68,45 @@ export async function startBundledWorker(
   bindings: Record<string, string>,
   config: WorkerConfig = {},
 ): Promise<RunningWorker> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"), config.environment);
+  const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"), config.environment);
+  // One esbuild bundle: no module rules to apply (and Miniflare 5's converter refuses them).
+  const { modulesRules: _bundled, ...workerOptions } = wranglerOptions.workerOptions;
   const vars = config.wranglerVars === true ? (workerOptions.bindings ?? {}) : {};
   const logs: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    handleRuntimeStdio(stdout: Readable, err: Readable) {
-      collectJsonLines(stdout, logs);
-      err.on("data", (chunk: Buffer) => {
-        if (stderr.length < 100) stderr.push(chunk.toString("utf8"));
-      });
-    },
-    workers: [
-      {
-        ...workerOptions,
-        name: "router",
-        modules: true,
-        scriptPath: bundle.scriptPath,
-        // Module names are relative to this; the bundle lives in a temp directory outside the repo.
-        modulesRoot: bundle.buildDir,
-        bindings: { ...vars, ...bindings },
-        kvNamespaces: { ROUTES: "e2e-routes" },
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  // wrangler gives Miniflare 4-style worker options; convertV4MiniflareOptions turns them into Miniflare 5's.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      // workerd's structured logs: the Worker's console.log lines, and its errors and warnings.
+      handleStructuredLogs({ level, message }) {
+        if (level === "error" || level === "warn") {
+          if (stderr.length < 100) stderr.push(message);
+        } else {
+          logs.push(jsonLine(message));
+        }
       },
-    ],
-  });
+      workers: [
+        {
+          ...workerOptions,
+          name: "router",
+          modules: true,
+          scriptPath: bundle.scriptPath,
+          // Module names are relative to this; the bundle lives in a temp directory outside the repo.
+          modulesRoot: bundle.buildDir,
+          bindings: { ...vars, ...bindings },
+          kvNamespaces: { ROUTES: "e2e-routes" },
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        },
+      ],
+    }),
+  );
   try {
     await mf.ready;
   } catch (err) {
     await mf.dispose().catch(() => undefined);
-    throw new Error(`workerd did not start; its stderr: ${stderr.join("").slice(0, 2000) || "(empty)"}`, {
+    throw new Error(`workerd did not start; its stderr: ${stderr.join("\n").slice(0, 2000) || "(empty)"}`, {
       cause: err,
     });
   }
@@ -129,20 +135,12 @@ export async function startWorker(bindings: Record<string, string>, config: Work
   }
 }
 
-/** The Worker logs one JSON object per line; anything else is kept as {text}. */
-function collectJsonLines(stream: Readable, into: Array<Record<string, unknown>>): void {
-  let rest = "";
-  stream.on("data", (chunk: Buffer) => {
-    const lines = (rest + chunk.toString("utf8")).split("\n");
-    rest = lines.pop() ?? "";
-    for (const line of lines) {
-      if (line.trim() === "") continue;
-      try {
-        const value: unknown = JSON.parse(line);
-        into.push(typeof value === "object" && value !== null ? (value as Record<string, unknown>) : { text: line });
-      } catch {
-        into.push({ text: line });
-      }
-    }
-  });
+/** One console.log line of the Worker: its JSON object, or `{ text }` when it is not one. */
+function jsonLine(line: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : { text: line };
+  } catch {
+    return { text: line };
+  }
 }

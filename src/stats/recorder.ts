@@ -56,7 +56,13 @@ export function shardName(index: number): string {
   return `traffic-${index}`;
 }
 
-export function recordOutcome(env: Env, ctx: ExecutionContext, outcome: Outcome, config: RecorderConfig): void {
+/** `ctx` needs only `waitUntil` (Hono's `c.executionCtx` is narrower than the runtime's ExecutionContext). */
+export function recordOutcome(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  outcome: Outcome,
+  config: RecorderConfig,
+): void {
   batch ??= new Batch();
   batch.add(outcome, Date.now());
   pending ??= flushLater(env, config);
