@@ -25,7 +25,13 @@ type AppEnv = { Bindings: Env; Variables: { config: Config } };
  * are every 5xx the Worker answered or passed on: a callback answered before or outside
  * the handler (bad configuration, an unexpected failure), or another path's 5xx.
  */
-function countAnswer(env: Env, ctx: ExecutionContext, path: string, status: number, reason: string): void {
+function countAnswer(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  path: string,
+  status: number,
+  reason: string,
+): void {
   const outcome: Outcome | null = isCallbackPath(path)
     ? failedCallbackOutcome(status, reason)
     : passThroughOutcome(status);
