@@ -29,7 +29,7 @@ import { checkFlagSync } from "./flag-plan";
 import { checkImport, type ImportPlan } from "./import-plan";
 import { mergePatch, mergeSettingsPatch, type RoutePatch, type SettingsPatch } from "./patch";
 import { keepSyncedFields } from "./provider-fields";
-import { invalid, notFound, precondition, type Result, type SyncOptions, type WriteOptions } from "./result";
+import { invalid, notFound, precondition, type Result, type DryRunOptions, type WriteOptions } from "./result";
 import type { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
 import { TableDb, type RouteFilter, type VersionedSettings } from "./table-db";
 
@@ -160,7 +160,7 @@ export class RouteTableWriter extends DurableObject<Env> {
    * Applies a whole table, all or nothing: every row is checked first (schema,
    * targets, no two routes claiming one match value); one bad row writes none.
    */
-  async importTable(plan: ImportPlan, options: SyncOptions): Promise<Result<ImportDiff>> {
+  async importTable(plan: ImportPlan, options: DryRunOptions): Promise<Result<ImportDiff>> {
     const config = targetConfig(this.env);
     if (!config.ok) return config;
     const checked = checkImport(plan, this.db.allRoutes(), this.db.getSettings().settings, config.value);
@@ -193,7 +193,7 @@ export class RouteTableWriter extends DurableObject<Env> {
    */
   async applyConnectionsSync(
     connections: ProviderConnection[],
-    options: SyncOptions,
+    options: DryRunOptions,
   ): Promise<Result<ConnectionsSyncReport>> {
     const at = now();
     const checked = checkConnectionsSync(this.db.allRoutes(), this.db.getSettings().settings, connections, at);
@@ -218,7 +218,7 @@ export class RouteTableWriter extends DurableObject<Env> {
   }
 
   /** Mirrors a flag's targets into the rollout lists, in one transaction with one audit entry. */
-  async applyFlagSync(flag: FlagSnapshot, options: SyncOptions): Promise<Result<FlagSyncReport>> {
+  async applyFlagSync(flag: FlagSnapshot, options: DryRunOptions): Promise<Result<FlagSyncReport>> {
     const before = this.db.getSettings();
     const checked = checkFlagSync(this.db.allRoutes(), before.settings, flag);
     if (!checked.ok) return checked;

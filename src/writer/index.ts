@@ -13,7 +13,7 @@ export { writerOf, type Writer } from "./handle";
 export type { ImportPlan } from "./import-plan";
 export type { RoutePatch, SettingsPatch } from "./patch";
 export { syncConnections, syncFlags } from "./provider-sync";
-export type { Failure, Result, SyncOptions, WriteOptions } from "./result";
+export type { Failure, Result, DryRunOptions, WriteOptions } from "./result";
 export { runScheduledSync, SCHEDULED_ACTOR } from "./scheduled-sync";
 export { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
 export type { RouteFilter, VersionedSettings } from "./table-db";

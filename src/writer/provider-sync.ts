@@ -10,13 +10,13 @@ import { WorkosError, workosClientFor, type ClientOptions, type ClientSetup } fr
 import type { FlagSnapshot, ProviderConnection } from "../sync/workos-client";
 import { providerSettingsOf } from "../table/schema";
 import { writerOf } from "./handle";
-import type { Failure, Result, SyncOptions } from "./result";
+import type { Failure, Result, DryRunOptions } from "./result";
 import type { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
 
 /** Fetches the provider's connections and has the writer apply (or, dryRun, just report) the sync. */
 export async function syncConnections(
   env: Env,
-  options: SyncOptions,
+  options: DryRunOptions,
   clientOptions: Partial<ClientOptions> = {},
 ): Promise<Result<ConnectionsSyncReport>> {
   const setup = workosClientFor(env, clientOptions);
@@ -33,7 +33,7 @@ export async function syncConnections(
 /** Reads settings.provider.flagSlug from WorkOS and has the writer mirror it (or, dryRun, just report). */
 export async function syncFlags(
   env: Env,
-  options: SyncOptions,
+  options: DryRunOptions,
   clientOptions: Partial<ClientOptions> = {},
 ): Promise<Result<FlagSyncReport>> {
   const setup = workosClientFor(env, clientOptions);

@@ -23,7 +23,7 @@ export interface WriteOptions {
   ifMatch?: number | "*" | undefined;
 }
 
-export interface SyncOptions {
+export interface DryRunOptions {
   actor: string;
   /** true: report what would change, write nothing. */
   dryRun: boolean;
