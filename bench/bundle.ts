@@ -1,5 +1,6 @@
 /** Builds the Workers with esbuild, as wrangler does: ESM, workerd conditions, cloudflare:* external. */
 import { build } from "esbuild";
+import { buildDashboard } from "../scripts/build-dashboard";
 
 export async function bundle(
   entry: string,
@@ -8,6 +9,8 @@ export async function bundle(
   define: Record<string, string> = {},
   sourcemap = false,
 ): Promise<void> {
+  // wrangler's [build] step: the router imports the dashboard's bundled client.
+  if (platform === "browser") await buildDashboard();
   await build({
     entryPoints: [entry],
     outfile,

@@ -1,44 +1,20 @@
 /// <reference lib="dom" />
 /**
- * The operators' dashboard ({prefix}/) in real Chromium at laptop size, against the
- * Worker in workerd: sign-in (and a wrong token), progress and traffic from real
- * callbacks, search, a state change with confirmation that shows up in the audit
- * log, a stale change (412), the rollout flag, the kill switch, keyboard reach,
- * a failing /stats, sign-out. Every change is checked through the API as well.
+ * The operators' dashboard ({prefix}/) in real Chromium, against the Worker in workerd:
+ * sign-in (and a wrong token), progress and traffic from a scripted mix of real
+ * callbacks, the time range and its charts, search, a state change with confirmation
+ * that shows up in the audit log and the traffic table, a stale change (412), the
+ * rollout flag, the kill switch, one connection's view, keyboard use, 1440 px and
+ * 360 px with no element wider than the viewport, a failing /stats, sign-out.
+ * Every change is checked through the API as well.
  * Screenshots: test-results/e2e/dashboard-*.png.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Dialog, Page } from "playwright-core";
+import type { BrowserContext, Dialog, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type {
-  DomControl,
-  DomDocument,
-  DomElement,
-  DomProgress,
-  DomRequestInit,
-  DomResponse,
-} from "../src/dashboard/dom";
-import type { DomStorage } from "../src/dashboard/dom";
 import { ADMIN_PREFIX, SCREENSHOT_DIR, startHarness, type Harness } from "./support/harness";
 import { SSO_CALLBACK_PATH } from "./support/stand-ins";
-
-/**
- * Compile-time only: the browser's own types (lib.dom, in this program) satisfy the
- * hand-written ones the dashboard script is type-checked against (src/dashboard/dom.ts).
- */
-type Satisfies<T extends U, U> = [T, U];
-export type DomTypesConform = [
-  Satisfies<Document, DomDocument>,
-  Satisfies<Storage, DomStorage>,
-  Satisfies<HTMLInputElement | HTMLSelectElement | HTMLOptionElement | HTMLButtonElement, DomControl>,
-  Satisfies<HTMLProgressElement, DomProgress>,
-  Satisfies<SVGElement, DomElement>,
-  Satisfies<Window["fetch"], (url: string, init: DomRequestInit) => Promise<DomResponse>>,
-  Satisfies<Window["confirm"], (message: string) => boolean>,
-  Satisfies<Window["setInterval"], (handler: () => void, ms: number) => number>,
-  Satisfies<Window["clearInterval"], (id: number | undefined) => void>,
-];
 
 const OIDC_ISSUER = "https://hooli.okta.example/oauth2/default";
 const XSS_ORG = `org_<img src=x onerror="document.title='pwned'">`;
@@ -77,32 +53,41 @@ beforeAll(async () => {
       { connection: "stark-saml", organization: "org_stark", protocol: "samlp", state: "rollout" },
       { connection: "wayne-adfs", organization: XSS_ORG, protocol: "adfs", state: "legacy" },
       { connection: "wonka-oidc", organization: "org_wonka", protocol: "oidc", state: "legacy" },
+      { connection: "outage-saml", organization: "org_outage", protocol: "samlp", state: "legacy" },
     ],
   });
   expect(seeded.status, JSON.stringify(seeded.body)).toBe(200);
 
-  // Traffic for the counters: 3 migrated, 2 legacy, 2 bounced back (one login each, served
-  // by Auth0), 1 OIDC by issuer, 1 for a connection not in the table, 1 unidentified:
-  // 10 logins (12 callbacks), 6 sent to the new provider, 2 of them bounced.
+  // The scripted mix (its numbers are in the notes and asserted below): 3 migrated (acme),
+  // 2 legacy (globex), 2 bounced back (umbrella: one login each, served by Auth0), 1 OIDC
+  // by issuer (hooli), 1 for a connection not in the table (ghost), 1 unidentified, and 2
+  // legacy logins Auth0 answers with a 503 (outage): 12 logins, 14 callbacks, 6 sent to
+  // the new provider, 2 of them bounced, 6 straight to Auth0, 2 errors.
   for (let i = 0; i < 3; i++) expect(await callback("connection=acme-saml")).toBe(307);
   for (let i = 0; i < 2; i++) expect(await callback("connection=globex-saml")).toBe(302);
   for (let i = 0; i < 2; i++) expect(await callback("connection=umbrella-saml", { follow: true })).toBe(200);
   expect(await callback(`code=abc&state=xyz&iss=${encodeURIComponent(OIDC_ISSUER)}`, { get: true })).toBe(307);
   expect(await callback("connection=ghost-saml")).toBe(302);
   expect(await callback("", { body: "SAMLResponse=bm90LXNhbWw%3D" })).toBe(302);
+  for (let i = 0; i < 2; i++) expect(await callback("connection=outage-saml")).toBe(503);
   // Counts reach the counters a moment later (each isolate batches them).
   await until(
-    async () => ((await h.api("GET", "/stats")).body as { totals?: { callbacks?: number } }).totals?.callbacks === 12,
+    async () => ((await h.api("GET", "/stats")).body as { totals?: { callbacks?: number } }).totals?.callbacks === 14,
   );
 
-  const context = await h.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await newPage(1440, 900);
+});
+
+async function newPage(width: number, height: number): Promise<Page> {
+  const context: BrowserContext = await h.browser.newContext({ viewport: { width, height } });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page = await context.newPage();
-  page.on("console", (message) => {
+  const opened = await context.newPage();
+  opened.on("console", (message) => {
     if (message.type() === "error") pageErrors.push(message.text());
   });
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-});
+  opened.on("pageerror", (error) => pageErrors.push(error.message));
+  return opened;
+}
 
 afterAll(async () => {
   await page?.context().close();
@@ -136,8 +121,33 @@ async function until(ready: () => Promise<boolean>, timeoutMs = 10_000): Promise
 
 const dashboardUrl = () => `${h.workerOrigin}${ADMIN_PREFIX}/`;
 
-async function screenshot(name: string, fullPage = true): Promise<void> {
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `dashboard-${name}.png`), fullPage });
+async function screenshot(name: string, fullPage = true, on: Page = page): Promise<string> {
+  const file = path.join(SCREENSHOT_DIR, `dashboard-${name}.png`);
+  await on.screenshot({ path: file, fullPage });
+  return file;
+}
+
+/**
+ * Elements wider than the viewport or reaching past its right edge, ignoring what sits
+ * inside a scroll box (tables scroll inside their card) — and whether the page itself
+ * scrolls sideways.
+ */
+async function overflowing(on: Page): Promise<{ pageScrolls: boolean; elements: string[] }> {
+  return on.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const elements: string[] = [];
+    for (const el of Array.from(document.querySelectorAll("body *"))) {
+      if (el.closest(".scroll") !== null && !el.classList.contains("scroll")) continue;
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      if (box.width > width + 0.5 || box.right > width + 0.5) {
+        elements.push(
+          `${el.tagName.toLowerCase()}${el.id === "" ? "" : `#${el.id}`}.${el.className} ${Math.round(box.right)}`,
+        );
+      }
+    }
+    return { pageScrolls: document.documentElement.scrollWidth > width, elements };
+  });
 }
 
 /** Answers the next confirm() and returns its message. */
@@ -162,13 +172,28 @@ async function signIn(token: string): Promise<void> {
 const routeRow = (connection: string) =>
   page.locator("#routes-body tr").filter({ has: page.getByRole("rowheader", { name: connection, exact: true }) });
 
+async function trafficRow(connection: string, on: Page = page): Promise<string> {
+  return on
+    .locator("#traffic-body tr")
+    .filter({ has: on.getByRole("rowheader", { name: connection, exact: true }) })
+    .innerText();
+}
+
+/** Chooses a time range and waits for the /stats call it makes; returns that call's query. */
+async function chooseRange(label: string, by: "click" | "key" = "click"): Promise<URLSearchParams> {
+  const request = page.waitForRequest((r) => new URL(r.url()).pathname === `${ADMIN_PREFIX}/stats`);
+  if (by === "click") await page.locator("#range label").filter({ hasText: label }).click();
+  else await page.keyboard.press("ArrowRight");
+  return new URL((await request).url()).searchParams;
+}
+
 async function routeState(connection: string): Promise<unknown> {
   return ((await h.api("GET", `/routes/${connection}`)).body as { state?: unknown }).state;
 }
 
 // ---------------------------------------------------------------------------
 
-describe("dashboard, in Chromium at 1280×800", () => {
+describe("dashboard, in Chromium at 1440×900", () => {
   test("1. a wrong token keeps the sign-in form and shows the API's problem detail", async () => {
     const answer = await page.goto(dashboardUrl());
     expect(answer?.status()).toBe(200);
@@ -185,19 +210,31 @@ describe("dashboard, in Chromium at 1280×800", () => {
 
   test("2. signed in: progress, new-provider share, flags, traffic, the route table", async () => {
     await signIn(h.adminToken);
-    await page.locator("#progress-text").filter({ hasText: "3 of 8" }).waitFor();
+    await page.locator("#progress-text").filter({ hasText: "3 of 9" }).waitFor();
     expect(await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY)).toBe(h.adminToken);
     expect(await page.locator("#progress-detail").textContent()).toBe(
-      "connections migrated (37.5%); 1 in rollout, 4 legacy.",
+      "connections migrated (33.3%); 1 in rollout, 5 legacy.",
     );
-    expect(await page.locator("progress").evaluate((p: HTMLProgressElement) => [p.value, p.max])).toEqual([3, 8]);
+    expect(await page.locator("progress").evaluate((p: HTMLProgressElement) => [p.value, p.max])).toEqual([3, 9]);
     expect(await page.locator("#mode-banner").textContent()).toBe("Routing: callbacks follow the route table");
 
-    // The new provider kept 4 of 10 logins (3 acme, 1 hooli; umbrella's 2 bounced back to Auth0).
-    await page.locator("#share").filter({ hasText: "40%" }).waitFor();
-    expect(await page.locator("#share-text").textContent()).toContain("of 10 logins");
+    // The new provider kept 4 of 12 logins (3 acme, 1 hooli; umbrella's 2 bounced back to Auth0).
+    await page.locator("#share").filter({ hasText: "33.3%" }).waitFor();
+    expect(await page.locator("#share-card h2").textContent()).toBe("Logins served by the new provider, last 1 h");
+    expect(await page.locator("#share-text").textContent()).toBe(
+      "of 12 logins in the last 1 h served by the new provider (a bounced login counts once, as served by Auth0).",
+    );
     expect(await page.locator("#share-card tbody").innerText()).toBe(
-      "Sent to the new provider\t6\nof which bounced back\t2\nStraight to Auth0\t4\nUnidentified\t1\nErrors\t0",
+      "Sent to the new provider\t6\nof which bounced back\t2\nStraight to Auth0\t6\nUnidentified\t1\nErrors\t2",
+    );
+    // Two uPlot charts, each a canvas with its text summary.
+    await expect.poll(() => page.locator("#charts figure canvas").count()).toBe(2);
+    expect(await page.locator("#charts figcaption").allTextContents()).toEqual([
+      "Share of logins served by the new provider",
+      "Bounces and errors",
+    ]);
+    expect(await page.locator("#share-chart-summary").textContent()).toMatch(
+      /^Share of logins served by the new provider, per minute, last 1 h; newest: .*33\.3%\.$/,
     );
 
     const flagged = page.locator("#flagged-list > li");
@@ -209,30 +246,57 @@ describe("dashboard, in Chromium at 1280×800", () => {
     expect(flags.find((f) => f.startsWith("ghost-saml"))).toContain(
       "1 login for a connection that is not in the route table.",
     );
+    expect(flags.find((f) => f.startsWith("outage-saml"))).toContain(
+      "2 answers with a 5xx: Auth0 unreachable, too slow or answering 5xx, or a router failure.",
+    );
 
     // One row per connection with traffic: the share its logins the new provider kept, then the counts.
-    await expect.poll(() => page.locator("#traffic-body tr").count()).toBe(6);
-    expect(await page.locator("#traffic-body tr").filter({ hasText: "umbrella-saml" }).innerText()).toBe(
-      "umbrella-saml\tmigrated\t0%\t2\t2\t0\t2\t0",
-    );
-    expect(await page.locator("#traffic-body tr").filter({ hasText: "acme-saml" }).innerText()).toBe(
-      "acme-saml\tmigrated\t100%\t3\t3\t0\t0\t0",
-    );
+    // Columns: connection, state, served by new, logins, sent to new, bounced, Auth0, errors, last callback.
+    await expect.poll(() => page.locator("#traffic-body tr").count()).toBe(7);
+    expect(await trafficRow("umbrella-saml")).toBe("umbrella-saml\tmigrated\t0%\t2\t2\t2\t0\t0\tjust now (302)");
+    expect(await trafficRow("acme-saml")).toBe("acme-saml\tmigrated\t100%\t3\t3\t0\t0\t0\tjust now (307)");
+    expect(await trafficRow("outage-saml")).toBe("outage-saml\tlegacy\t0%\t2\t0\t0\t2\t2\tjust now (503)");
 
     // The route table: all 8, untrusted text shown as text.
-    await expect.poll(() => page.locator("#routes-body tr").count()).toBe(8);
+    await expect.poll(() => page.locator("#routes-body tr").count()).toBe(9);
     expect(await routeRow("wayne-adfs").locator("td").first().textContent()).toBe(XSS_ORG);
     expect(await page.locator("#routes-body img").count()).toBe(0);
     expect(await page.title()).toBe("Migration dashboard · callback-router");
-    expect(await page.locator("#search-count").textContent()).toBe("8 routes");
+    expect(await page.locator("#search-count").textContent()).toBe("9 routes");
     // The seed import in the audit log, summarized.
     await page.locator("#audit-body tr").first().filter({ hasText: "import" }).waitFor();
     expect(await page.locator("#audit-body td.change").first().textContent()).toBe(
-      "added: 8; changed: none; removed: none; settingsChanged: true",
+      "added: 9; changed: none; removed: none; settingsChanged: true",
+    );
+    // Audit times carry their zone (the browser's; UTC here).
+    expect(await page.locator("#audit-body time").first().textContent()).toMatch(
+      /\d{2}:\d{2}:\d{2} [A-Z]{2,4}(?:[+-]\d+)?$/,
     );
 
-    await screenshot("overview");
+    expect(await overflowing(page)).toEqual({ pageScrolls: false, elements: [] });
+    await screenshot("overview-1440");
     await screenshot("above-the-fold", false);
+  });
+
+  test("3a. the time range re-reads /stats with a step the counters keep, and says so", async () => {
+    const minutes = (q: URLSearchParams) => Math.round((Date.now() - Date.parse(q.get("since") ?? "")) / 60_000);
+    let q = await chooseRange("15 min");
+    expect([q.get("step"), minutes(q)]).toEqual(["1m", 15]);
+    await page.locator("#share-card h2").filter({ hasText: "last 15 min" }).waitFor();
+    expect(await page.locator("#share").textContent()).toBe("33.3%");
+    await screenshot("range-15m", false);
+    q = await chooseRange("24 h");
+    expect([q.get("step"), minutes(q)]).toEqual(["1h", 24 * 60]);
+    await page.locator("#share-chart-summary").filter({ hasText: "per hour, last 24 h" }).waitFor();
+    // Keyboard: the range is a radio group; the arrow key moves to 7 d.
+    await page.locator("#range input[value='24h']").focus();
+    q = await chooseRange("7 d", "key");
+    expect([q.get("step"), minutes(q)]).toEqual(["1h", 7 * 24 * 60]);
+    expect(await page.locator("#range input:checked").getAttribute("value")).toBe("7d");
+    await page.locator("#traffic-card h2 + p").filter({ hasText: "last 7 d" }).waitFor();
+    expect(await trafficRow("acme-saml")).toContain("acme-saml\tmigrated\t100%\t3");
+    q = await chooseRange("1 h");
+    expect(q.get("step")).toBe("1m");
   });
 
   test("3. the search box filters by connection and organization as you type", async () => {
@@ -242,10 +306,10 @@ describe("dashboard, in Chromium at 1280×800", () => {
     await search.fill("");
     await search.pressSequentially("org_ini");
     expect(await page.locator("#routes-body tr:visible th").allTextContents()).toEqual(["initech-saml"]);
-    expect(await page.locator("#search-count").textContent()).toBe("1 of 8 routes match");
+    expect(await page.locator("#search-count").textContent()).toBe("1 of 9 routes match");
     await screenshot("search");
     await search.fill("");
-    expect(await page.locator("#routes-body tr:visible").count()).toBe(8);
+    expect(await page.locator("#routes-body tr:visible").count()).toBe(9);
   });
 
   test("4. a state change asks first, is sent with If-Match, and shows up in the audit log", async () => {
@@ -268,7 +332,7 @@ describe("dashboard, in Chromium at 1280×800", () => {
     await statusSays("initech-saml is now migrated (version 2).");
     expect(await routeState("initech-saml")).toBe("migrated");
     expect(await routeRow("initech-saml").locator("td.num").textContent()).toBe("2");
-    await page.locator("#progress-text").filter({ hasText: "4 of 8" }).waitFor();
+    await page.locator("#progress-text").filter({ hasText: "4 of 9" }).waitFor();
 
     const newest = page.locator("#audit-body tr").first();
     await newest.filter({ hasText: "initech-saml" }).waitFor();
@@ -403,7 +467,7 @@ describe("dashboard, in Chromium at 1280×800", () => {
   });
 
   test("9. a failing /stats shows that section's error; the rest keeps working", async () => {
-    await page.route(`**${ADMIN_PREFIX}/stats`, (route) =>
+    await page.route(`**${ADMIN_PREFIX}/stats?*`, (route) =>
       route.fulfill({
         status: 503,
         contentType: "application/problem+json",
@@ -421,14 +485,103 @@ describe("dashboard, in Chromium at 1280×800", () => {
     expect(await page.locator("#share-text").textContent()).toBe("");
     expect(await page.locator("#total-new").textContent()).toBe("–");
     expect(await page.locator("#flagged-list li").count()).toBe(0);
-    expect(await page.locator("#progress-text").textContent()).toBe("4 of 8");
-    expect(await page.locator("#routes-body tr").count()).toBe(8);
+    expect(await page.locator("#progress-text").textContent()).toBe("4 of 9");
+    expect(await page.locator("#routes-body tr").count()).toBe(9);
     expect(await page.locator("#audit-body tr").count()).toBeGreaterThan(0);
     await screenshot("stats-error", false);
-    await page.unroute(`**${ADMIN_PREFIX}/stats`);
+    await page.unroute(`**${ADMIN_PREFIX}/stats?*`);
   });
 
-  test("10. sign-out clears the token and the data; a reload asks to sign in again", async () => {
+  test("10. one connection's view, opened from the traffic table by keyboard: facts, counts, chart, audit, state change", async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.locator("#traffic-body").getByRole("link", { name: "umbrella-saml", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    await page.locator("#connection-view").waitFor();
+    expect(page.url()).toMatch(/#connection\/umbrella-saml$/);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("connection-heading");
+    expect(await page.locator("#overview").isHidden()).toBe(true);
+    expect(await page.title()).toBe("umbrella-saml · Migration dashboard · callback-router");
+
+    const counts = page.locator("#connection-counts");
+    await counts.filter({ hasText: "Logins" }).waitFor();
+    expect(await counts.innerText()).toBe(
+      "Logins\t2\nServed by the new provider\t0 (0%)\nSent to the new provider\t2\nof which bounced back\t2 (100%)\nStraight to Auth0\t0\nUnidentified\t0\nErrors (5xx)\t0",
+    );
+    expect(await page.locator("#connection-flags").innerText()).toBe(
+      "The new provider bounced 100% of the logins sent to it back to Auth0 (2 of 2).",
+    );
+    const facts = await page.locator("#connection-facts").innerText();
+    expect(facts).toMatch(/State\s+legacy\s*migrated\s*rollout/);
+    expect(facts).toContain("Organization\norg_umbrella");
+    expect(facts).toMatch(/Routability\n\S/);
+    expect(facts).toMatch(/Last callback seen\n.*(just now|min ago)\): a bounce to Auth0, 302, fallback-bounce/);
+    expect(await page.getByLabel("State of umbrella-saml").last().inputValue()).toBe("migrated");
+    await expect.poll(() => page.locator("#connection-chart-box canvas").count()).toBe(1);
+    expect(await page.locator("#connection-chart-summary").textContent()).toContain(
+      "umbrella-saml, logins per minute over the last 1 h: 0 served by the new provider, 0 straight to Auth0, 2 bounced, 0 errors.",
+    );
+    expect(await overflowing(page)).toEqual({ pageScrolls: false, elements: [] });
+    await screenshot("connection-1440");
+
+    // The state change from the view: confirmed, If-Match, audited; the traffic table follows.
+    await page.locator("#connection-facts").getByLabel("State of umbrella-saml").selectOption("legacy");
+    const accepted = nextDialog(true);
+    await page
+      .locator("#connection-facts")
+      .getByRole("button", { name: "Apply the chosen state to umbrella-saml" })
+      .click();
+    expect(await accepted).toContain("Change umbrella-saml from migrated to legacy?");
+    await statusSays("umbrella-saml is now legacy (version 2).");
+    expect(await routeState("umbrella-saml")).toBe("legacy");
+    const audit = page.locator("#connection-audit tr").first();
+    await audit.filter({ hasText: "route.update" }).waitFor();
+    expect((await audit.locator("td").allTextContents()).slice(1)).toEqual([
+      "token:admin",
+      "route.update",
+      "umbrella-saml",
+      "state: migrated → legacy",
+    ]);
+
+    await page.getByRole("link", { name: "← All connections" }).click();
+    await page.locator("#overview").waitFor();
+    expect(await page.locator("#connection-view").isHidden()).toBe(true);
+    await expect.poll(() => trafficRow("umbrella-saml")).toContain("umbrella-saml\tlegacy\t");
+    expect(await page.getByLabel("State of umbrella-saml").inputValue()).toBe("legacy");
+    await page.locator("#progress-text").filter({ hasText: "3 of 9" }).waitFor();
+  });
+
+  test("11. at 360 px: sign-in, overview and one connection without a sideways page scroll", async () => {
+    const small = await newPage(360, 740);
+    try {
+      await small.goto(dashboardUrl());
+      await small.getByLabel("Admin token or JWT").waitFor();
+      expect(await overflowing(small)).toEqual({ pageScrolls: false, elements: [] });
+      await screenshot("sign-in-360", true, small);
+      await small.getByLabel("Admin token or JWT").fill(h.adminToken);
+      await small.getByRole("button", { name: "Sign in" }).click();
+      await small.locator("#share").filter({ hasText: "%" }).waitFor();
+      await expect.poll(() => small.locator("#charts canvas").count()).toBe(2);
+      await expect.poll(() => small.locator("#routes-body tr").count()).toBe(9);
+      expect(await overflowing(small)).toEqual({ pageScrolls: false, elements: [] });
+      // The tables scroll inside their card instead.
+      const routes = await small.locator("#routes-card .scroll").evaluate((el) => [el.scrollWidth, el.clientWidth]);
+      expect(routes[0]).toBeGreaterThan(routes[1] ?? 0);
+      const files = [await screenshot("overview-360", true, small)];
+      await small.evaluate(() => (window.location.hash = "#connection/acme-saml"));
+      await small.locator("#connection-counts").filter({ hasText: "Logins" }).waitFor();
+      await expect.poll(() => small.locator("#connection-chart-box canvas").count()).toBe(1);
+      expect(await overflowing(small)).toEqual({ pageScrolls: false, elements: [] });
+      files.push(await screenshot("connection-360", true, small));
+      expect(files.map((f) => path.basename(f))).toEqual([
+        "dashboard-overview-360.png",
+        "dashboard-connection-360.png",
+      ]);
+    } finally {
+      await small.context().close();
+    }
+  });
+
+  test("12. sign-out clears the token and the data; a reload asks to sign in again", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Admin token or JWT").waitFor();
     expect(await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY)).toBeNull();
@@ -439,7 +592,7 @@ describe("dashboard, in Chromium at 1280×800", () => {
     expect(await page.locator("#dashboard").isHidden()).toBe(true);
   });
 
-  test("11. no console errors (no CSP violation) in the whole session", () => {
+  test("13. no console errors (no CSP violation) in the whole session", () => {
     // Chromium logs the API's expected 401/412/503 answers as failed loads; nothing else may show up.
     expect(
       pageErrors.filter(

@@ -4,6 +4,7 @@
  * (they cannot run inside workerd), handing all of it to the tests by `provide`.
  */
 import type { TestProject } from "vitest/node";
+import { buildDashboard } from "../scripts/build-dashboard";
 import { makeSamlResponse, makeWsFedResult } from "./fixtures/saml";
 import type { JWK } from "jose";
 import { startJwksServer } from "./support/jwks-server";
@@ -42,6 +43,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  // The Worker imports the dashboard's bundled client (git-ignored, built from src/dashboard/client/).
+  await buildDashboard();
   // CI runs one fixed seed (a landing must not depend on luck); elsewhere each run explores anew.
   const ciSeed = process.env["CI"] === "true" ? "20261123" : undefined;
   const fuzzSeed = Number(process.env["FUZZ_SEED"] ?? ciSeed ?? Math.floor(Math.random() * 2 ** 31));

@@ -57,6 +57,10 @@ export class Auth0StandIn {
   }
 
   private answer(r: Recorded): Reply {
+    // Auth0 having a bad moment for one connection: its callbacks answer 503.
+    if (r.path === AUTH0_CALLBACK_PATH && /(?:^|&)connection=outage-saml(?:&|$)/.test(r.rawQuery ?? "")) {
+      return { status: 503, headers: { "content-type": "text/plain" }, body: "Auth0 stand-in: unavailable\n" };
+    }
     if (r.path === AUTH0_CALLBACK_PATH) {
       const id = () => randomBytes(12).toString("base64url");
       // Auth0's session and device cookies, with and without SameSite (its "_compat" twins).

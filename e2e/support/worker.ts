@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { buildDashboard } from "../../scripts/build-dashboard";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -29,6 +30,8 @@ export async function bundleWorker(): Promise<{ scriptPath: string; buildDir: st
   const buildDir = mkdtempSync(path.join(os.tmpdir(), "callback-router-e2e-"));
   const remove = () => rmSync(buildDir, { recursive: true, force: true });
   try {
+    // wrangler's [build] step, which this bundling does not run: the dashboard's client.
+    await buildDashboard();
     const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
     const scriptPath = path.join(buildDir, "router.mjs");
     await build({

@@ -6,7 +6,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import type { Env } from "../env";
-import type { CountRow, LastSeen } from "../stats/counter-do";
+import type { CountRow, LastSeen } from "../stats/rows";
 import { shardName } from "../stats/recorder";
 import { statsConfigFor } from "../config";
 import { NOT_A_CALLBACK, UNIDENTIFIED } from "../stats/outcome";

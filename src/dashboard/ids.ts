@@ -1,8 +1,10 @@
 /**
  * The ids of the page's server-rendered elements, shared by the page (page.tsx)
- * and its script (script.ts, which receives them as JSON), so the two cannot drift.
+ * and its bundled client (client/), so the two cannot drift.
  */
 export const IDS = {
+  /** The client's configuration: a JSON data block (not a script the CSP has to allow). */
+  config: "dashboard-config",
   main: "main",
   signIn: "sign-in",
   signInForm: "sign-in-form",
@@ -19,7 +21,11 @@ export const IDS = {
   progressText: "progress-text",
   progressDetail: "progress-detail",
   progressError: "progress-error",
+  range: "range",
+  overview: "overview",
+  charts: "charts",
   share: "share",
+  shareRange: "share-range",
   shareText: "share-text",
   /** + new, auth0, fallback, unidentified, errors: the cells of the totals table. */
   totalPrefix: "total-",
@@ -40,8 +46,19 @@ export const IDS = {
   routesError: "routes-error",
   trafficBody: "traffic-body",
   trafficText: "traffic-text",
+  trafficRange: "traffic-range",
   auditBody: "audit-body",
   auditError: "audit-error",
+  connectionView: "connection-view",
+  connectionHeading: "connection-heading",
+  connectionName: "connection-name",
+  connectionError: "connection-error",
+  connectionFacts: "connection-facts",
+  connectionFlags: "connection-flags",
+  connectionRange: "connection-range",
+  connectionCounts: "connection-counts",
+  connectionChart: "connection-chart-box",
+  connectionAudit: "connection-audit",
 } as const;
 
 export type Ids = typeof IDS;

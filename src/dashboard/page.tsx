@@ -1,25 +1,21 @@
 /**
  * The dashboard's server-rendered skeleton: landmarks, headings, labels, table
- * headers and the sign-in form. It holds no data; the inline script (script.ts)
- * fills it in from the management API once the operator has signed in.
+ * headers and the sign-in form. It holds no data; the bundled client (client/,
+ * built into generated/client.ts) fills it in from the management API once the
+ * operator has signed in. The script is inline and allowed by its SHA-256 in the
+ * CSP; its configuration is a JSON data block, so the script never varies.
  */
 import type { FC } from "hono/jsx";
+import { CLIENT_CSS, CLIENT_JS } from "./generated/client";
 import { IDS } from "./ids";
-import { dashboardClient, type ClientConfig } from "./script";
 import { STYLES } from "./styles";
 
 /** How often the signed-in page re-reads counters, mode and audit log. */
 export const REFRESH_MS = 15_000;
 
-/**
- * The page's one script: dashboardClient's source applied to its configuration.
- * The JSON is made safe inside <script> by escaping "<"; the function's own source
- * must not contain "<script", "</script" or "<!--" (test/dashboard.test.ts).
- */
-function inlineScript(cfg: ClientConfig): string {
-  const source = dashboardClient.toString();
-  if (/<script|<\/script|<!--/i.test(source)) throw new Error("dashboard script: its source contains <script or <!--");
-  return `"use strict";\n(${source})(${JSON.stringify(cfg).replace(/</g, "\\u003c")});\n`;
+/** The client's configuration as JSON that cannot end its <script> element ("<" escaped). */
+function configJson(api: string): string {
+  return JSON.stringify({ api, refreshMs: REFRESH_MS }).replace(/</g, "\\u003c");
 }
 
 const TOTALS = [
@@ -42,11 +38,36 @@ const TableHead: FC<{ columns: Array<[string, boolean?]> }> = ({ columns }) => (
   </thead>
 );
 
-const Card: FC<{ id: string; title: string; class?: string; children?: unknown }> = (props) => (
+const Card: FC<{ id: string; title: string; class?: string; range?: string; children?: unknown }> = (props) => (
   <section class={`card ${props.class ?? ""}`} aria-labelledby={`${props.id}-heading`} id={props.id}>
-    <h2 id={`${props.id}-heading`}>{props.title}</h2>
+    <h2 id={`${props.id}-heading`}>
+      {props.title}
+      {props.range === undefined ? null : (
+        <>
+          , <span id={props.range}>last 1 h</span>
+        </>
+      )}
+    </h2>
     {props.children}
   </section>
+);
+
+/** The time-range control: a radio group, so arrow keys move between the choices. */
+const RangeControl: FC = () => (
+  <fieldset id={IDS.range} class="range">
+    <legend>Time range</legend>
+    {[
+      ["15m", "15 min"],
+      ["1h", "1 h"],
+      ["24h", "24 h"],
+      ["7d", "7 d"],
+    ].map(([value, label]) => (
+      <label>
+        <input type="radio" name="range" value={value} />
+        <span>{label}</span>
+      </label>
+    ))}
+  </fieldset>
 );
 
 const ErrorText: FC<{ id: string }> = ({ id }) => <p id={id} class="error" hidden></p>;
@@ -61,7 +82,7 @@ const SignIn: FC = () => (
     </p>
     <form id={IDS.signInForm} method="post">
       <label for={IDS.token}>Admin token or JWT</label>
-      <input id={IDS.token} name="token" type="password" autocomplete="off" spellcheck={false} required size={48} />
+      <input id={IDS.token} name="token" type="password" autocomplete="off" spellcheck={false} required class="wide" />
       <p id={IDS.signInError} class="error" role="alert" hidden></p>
       <p>
         <button type="submit">Sign in</button>
@@ -73,123 +94,180 @@ const SignIn: FC = () => (
 const Dashboard: FC = () => (
   <div id={IDS.dashboard} hidden>
     <p id={IDS.status} class="status" role="status" aria-live="polite"></p>
-
-    <div class="grid grid-3">
-      <Card id="progress-card" title="Migration progress">
-        <p class="big" id={IDS.progressText}>
-          –
-        </p>
-        <p class="muted" id={IDS.progressDetail}></p>
-        <progress id={IDS.progress} max={1} value={0} aria-label="Connections migrated"></progress>
-        <ErrorText id={IDS.progressError} />
-      </Card>
-      <Card id="share-card" title="New provider's share, last 24 h">
-        <p class="big" id={IDS.share}>
-          –
-        </p>
-        <p class="muted" id={IDS.shareText}></p>
-        <table class="totals">
-          <caption class="sr-only">Logins in the last 24 hours by destination</caption>
-          <tbody>
-            {TOTALS.map(([key, label]) => (
-              <tr>
-                <th scope="row">{label}</th>
-                <td class="num" id={`${IDS.totalPrefix}${key}`}>
-                  –
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <ErrorText id={IDS.statsError} />
-      </Card>
-      <Card id="kill-card" title="Kill switch" class="kill">
-        <p id={IDS.modeText}></p>
-        <button type="button" role="switch" aria-checked="false" id={IDS.killSwitch} aria-describedby={IDS.modeText}>
-          <span class="track" aria-hidden="true"></span>
-          <span>Kill switch</span> <span id={IDS.killState}>OFF</span>
-        </button>
-        <p class="hint">Asks for confirmation. Reaches every location within about 60 s.</p>
-      </Card>
-    </div>
-
-    <div class="grid grid-2">
-      <Card id="rollout-card" title="Rollout flag">
-        <p class="hint">
-          For routes in state <strong>rollout</strong>: an organization goes to the new provider when its stable bucket
-          is below the percentage. Include and exclude take organization ids or connection names; exclude wins.
-        </p>
-        <form id={IDS.rolloutForm}>
-          <label for={IDS.percentage}>Percentage of organizations (0–100)</label>
-          <input id={IDS.percentage} name="percentage" type="number" min={0} max={100} step="any" required />
-          <label for={IDS.include}>Always include (comma-separated)</label>
-          <input
-            id={IDS.include}
-            name="include"
-            type="text"
-            class="wide"
-            autocomplete="off"
-            placeholder="org_acme, acme-saml"
-          />
-          <label for={IDS.exclude}>Always exclude (comma-separated)</label>
-          <input id={IDS.exclude} name="exclude" type="text" class="wide" autocomplete="off" />
-          <ErrorText id={IDS.rolloutError} />
-          <p>
-            <button type="submit">Save rollout</button>
+    <RangeControl />
+    <ConnectionView />
+    <div id={IDS.overview}>
+      <div class="grid grid-3">
+        <Card id="progress-card" title="Migration progress">
+          <p class="big" id={IDS.progressText}>
+            –
           </p>
-        </form>
+          <p class="muted" id={IDS.progressDetail}></p>
+          <progress id={IDS.progress} max={1} value={0} aria-label="Connections migrated"></progress>
+          <ErrorText id={IDS.progressError} />
+        </Card>
+        <Card id="share-card" title="Logins served by the new provider" range={IDS.shareRange}>
+          <p class="big" id={IDS.share}>
+            –
+          </p>
+          <p class="muted" id={IDS.shareText}></p>
+          <table class="totals">
+            <caption class="sr-only">Logins in the chosen range by destination</caption>
+            <tbody>
+              {TOTALS.map(([key, label]) => (
+                <tr>
+                  <th scope="row">{label}</th>
+                  <td class="num" id={`${IDS.totalPrefix}${key}`}>
+                    –
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <ErrorText id={IDS.statsError} />
+        </Card>
+        <Card id="kill-card" title="Kill switch" class="kill">
+          <p id={IDS.modeText}></p>
+          <button type="button" role="switch" aria-checked="false" id={IDS.killSwitch} aria-describedby={IDS.modeText}>
+            <span class="track" aria-hidden="true"></span>
+            <span>Kill switch</span> <span id={IDS.killState}>OFF</span>
+          </button>
+          <p class="hint">Asks for confirmation. Reaches every location within about 60 s.</p>
+        </Card>
+      </div>
+
+      <Card id="charts-card" title="Over time" range={IDS.trafficRange}>
+        <p class="hint">Times in your browser's zone. A bounced login counts once, as served by Auth0.</p>
+        <div id={IDS.charts} class="charts"></div>
       </Card>
-      <Card id="flagged-card" title="Flagged connections">
-        <p id={IDS.flaggedText} class="muted"></p>
-        <ul id={IDS.flaggedList}></ul>
+
+      <div class="grid grid-2">
+        <Card id="rollout-card" title="Rollout flag">
+          <p class="hint">
+            For routes in state <strong>rollout</strong>: an organization goes to the new provider when its stable
+            bucket is below the percentage. Include and exclude take organization ids or connection names; exclude wins.
+          </p>
+          <form id={IDS.rolloutForm}>
+            <label for={IDS.percentage}>Percentage of organizations (0–100)</label>
+            <input id={IDS.percentage} name="percentage" type="number" min={0} max={100} step="any" required />
+            <label for={IDS.include}>Always include (comma-separated)</label>
+            <input
+              id={IDS.include}
+              name="include"
+              type="text"
+              class="wide"
+              autocomplete="off"
+              placeholder="org_acme, acme-saml"
+            />
+            <label for={IDS.exclude}>Always exclude (comma-separated)</label>
+            <input id={IDS.exclude} name="exclude" type="text" class="wide" autocomplete="off" />
+            <ErrorText id={IDS.rolloutError} />
+            <p>
+              <button type="submit">Save rollout</button>
+            </p>
+          </form>
+        </Card>
+        <Card id="flagged-card" title="Flagged connections">
+          <p id={IDS.flaggedText} class="muted"></p>
+          <ul id={IDS.flaggedList}></ul>
+        </Card>
+      </div>
+
+      <Card id="routes-card" title="Routes">
+        <div class="search">
+          <label for={IDS.search}>Filter by connection or organization</label>
+          <input id={IDS.search} type="search" autocomplete="off" />
+          <span id={IDS.searchCount} class="muted" aria-live="polite"></span>
+        </div>
+        <ErrorText id={IDS.routesError} />
+        <div class="scroll">
+          <table>
+            <caption class="sr-only">Route table: one row per connection, with its state control</caption>
+            <TableHead
+              columns={[["Connection"], ["Organization"], ["Protocol"], ["State"], ["Version", true], ["Updated"]]}
+            />
+            <tbody id={IDS.routesBody}></tbody>
+          </table>
+        </div>
+      </Card>
+
+      <Card id="traffic-card" title="Traffic per connection">
+        <p id={IDS.trafficText} class="muted"></p>
+        <div class="scroll">
+          <table>
+            <caption class="sr-only">Logins per connection in the chosen range; each name opens its view</caption>
+            <TableHead
+              columns={[
+                ["Connection"],
+                ["State"],
+                ["Served by new", true],
+                ["Logins", true],
+                ["Sent to new", true],
+                ["Bounced", true],
+                ["Auth0", true],
+                ["Errors", true],
+                ["Last callback"],
+              ]}
+            />
+            <tbody id={IDS.trafficBody}></tbody>
+          </table>
+        </div>
+      </Card>
+
+      <Card id="audit-card" title="Audit log (latest 50)">
+        <ErrorText id={IDS.auditError} />
+        <div class="scroll">
+          <table>
+            <TableHead columns={AUDIT_COLUMNS} />
+            <tbody id={IDS.auditBody}></tbody>
+          </table>
+        </div>
       </Card>
     </div>
+  </div>
+);
 
-    <Card id="routes-card" title="Routes">
-      <div class="search">
-        <label for={IDS.search}>Filter by connection or organization</label>
-        <input id={IDS.search} type="search" autocomplete="off" />
-        <span id={IDS.searchCount} class="muted" aria-live="polite"></span>
+const AUDIT_COLUMNS: Array<[string]> = [["Time"], ["Actor"], ["Action"], ["Subject"], ["Change"]];
+
+/** One connection: filled in by client/connection.ts when the location is #connection/{name}. */
+const ConnectionView: FC = () => (
+  <section id={IDS.connectionView} class="connection" aria-labelledby={IDS.connectionHeading} hidden>
+    <p>
+      <a href="#overview">← All connections</a>
+    </p>
+    <h2 id={IDS.connectionHeading} tabindex={-1}>
+      Connection <span id={IDS.connectionName}></span>
+    </h2>
+    <ErrorText id={IDS.connectionError} />
+    <div class="grid grid-2">
+      <div class="card">
+        <h3>Route</h3>
+        <dl id={IDS.connectionFacts} class="facts"></dl>
       </div>
-      <ErrorText id={IDS.routesError} />
+      <div class="card">
+        <h3>
+          Logins, <span id={IDS.connectionRange}>last 1 h</span>
+        </h3>
+        <table class="totals">
+          <tbody id={IDS.connectionCounts}></tbody>
+        </table>
+        <ul id={IDS.connectionFlags} class="flags"></ul>
+      </div>
+    </div>
+    <div class="card">
+      <h3>Over time</h3>
+      <div id={IDS.connectionChart} class="charts"></div>
+    </div>
+    <div class="card">
+      <h3>Audit entries</h3>
       <div class="scroll">
         <table>
-          <caption class="sr-only">Route table: one row per connection, with its state control</caption>
-          <TableHead
-            columns={[["Connection"], ["Organization"], ["Protocol"], ["State"], ["Version", true], ["Updated"]]}
-          />
-          <tbody id={IDS.routesBody}></tbody>
+          <TableHead columns={AUDIT_COLUMNS} />
+          <tbody id={IDS.connectionAudit}></tbody>
         </table>
       </div>
-    </Card>
-
-    <Card id="traffic-card" title="Traffic per connection, last 24 h">
-      <p id={IDS.trafficText} class="muted"></p>
-      <table>
-        <TableHead
-          columns={[
-            ["Connection"],
-            ["State"],
-            ["Served by new", true],
-            ["Logins", true],
-            ["New provider", true],
-            ["Auth0", true],
-            ["Fallback", true],
-            ["Errors", true],
-          ]}
-        />
-        <tbody id={IDS.trafficBody}></tbody>
-      </table>
-    </Card>
-
-    <Card id="audit-card" title="Audit log (latest 50)">
-      <ErrorText id={IDS.auditError} />
-      <table>
-        <TableHead columns={[["Time"], ["Actor"], ["Action"], ["Subject"], ["Change"]]} />
-        <tbody id={IDS.auditBody}></tbody>
-      </table>
-    </Card>
-  </div>
+    </div>
+  </section>
 );
 
 const Page: FC<{ nonce: string; api: string }> = ({ nonce, api }) => (
@@ -200,7 +278,7 @@ const Page: FC<{ nonce: string; api: string }> = ({ nonce, api }) => (
       <meta name="robots" content="noindex" />
       <title>Migration dashboard · callback-router</title>
       <link rel="icon" href="data:," />
-      <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES }} />
+      <style nonce={nonce} dangerouslySetInnerHTML={{ __html: `${STYLES}\n${CLIENT_CSS}` }} />
     </head>
     <body>
       <a class="skip" href={`#${IDS.main}`}>
@@ -213,6 +291,7 @@ const Page: FC<{ nonce: string; api: string }> = ({ nonce, api }) => (
         </div>
         <p id={IDS.modeBanner} class="mode" hidden></p>
         <nav aria-label="Sections" id={IDS.sessionBar} class="session" hidden>
+          <a href="#overview">Overview</a>
           <a href="#routes-card">Routes</a>
           <a href="#traffic-card">Traffic</a>
           <a href="#audit-card">Audit log</a>
@@ -234,10 +313,8 @@ const Page: FC<{ nonce: string; api: string }> = ({ nonce, api }) => (
         <SignIn />
         <Dashboard />
       </main>
-      <script
-        nonce={nonce}
-        dangerouslySetInnerHTML={{ __html: inlineScript({ api, ids: IDS, refreshMs: REFRESH_MS }) }}
-      />
+      <script type="application/json" id={IDS.config} dangerouslySetInnerHTML={{ __html: configJson(api) }} />
+      <script dangerouslySetInnerHTML={{ __html: CLIENT_JS }} />
     </body>
   </html>
 );

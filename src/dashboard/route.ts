@@ -7,6 +7,7 @@
  */
 import type { AdminApp } from "../admin/context";
 import { adminConfigFor } from "../config";
+import { CLIENT_JS_SHA256 } from "./generated/client";
 import { renderDashboard } from "./page";
 
 function nonce(): string {
@@ -14,10 +15,14 @@ function nonce(): string {
   return btoa(String.fromCharCode(...bytes));
 }
 
+/**
+ * The page's CSP: its one script is allowed by its SHA-256 (computed when it is built,
+ * scripts/build-dashboard.ts), its one style element by a per-answer nonce; nothing else.
+ */
 export function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
+    `script-src 'sha256-${CLIENT_JS_SHA256}'`,
     `style-src 'nonce-${nonce}'`,
     "connect-src 'self'",
     "img-src 'self' data:",

@@ -1,6 +1,8 @@
 /**
  * The dashboard's stylesheet (inline, nonce'd). Colours meet WCAG AA contrast on
- * their backgrounds; every focusable element shows a visible focus ring.
+ * their backgrounds; every focusable element shows a visible focus ring. Down to
+ * 360 px wide nothing widens the page: tables scroll inside their card, long words
+ * wrap, charts follow their card's width.
  */
 export const STYLES = `
 :root {
@@ -10,7 +12,9 @@ export const STYLES = `
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text); background: var(--bg);
 }
 * { box-sizing: border-box; }
-body { margin: 0; }
+html, body { margin: 0; overflow-x: hidden; }
+body { overflow-wrap: anywhere; }
+code { overflow-wrap: anywhere; }
 h1, h2, h3 { line-height: 1.2; margin: 0 0 0.5rem; }
 h1 { font-size: 1.35rem; }
 h2 { font-size: 1.1rem; }
@@ -79,13 +83,47 @@ select.state-migrated { border-color: var(--green); color: var(--green); font-we
 select.state-rollout { border-color: var(--amber); color: var(--amber); font-weight: 600; }
 .search { display: flex; gap: 1rem; align-items: center; margin-bottom: 0.6rem; }
 .search label { margin: 0; }
-.search input { width: 22rem; }
+.search input { width: 22rem; max-width: 100%; }
+.scroll { max-width: 100%; }
+.scroll table { overflow-wrap: normal; }
+.scroll th, .scroll td { white-space: nowrap; }
+.scroll td.change { white-space: normal; min-width: 16rem; }
+td.when { white-space: nowrap; }
+.range { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; border: 0; padding: 0; margin: 0 0 1rem; }
+.range legend { float: left; font-weight: 600; margin-right: 0.6rem; padding: 0; }
+.range label { margin: 0; font-weight: 500; }
+.range input { position: absolute; opacity: 0; width: 1px; height: 1px; }
+.range span { display: inline-block; padding: 0.3rem 0.9rem; border: 1px solid var(--blue); border-radius: 999px; background: #fff; color: var(--blue); cursor: pointer; }
+.range input:checked + span { background: var(--blue); color: #fff; }
+.range input:focus-visible + span { outline: 3px solid var(--focus); outline-offset: 2px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 1rem; }
+figure.chart { margin: 0; min-width: 0; }
+figure.chart figcaption { font-weight: 600; margin-bottom: 0.3rem; }
+.chart-canvas { width: 100%; min-width: 0; overflow: hidden; }
+.uplot .u-legend { font-size: 0.85rem; }
+.connection h2 { font-size: 1.3rem; }
+.connection h3 { font-size: 1rem; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.35rem 1rem; margin: 0; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; min-width: 0; }
+ul.flags { margin: 0.5rem 0 0; padding-left: 1.1rem; color: var(--red); }
+@media (max-width: 600px) {
+  header.top { padding: 0.6rem 0.75rem; gap: 0.6rem; }
+  header.top .session { margin-left: 0; flex-wrap: wrap; gap: 0.5rem; }
+  header.top nav a { margin-right: 0.4rem; }
+  main { padding: 0.75rem 0.5rem 2rem; }
+  .card { padding: 0.75rem; }
+  .search { flex-wrap: wrap; gap: 0.4rem; }
+  .search input { width: 100%; }
+  .big { font-size: 1.6rem; }
+  table.totals { min-width: 0; width: 100%; }
+  dl.facts { grid-template-columns: 1fr; }
+  dl.facts dd { margin-bottom: 0.4rem; }
+  button[role="switch"] { font-size: 1rem; }
+}
 .badge { display: inline-block; padding: 0 0.45rem; border-radius: 999px; background: #eef1f4; color: var(--muted); font-size: 0.85rem; }
 #flagged-list { margin: 0; padding-left: 1.1rem; }
 #flagged-list > li { margin-bottom: 0.4rem; }
 #flagged-list ul { margin: 0.15rem 0 0; padding-left: 1.1rem; }
-.spark-total, .spark-new { fill: none; stroke-width: 1.6; stroke-linejoin: round; }
-.spark-total { stroke: #1b1f24; }
-.spark-new { stroke: #1a7f37; }
 td.change { color: var(--muted); font-size: 0.9rem; }
 `;

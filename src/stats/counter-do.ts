@@ -13,35 +13,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { OutcomeKind } from "./outcome";
+import { HOUR_RETENTION_MS, MINUTE_RETENTION_MS, type CountRow, type LastSeen, type Resolution } from "./rows";
 
-/** Counts of one connection in one minute (`at` = `2026-11-23T13:05`) or hour (`2026-11-23T13`). */
-export interface CountRow {
-  at: string;
-  connection: string;
-  auth0: number;
-  new: number;
-  fallback: number;
-  unidentified: number;
-  errors: number;
-}
-
-/** The newest callback of a connection (`at` in ms since the epoch). */
-export interface LastSeen {
-  connection: string;
-  at: number;
-  kind: OutcomeKind;
-  destination: "auth0" | "new";
-  status: number;
-  reason: string;
-}
-
-export type Resolution = "minute" | "hour";
+export type { CountRow, LastSeen, Resolution } from "./rows";
 
 const HOUR_MS = 3_600_000;
-/** Per-minute rows are kept this long, then only the hourly rows remain. */
-export const MINUTE_RETENTION_MS = 6 * HOUR_MS;
-/** Hourly rows (and last-seen entries) are kept this long. */
-export const HOUR_RETENTION_MS = 35 * 24 * HOUR_MS;
 
 const TABLE: Record<Resolution, string> = { minute: "minutes", hour: "hours" };
 const COLUMNS = ["auth0", "new", "fallback", "unidentified", "errors"] as const;

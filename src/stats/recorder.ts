@@ -9,7 +9,7 @@
  */
 import type { Env } from "../env";
 import { log } from "../log";
-import type { CountRow, LastSeen } from "./counter-do";
+import type { CountRow, LastSeen } from "./rows";
 import { minuteOf, UNIDENTIFIED, type Outcome } from "./outcome";
 
 export interface RecorderConfig {

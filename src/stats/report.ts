@@ -4,7 +4,7 @@
  * flags. Pure. The definitions are src/stats/outcome.ts's.
  */
 import type { RouteState } from "../table/schema";
-import type { CountRow, LastSeen } from "./counter-do";
+import type { CountRow, LastSeen } from "./rows";
 import { NOT_A_CALLBACK, UNIDENTIFIED } from "./outcome";
 import { keyTime, type StatsWindow } from "./window";
 

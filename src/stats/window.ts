@@ -8,8 +8,7 @@
  * window's start is rounded down to a bucket start, and the last bucket is the
  * one holding `until` (partly filled while it is still going on).
  */
-import type { FieldError } from "../table/validate";
-import { HOUR_RETENTION_MS, MINUTE_RETENTION_MS, type Resolution } from "./counter-do";
+import { HOUR_RETENTION_MS, MINUTE_RETENTION_MS, type Resolution } from "./rows";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -42,6 +41,12 @@ export interface StatsWindow {
   resolution: Resolution;
   /** Bucket starts, ms, oldest first. */
   buckets: number[];
+}
+
+/** As src/table/validate.ts's FieldError (not imported: this module stays free of the Worker's config). */
+interface FieldError {
+  field: string;
+  reason: string;
 }
 
 export type WindowResult = { ok: true; window: StatsWindow } | { ok: false; detail: string; errors: FieldError[] };

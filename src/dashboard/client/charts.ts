@@ -1,0 +1,99 @@
+/**
+ * Time-series charts drawn by uPlot (a small, well-kept canvas charting library).
+ * Each chart is a figure: the canvas, a caption and a text summary for screen
+ * readers; it follows its container's width, so it never widens the page.
+ */
+import uPlot from "uplot";
+import { h } from "./dom";
+
+export interface LineSpec {
+  label: string;
+  color: string;
+  values: Array<number | null>;
+  dash?: number[];
+}
+
+export interface ChartSpec {
+  /** Bucket starts, ms. */
+  x: number[];
+  series: LineSpec[];
+  /** Values are shares 0..1, drawn as 0–100 %. */
+  percent?: boolean;
+  /** What a screen reader hears instead of the canvas. */
+  summary: string;
+}
+
+const HEIGHT = 180;
+
+export class TimeChart {
+  readonly figure: HTMLElement;
+  private readonly canvasBox: HTMLDivElement;
+  private readonly summary: HTMLParagraphElement;
+  private plot: uPlot | undefined;
+  private shape = "";
+
+  constructor(caption: string, id: string) {
+    this.canvasBox = h("div", { class: "chart-canvas", role: "img" });
+    this.summary = h("p", { class: "sr-only", id: `${id}-summary` });
+    this.canvasBox.setAttribute("aria-describedby", `${id}-summary`);
+    this.canvasBox.setAttribute("aria-label", caption);
+    this.figure = h("figure", { class: "chart", id }, h("figcaption", {}, caption), this.canvasBox, this.summary);
+    new ResizeObserver(() => this.fit()).observe(this.canvasBox);
+  }
+
+  render(spec: ChartSpec): void {
+    this.summary.textContent = spec.summary;
+    const data: uPlot.AlignedData = [
+      spec.x.map((ms) => ms / 1000),
+      ...spec.series.map((s) => s.values.map((v) => (v === null ? null : spec.percent === true ? v * 100 : v))),
+    ];
+    // Same lines as before: new data only (keeps the legend's state); else a new plot.
+    const shape = JSON.stringify([spec.percent === true, spec.series.map((s) => s.label)]);
+    if (this.plot !== undefined && shape === this.shape) {
+      this.plot.setData(data);
+      return;
+    }
+    this.plot?.destroy();
+    this.shape = shape;
+    this.plot = new uPlot(this.options(spec), data, this.canvasBox);
+  }
+
+  private options(spec: ChartSpec): uPlot.Options {
+    const unit = spec.percent === true ? "%" : "";
+    return {
+      width: this.width(),
+      height: HEIGHT,
+      cursor: { drag: { x: false, y: false } },
+      scales: { y: spec.percent === true ? { range: [0, 100] } : { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: [
+        {},
+        {
+          size: 46,
+          values: (_u, ticks) => ticks.map((t) => `${Number.isInteger(t) ? t : t.toFixed(1)}${unit}`),
+        },
+      ],
+      series: [
+        {},
+        ...spec.series.map((s): uPlot.Series => ({
+          label: s.label,
+          stroke: s.color,
+          width: 2,
+          spanGaps: false,
+          points: { size: 5 },
+          value: (_u, v) => (v === null || v === undefined ? "–" : `${Number(v.toFixed(1))}${unit}`),
+          ...(s.dash === undefined ? {} : { dash: s.dash }),
+        })),
+      ],
+    };
+  }
+
+  private width(): number {
+    return Math.max(200, Math.floor(this.canvasBox.clientWidth || this.figure.clientWidth || 300));
+  }
+
+  private fit(): void {
+    if (this.plot !== undefined && Math.abs(this.plot.width - this.width()) > 2) {
+      this.plot.setSize({ width: this.width(), height: HEIGHT });
+    }
+  }
+}

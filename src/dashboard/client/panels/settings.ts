@@ -1,0 +1,104 @@
+/** Mode banner, kill switch and the rollout flag: all from GET /settings, changed with PUT. */
+import type { Rollout, Settings } from "../../../table/schema";
+import { IDS } from "../../ids";
+import type { Ctx } from "../context";
+import { byId, control, showError } from "../dom";
+
+/** The rollout form: the ETag and values it was filled from, and whether it was edited since. */
+const form = { etag: null as string | null, loaded: "", dirty: false };
+let mode: Settings["mode"] | null = null;
+
+export async function loadSettings(ctx: Ctx): Promise<void> {
+  const answer = await ctx.api.call<Settings>("GET", "/settings");
+  if (answer.ok) return applySettings(answer.data, answer.etag);
+  byId(IDS.modeText).textContent = `Settings unavailable: ${answer.detail}`;
+  showError(IDS.rolloutError, `Settings unavailable: ${answer.detail}`);
+}
+
+function applySettings(settings: Settings, etag: string | null): void {
+  mode = settings.mode;
+  const on = mode === "passthrough";
+  byId(IDS.killSwitch).setAttribute("aria-checked", String(on));
+  byId(IDS.killState).textContent = on ? "ON" : "OFF";
+  const banner = byId(IDS.modeBanner);
+  banner.setAttribute("class", `mode mode-${mode}`);
+  banner.textContent = on
+    ? "Kill switch ON: every callback goes to Auth0"
+    : mode === "shadow"
+      ? "Shadow mode: decisions are only logged, every callback goes to Auth0"
+      : "Routing: callbacks follow the route table";
+  byId(IDS.modeText).textContent = on
+    ? "Every /login/callback goes to Auth0, whatever the route table says."
+    : `Callbacks follow the route table${mode === "shadow" ? " in shadow mode (logged, still sent to Auth0)" : ""}. Turn this on to send every callback to Auth0 at once.`;
+  const loaded = JSON.stringify(settings.rollout);
+  if (!form.dirty) {
+    control(IDS.percentage).value = String(settings.rollout.percentage);
+    control(IDS.include).value = settings.rollout.include.join(", ");
+    control(IDS.exclude).value = settings.rollout.exclude.join(", ");
+    form.loaded = loaded;
+  }
+  // Unsaved edits keep their ETag unless only other settings changed (they still apply as meant).
+  if (!form.dirty || loaded === form.loaded) form.etag = etag;
+}
+
+async function toggleKillSwitch(ctx: Ctx): Promise<void> {
+  if (mode === null) return ctx.say("The current mode is not known yet; press Refresh first.", true);
+  const turnOn = mode !== "passthrough";
+  const question = turnOn
+    ? "Turn the kill switch ON?\n\nEvery /login/callback will go to Auth0, whatever the route table says (all locations within about 60 s)."
+    : 'Turn the kill switch OFF?\n\nCallbacks will follow the route table again (mode "route"; all locations within about 60 s).';
+  if (!confirm(question)) return ctx.say(`Kill switch unchanged: ${turnOn ? "OFF" : "ON"}.`);
+  const answer = await ctx.api.call<Settings>("PUT", "/settings", { mode: turnOn ? "passthrough" : "route" });
+  if (!answer.ok) return ctx.say(`The kill switch was not changed: ${answer.detail}`, true);
+  applySettings(answer.data, answer.etag);
+  ctx.say(
+    turnOn ? "Kill switch ON: every callback goes to Auth0." : "Kill switch OFF: callbacks follow the route table.",
+  );
+  ctx.changed();
+}
+
+function listOf(id: string): string[] {
+  return control(id)
+    .value.split(",")
+    .flatMap((item) => (item.trim() === "" ? [] : [item.trim()]));
+}
+
+function refused(ctx: Ctx, message: string): void {
+  showError(IDS.rolloutError, message);
+  ctx.say(message, true);
+}
+
+async function saveRollout(ctx: Ctx): Promise<void> {
+  const field = control(IDS.percentage);
+  const percentage = Number(field.value);
+  if (field.value.trim() === "" || !(percentage >= 0 && percentage <= 100)) {
+    refused(ctx, "Rollout not saved: the percentage must be a number from 0 to 100.");
+    return field.focus();
+  }
+  const body: Rollout = { percentage, include: listOf(IDS.include), exclude: listOf(IDS.exclude) };
+  const answer = await ctx.api.call<Rollout>("PUT", "/rollout", body, form.etag);
+  if (!answer.ok && answer.status !== 412) return refused(ctx, `Rollout not saved: ${answer.detail}`);
+  form.dirty = false;
+  await loadSettings(ctx);
+  if (!answer.ok) return refused(ctx, `Rollout not saved: ${answer.detail}. The form shows the current values now.`);
+  showError(IDS.rolloutError, "");
+  const { include, exclude } = answer.data;
+  ctx.say(
+    `Rollout saved: ${answer.data.percentage}% of organizations; always new: ${include.join(", ") || "none"}; never: ${exclude.join(", ") || "none"}.`,
+  );
+  ctx.changed();
+}
+
+export function setUpSettings(ctx: Ctx): void {
+  byId(IDS.killSwitch).addEventListener("click", () => void toggleKillSwitch(ctx));
+  byId(IDS.rolloutForm).addEventListener("input", () => void (form.dirty = true));
+  byId(IDS.rolloutForm).addEventListener("submit", (event) => {
+    event.preventDefault();
+    void saveRollout(ctx);
+  });
+}
+
+export function forgetSettings(): void {
+  mode = null;
+  form.dirty = false;
+}
