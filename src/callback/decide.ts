@@ -56,8 +56,8 @@ export type ShortCutInput = Pick<DecisionInput, "method" | "fallback" | "setting
 type ShortCut = (input: ShortCutInput, settings: LoadedSettings) => Decision | undefined;
 
 /**
- * Steps 1–2 of the decision order, in order: each answers Auth0 or passes.
- * A new step (e.g. 2a, "started by Auth0") is one more entry, at its place.
+ * Steps 1, 2 and 2a of the decision order (docs/design.md), in order: each
+ * answers Auth0 or passes. A new step is one more entry, at its place.
  */
 const SHORT_CUTS: readonly ShortCut[] = [
   // 1. Kill switch.
