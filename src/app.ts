@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { adminAppFor } from "./admin/app";
+import { isAdminCredential } from "./admin/auth";
 import { ApiProblem, problemResponse } from "./admin/problem";
 import { withAffinityRecorded } from "./affinity/pass-through";
 import { forwardToAuth0 } from "./auth0/forward";
@@ -59,6 +60,13 @@ export function createApp(): Hono<AppEnv> {
       return problemResponse(
         new ApiProblem(404, "Not found", "Nothing is served at this path (paths under /__ are the router's own)."),
       );
+    }
+    // An admin credential never leaves the Worker for Auth0, whatever the path says.
+    const authorization = c.req.header("authorization");
+    if (authorization !== undefined && (await isAdminCredential(authorization, c.env))) {
+      const headers = new Headers(c.req.raw.headers);
+      headers.delete("authorization");
+      c.req.raw = new Request(c.req.raw, { headers });
     }
     await next();
   });

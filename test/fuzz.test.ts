@@ -5,15 +5,17 @@
  * FUZZ_SEED reproduces a run (the seed is printed).
  */
 import fc from "fast-check";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { RouteTableFile, Settings } from "../src/table/schema";
-import { api, resetTable } from "./support/admin";
+import { ADMIN_TOKEN, adminEnv, api, resetTable } from "./support/admin";
 import { TEST_TABLE } from "./support/table";
 import { call, seed, sha256Hex } from "./support/worker";
 
 const SEED = inject("fuzzSeed");
 const CALLBACKS = 10_000;
 const API_REQUESTS = 1_000;
+const HOSTILE_PATHS = 10_000;
+const ADMIN_LOOKING_PATHS = 2_000;
 const CONCURRENCY = 8;
 const ALLOWED = new Set(["sso.example.com", "localhost:9999"]);
 const CNAME_KEY = "configured-cname-key";
@@ -360,6 +362,211 @@ describe("fuzz", () => {
       `fuzz management API: ${requests.length} requests tried, ${refused} refused, ${failures.length} invariant failures`,
     );
     for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
+    expect(failures).toEqual([]);
+  }, 600_000);
+});
+
+/** Path pieces an attacker would combine: authority tricks, separators, dot segments, encodings. */
+function hostilePaths(): fc.Arbitrary<string> {
+  const lead = fc.constantFrom(
+    "/",
+    "//",
+    "///",
+    "/\\",
+    "\\\\",
+    "/.//",
+    "/..//",
+    "/%2F",
+    "/%2F%2F",
+    "/%2f/",
+    "/%5C",
+    "/%5C%5C",
+    "/%2e%2e//",
+    "/./%2F",
+  );
+  const piece = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(
+        "attacker.example",
+        "attacker.example:443",
+        "user@attacker.example",
+        "@attacker.example",
+        "127.0.0.1:1",
+        "login",
+        "callback",
+        "LOGIN",
+        "Callback",
+        "__router",
+        "authorize",
+        "u",
+        "",
+        ".",
+        "..",
+        "%2e",
+        "%2E%2E",
+        "%252e%252e",
+        ";x=1",
+        "%00",
+        "%",
+        "%zz",
+        "?next=//attacker.example",
+        "#frag",
+        "%3F",
+        "%23",
+        "\u00e9",
+        "%E2%80%AE",
+        "\u2025",
+        "\uFF0F",
+      ),
+    },
+    { weight: 2, arbitrary: fc.string({ unit: "grapheme", maxLength: 12 }) },
+    { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 8 }) },
+  );
+  const sep = fc.constantFrom("/", "/", "/", "\\", "//", "%2F", "%5C", "/./", "/../");
+  const body = fc.array(fc.tuple(piece, sep), { maxLength: 10 }).map((parts) => parts.map(([p, s]) => p + s).join(""));
+  const long = fc
+    .tuple(fc.constantFrom("a/", "../", "%2F", "\u00e9/", "//"), fc.integer({ min: 1, max: 8 * 1024 }))
+    .map(([unit, bytes]) => unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes));
+  return fc
+    .tuple(lead, fc.oneof({ weight: 9, arbitrary: body }, { weight: 1, arbitrary: long }))
+    .map(([l, b]) => (l + b).slice(0, 8 * 1024));
+}
+
+/** Near misses of the management API prefix, in every spelling and position. */
+function adminLookingPaths(): fc.Arbitrary<string> {
+  const name = fc
+    .tuple(
+      fc.constantFrom("__router", "__ROUTER", "__Router", "%5F%5Frouter", "%5f_router", "%255F%255Frouter", "__x"),
+      fc.boolean(),
+    )
+    .map(([n, semi]) => (semi ? `${n};v=1` : n));
+  const sep = fc.constantFrom("/", "%2F", "%2f", "\\", "//", "/./", "/%2e/", "%5C");
+  const rest = fc.constantFrom(
+    "v1/routes",
+    "v1%2Froutes",
+    "V1/Routes",
+    "v1/../routes",
+    "v1/%2e%2e/routes",
+    "v2",
+    "",
+    "v1/import",
+    "v1/settings",
+  );
+  const before = fc.constantFrom("", "", "/", "/.", "/u", "/authorize/..", "/x/%2e%2e", "/login/callback", "/%2F");
+  return fc
+    .tuple(before, sep, name, sep, rest)
+    .map(([b, s1, n, s2, r]) => `${b}${s1}${n}${s2}${r}`)
+    .map((p) => (p.startsWith("/") || p.startsWith("\\") ? p : `/${p}`));
+}
+
+/** Every URL and Authorization header the Worker sends with fetch while the suite runs. */
+function recordFetches(): { urls: string[]; authorizations: number } {
+  const seen = { urls: [] as string[], authorizations: 0 };
+  const real = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+    const request = new Request(input, init);
+    seen.urls.push(request.url);
+    if (request.headers.has("authorization")) seen.authorizations++;
+    return real(request);
+  });
+  return seen;
+}
+
+describe("fuzz: the forward target and admin paths", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it(`sends every one of ${HOSTILE_PATHS} hostile paths nowhere but the Auth0 origin`, async () => {
+    await seed(TEST_TABLE);
+    const auth0 = `http://127.0.0.1:${inject("originPort")}`;
+    const paths = fc.sample(hostilePaths(), { numRuns: HOSTILE_PATHS, seed: SEED });
+    const envs = [{}, { AUTH0_CNAME_API_KEY: CNAME_KEY }, { ALLOWED_TARGET_HOSTS: "not a host!" }];
+    const failures: string[] = [];
+    let tried = 0;
+    let forwarded = 0;
+    let refused400 = 0;
+    const byStatus = new Map<number, number>();
+    const seen = recordFetches();
+    await quietly(() =>
+      runPool(
+        paths.map((p, i) => [p, i] as const),
+        async ([path, i]) => {
+          const url = `https://auth.example.com${path}`;
+          const label = JSON.stringify(path.slice(0, 120));
+          try {
+            const res = await call(
+              new Request(url, { method: i % 3 === 0 ? "POST" : "GET", body: i % 3 === 0 ? "a=1" : null }),
+              envs[i % envs.length],
+            );
+            byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
+            if (res.status >= 500) failures.push(`${label}: status ${res.status}`);
+            if (res.status === 400) refused400++;
+            if (res.headers.get("x-origin") === "auth0-stand-in") {
+              forwarded++;
+              const got = (await res.json()) as { url: string };
+              const expected = new URL(url).pathname;
+              if (got.url.split("?")[0] !== expected) failures.push(`${label}: stand-in got ${got.url.slice(0, 120)}`);
+            } else {
+              await res.body?.cancel();
+            }
+          } catch (err) {
+            failures.push(`${label}: threw ${err instanceof Error ? err.message : String(err)}`);
+          }
+          tried++;
+        },
+      ),
+    );
+    const offOrigin = seen.urls.filter((u) => new URL(u).origin !== auth0);
+    console.log(
+      `fuzz hostile paths: ${tried} tried, ${seen.urls.length} fetches (${forwarded} answered by the stand-in), ` +
+        `${offOrigin.length} off the Auth0 origin, ${refused400} refused 400, ${failures.length} invariant failures; ` +
+        `statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}`,
+    );
+    for (const f of [...offOrigin.map((u) => `fetched ${u.slice(0, 160)}`), ...failures].slice(0, 10))
+      console.log(`  ${f}`);
+    expect(tried).toBe(HOSTILE_PATHS);
+    expect(offOrigin).toEqual([]);
+    expect(failures).toEqual([]);
+  }, 600_000);
+
+  it(`never lets Auth0 see an Authorization header on ${ADMIN_LOOKING_PATHS} admin-looking paths`, async () => {
+    await seed(TEST_TABLE);
+    const paths = fc.sample(adminLookingPaths(), { numRuns: ADMIN_LOOKING_PATHS, seed: SEED });
+    const failures: string[] = [];
+    let tried = 0;
+    let forwarded = 0;
+    let api404 = 0;
+    const seen = recordFetches();
+    await quietly(() =>
+      runPool(paths, async (path) => {
+        const label = JSON.stringify(path.slice(0, 120));
+        try {
+          const res = await call(
+            new Request(`https://auth.example.com${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
+            adminEnv({ ALLOWED_TARGET_HOSTS: "sso.example.com, localhost:9999" }),
+          );
+          if (res.status >= 500) failures.push(`${label}: status ${res.status}`);
+          if (res.status === 404) api404++;
+          if (res.headers.get("x-origin") === "auth0-stand-in") {
+            forwarded++;
+            const got = (await res.json()) as { headers: Record<string, unknown> };
+            if (got.headers["authorization"] !== undefined) failures.push(`${label}: Auth0 got Authorization`);
+          } else {
+            await res.body?.cancel();
+          }
+        } catch (err) {
+          failures.push(`${label}: threw ${err instanceof Error ? err.message : String(err)}`);
+        }
+        tried++;
+      }),
+    );
+    console.log(
+      `fuzz admin-looking paths: ${tried} tried, ${api404} answered 404 by the Worker, ${forwarded} forwarded, ` +
+        `${seen.authorizations} fetches carrying Authorization, ${failures.length} invariant failures`,
+    );
+    for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
+    expect(tried).toBe(ADMIN_LOOKING_PATHS);
+    expect(seen.authorizations).toBe(0);
     expect(failures).toEqual([]);
   }, 600_000);
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { isAdminLookingPath, isReservedPath } from "../src/request-path";
-import { ADMIN_TOKEN, adminEnv } from "./support/admin";
+import { ADMIN_TOKEN, adminEnv, signJwt } from "./support/admin";
 import { TEST_TABLE } from "./support/table";
 import { call, received, seed } from "./support/worker";
 
@@ -81,6 +81,31 @@ describe("paths under /__ the API does not serve", () => {
       expect(got.headers["authorization"]).toBeUndefined();
     },
   );
+
+  it.each(["/u%2F%5f_router;v=1%5Cv1/%2e%2e/routes", "/x/%2e%2e%5C%5f_router;v=1%5Cv1/../routes", "/userinfo"])(
+    "never sends the admin token to Auth0, even where the path no longer looks admin (%s)",
+    async (path) => {
+      const got = await received(
+        await call(
+          new Request(`https://auth.example.com${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
+          adminEnv(),
+        ),
+      );
+      expect(got.headers["authorization"]).toBeUndefined();
+    },
+  );
+
+  it("never sends a JWT meant for the management API (aud) to Auth0; other bearer tokens pass", async () => {
+    const admin = await signJwt({ scope: "routes:read" });
+    const other = await signJwt({ scope: "openid" }, { audience: "https://api.example.com" });
+    const send = (token: string) =>
+      call(
+        new Request("https://auth.example.com/userinfo", { headers: { authorization: `Bearer ${token}` } }),
+        adminEnv(),
+      );
+    expect((await received(await send(admin))).headers["authorization"]).toBeUndefined();
+    expect((await received(await send(other))).headers["authorization"]).toBe(`Bearer ${other}`);
+  });
 
   it("keeps Authorization on Auth0's own paths (userinfo, token endpoint)", async () => {
     for (const path of ["/userinfo", "/oauth/token", "/api/v2/users/auth0%7C__abc"]) {

@@ -9,7 +9,8 @@
  *   (space-separated, OAuth 2.0) or `permissions` (Auth0 RBAC). routes:write
  *   implies routes:read.
  */
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import type { EnvVars } from "../env";
 import type { AdminConfig } from "../config";
 import { ApiProblem } from "./problem";
 
@@ -114,6 +115,28 @@ export async function authenticate(request: Request, config: AdminConfig): Promi
       );
     }
     throw unauthorized("The token's signature or format is not valid.", "invalid_token");
+  }
+}
+
+/**
+ * Whether `authorization` carries a management API credential: the ADMIN_TOKEN
+ * (compared in constant time) or a JWT whose unverified `aud` names
+ * ADMIN_JWT_AUDIENCE. Read from the raw variables, so it holds even when the
+ * API's configuration is otherwise wrong. Such a header is never sent to Auth0,
+ * whatever the path (a mistyped API call can be any path once `..` is resolved).
+ */
+export async function isAdminCredential(authorization: string, env: EnvVars): Promise<boolean> {
+  const credential = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization)?.[1];
+  if (credential === undefined) return false;
+  const token = env.ADMIN_TOKEN?.trim();
+  if (token !== undefined && token !== "" && (await sameSecret(credential, token))) return true;
+  const audience = env.ADMIN_JWT_AUDIENCE?.trim();
+  if (audience === undefined || audience === "" || credential.split(".").length !== 3) return false;
+  try {
+    const aud = decodeJwt(credential).aud;
+    return aud === audience || (Array.isArray(aud) && aud.includes(audience));
+  } catch {
+    return false;
   }
 }
 
