@@ -19,6 +19,9 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // The Worker logs one JSON line per callback, thousands in a run: vitest keeps each
+    // test's console output and prints it only if that test fails (with its error).
+    silent: "passed-only",
     globalSetup: ["./test/global-setup.ts", "./test/support/workos-fake-setup.ts", "./test/support/dialects-setup.ts"],
   },
 });

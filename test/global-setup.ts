@@ -37,7 +37,7 @@ declare module "vitest" {
     saml: SamlFixtures;
     jwksUrl: string;
     jwtPrivateKey: JWK;
-    /** FUZZ_SEED from the environment, else a fresh one (printed by the fuzz suite). */
+    /** FUZZ_SEED from the environment, else a fresh one (printed at the start of the run). */
     fuzzSeed: number;
   }
 }
@@ -51,6 +51,8 @@ export default async function setup(project: TestProject) {
   if (!Number.isSafeInteger(fuzzSeed))
     throw new Error(`FUZZ_SEED must be a whole number, got "${process.env["FUZZ_SEED"]}"`);
   project.provide("fuzzSeed", fuzzSeed);
+  // Printed here, in Node, so it shows even though passing tests' console output is not (vitest.config.ts).
+  console.log(`fuzz seed ${fuzzSeed} (FUZZ_SEED=${fuzzSeed} npm run test:unit repeats this run)`);
   const origin = await startOriginServer();
   const jwks = await startJwksServer();
   project.provide("jwksUrl", jwks.url);
