@@ -55,7 +55,7 @@ export interface DemoOrigins {
 }
 
 export async function startDemoOrigins(options: DemoOptions = demoOptionsFromEnv()): Promise<DemoOrigins> {
-  const auth0 = await listen("Auth0 (demo)", options.auth0Port, auth0Handler);
+  const auth0 = await listen("Auth0 (demo)", options.auth0Port, auth0Handler(options));
   try {
     const sso = await listen("New SSO (demo)", options.ssoPort, ssoHandler(options));
     return { close: async () => void (await Promise.all([close(auth0), close(sso)])) };
@@ -132,7 +132,43 @@ interface Answer {
 
 type Handler = (received: Received) => Answer;
 
-const auth0Handler: Handler = (r) => {
+/**
+ * Auth0 (demo). Besides /login/callback it starts an OIDC login the way Auth0 does, to
+ * show transaction affinity: `/authorize` → 302 to a demo IdP (this same server on
+ * 127.0.0.1, another host than the Worker's) with `state` and `redirect_uri` =
+ * {worker}/login/callback; the IdP's `/demo-idp/authorize` answers at once with
+ * `code` + `state` and no `iss`, like Entra ID or Okta.
+ */
+const auth0Handler =
+  (options: DemoOptions): Handler =>
+  (r) => {
+    if (r.path === "/authorize") {
+      const query = new URLSearchParams({
+        client_id: "demo-idp-client",
+        response_type: "code",
+        scope: "openid profile",
+        redirect_uri: `${options.workerOrigin}/login/callback`,
+        state: randomBytes(18).toString("base64url"),
+      });
+      return {
+        status: 302,
+        outcome: "login started: sent to the demo IdP",
+        headers: { location: `http://127.0.0.1:${options.auth0Port}/demo-idp/authorize?${query}` },
+      };
+    }
+    if (r.path === "/demo-idp/authorize") {
+      const back = new URL(r.query.get("redirect_uri") ?? `${options.workerOrigin}/login/callback`);
+      back.search = new URLSearchParams({ code: "demo-code", state: r.query.get("state") ?? "" }).toString();
+      return {
+        status: 302,
+        outcome: "demo IdP: signed in, back to the callback",
+        headers: { location: back.toString() },
+      };
+    }
+    return callbackAnswer(r);
+  };
+
+function callbackAnswer(r: Received): Answer {
   if (r.path !== "/login/callback") return { status: 200, outcome: "served (not a callback)" };
   // Two cookies, like Auth0's session + device cookies: they must reach the browser as two headers.
   const id = () => randomBytes(9).toString("base64url");
@@ -146,7 +182,7 @@ const auth0Handler: Handler = (r) => {
       ],
     },
   };
-};
+}
 
 function ssoHandler(options: DemoOptions): Handler {
   return (r) => {

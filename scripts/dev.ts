@@ -1,7 +1,8 @@
 /**
  * The one start command for local development (`npm run dev`):
  *   1. starts the demo Auth0 and new-SSO origins in this process,
- *   2. runs `wrangler dev` on 127.0.0.1:8787 with a fresh random ADMIN_TOKEN,
+ *   2. runs `wrangler dev` on 127.0.0.1:8787 with a fresh random ADMIN_TOKEN and
+ *      AFFINITY_SECRET (transaction affinity on, as a deployment should have it),
  *      and waits until it answers,
  *   3. loads routes.json through the management API (mode=replace), so the
  *      writer Durable Object and the KV replica both hold the seed table,
@@ -27,6 +28,8 @@ const PROJECT_ROOT = path.dirname(fileURLToPath(new URL("../package.json", impor
 const WRANGLER_BIN = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
 /** A new token per run: nothing secret is committed, and the printed one works with the CLI. */
 const ADMIN_TOKEN = process.env["ROUTER_TOKEN"] ?? randomBytes(24).toString("base64url");
+/** The same for transaction affinity's HMAC key (32 random bytes); AFFINITY_SECRET in the environment wins. */
+const AFFINITY_SECRET = process.env["AFFINITY_SECRET"] ?? randomBytes(32).toString("base64url");
 
 const WORKER_PORT = 8787;
 const READY_TIMEOUT_MS = 60_000;
@@ -69,7 +72,18 @@ const origins: DemoOrigins = await startDemoOrigins().catch((err: unknown) => {
 const ownGroup = process.platform !== "win32";
 const wrangler = spawn(
   process.execPath,
-  [WRANGLER_BIN, "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--var", `ADMIN_TOKEN:${ADMIN_TOKEN}`],
+  [
+    WRANGLER_BIN,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(WORKER_PORT),
+    "--var",
+    `ADMIN_TOKEN:${ADMIN_TOKEN}`,
+    "--var",
+    `AFFINITY_SECRET:${AFFINITY_SECRET}`,
+  ],
   {
     cwd: PROJECT_ROOT,
     detached: ownGroup,
@@ -241,7 +255,12 @@ curl -i -L '${w}/login/callback?connection=umbrella-saml' ${saml}
 curl -i -L '${w}/login/callback?code=abc&state=xyz&iss=https%3A%2F%2Fhooli.okta.example'
 
 # 6. Any other path passes through to the Auth0 demo
-curl -i '${w}/authorize?client_id=demo'
+curl -i '${w}/u/login?state=demo'
+
+# 7. Transaction affinity: a login Auth0 starts (/authorize → demo IdP, cookie set by the
+#    Worker) comes back without iss and still finishes at Auth0 (reason auth0-transaction),
+#    even under "unknown": "probe" (npm run routes -- settings --unknown probe)
+curl -i -L -c /tmp/callback-router.jar -b /tmp/callback-router.jar '${w}/authorize?client_id=demo'
 
 # Steer it (management API, token of this run):
 export ROUTER_TOKEN='${ADMIN_TOKEN}'

@@ -116,6 +116,7 @@ describe("/evaluate", () => {
       destination: "new",
       reason: "migrated",
       target: "https://sso.example.com/cb",
+      affinity: "not-configured",
     });
     expect(await json<Evaluation>(await api("/evaluate?connection=globex-saml"))).toMatchObject({
       destination: "auth0",

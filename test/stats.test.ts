@@ -108,13 +108,22 @@ describe("traffic counters: definitions", () => {
   it("counts a scripted mix exactly: a bounced login is one login, served by Auth0", async () => {
     await scriptedMix();
     const r = await report();
-    expect(r.totals).toEqual({ logins: 12, auth0: 5, new: 7, fallback: 2, unidentified: 2, errors: 3, callbacks: 14 });
+    expect(r.totals).toEqual({
+      logins: 12,
+      auth0: 5,
+      new: 7,
+      fallback: 2,
+      unidentified: 2,
+      errors: 3,
+      affinity: 0,
+      callbacks: 14,
+    });
     // Logins the new provider kept (7 sent − 2 bounced) / 12 logins; bounced / sent there.
     expect(r.newShare).toBe(5 / 12);
     expect(r.fallbackShare).toBe(2 / 7);
     expect(of(r, "acme-saml")).toMatchObject({
       state: "migrated",
-      counts: { logins: 3, auth0: 0, new: 3, fallback: 0, unidentified: 0, errors: 0, callbacks: 3 },
+      counts: { logins: 3, auth0: 0, new: 3, fallback: 0, unidentified: 0, errors: 0, affinity: 0, callbacks: 3 },
       newShare: 1,
       fallbackShare: 0,
       flags: [],
@@ -287,7 +296,7 @@ describe("traffic counters: time", () => {
   it("keeps minute rows 6 hours and hour rows 35 days (the hourly alarm's prune)", async () => {
     const now = Date.now();
     const key = (ms: number, length: number) => new Date(now - ms).toISOString().slice(0, length);
-    const row = { connection: "acme-saml", auth0: 1, new: 0, fallback: 0, unidentified: 0, errors: 0 };
+    const row = { connection: "acme-saml", auth0: 1, new: 0, fallback: 0, unidentified: 0, errors: 0, affinity: 0 };
     await shard(0).add([
       { ...row, at: key(7 * 3_600_000, 16) },
       { ...row, at: key(60_000, 16) },
@@ -321,8 +330,18 @@ describe("traffic counters: time", () => {
           fallback: 0,
           unidentified: 3,
           errors: 1,
+          affinity: 0,
         },
-        { at: "2026-11-23T13", connection: "acme-saml", auth0: 1, new: 5, fallback: 2, unidentified: 0, errors: 0 },
+        {
+          at: "2026-11-23T13",
+          connection: "acme-saml",
+          auth0: 1,
+          new: 5,
+          fallback: 2,
+          unidentified: 0,
+          errors: 0,
+          affinity: 0,
+        },
       ]),
     );
   });

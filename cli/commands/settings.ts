@@ -27,6 +27,7 @@ function printSettings(json: Json): string {
     `defaultTarget: ${String(json["defaultTarget"] ?? "(none)")}`,
     `redirect: ${String(json["redirect"])}`,
     `rollout: ${describeRollout(json["rollout"] as Rollout | undefined)}`,
+    `affinity: ${String(json["affinity"] ?? "on")} (logins Auth0 started go back to Auth0; needs AFFINITY_SECRET)`,
   ].join("\n");
 }
 
@@ -58,6 +59,12 @@ export const settings: Command = {
       choices: Settings.shape.redirect.options,
       description: "307 | form (an auto-submitting form for POSTs)",
     },
+    affinity: {
+      type: "string",
+      value: "ON|OFF",
+      choices: ["on", "off"],
+      description: "transaction affinity: on (default) | off, without a redeploy",
+    },
   },
   examples: ["npm run routes -- settings", "npm run routes -- settings --mode shadow"],
   async run(ctx) {
@@ -70,6 +77,8 @@ export const settings: Command = {
     if (unknown !== undefined) body["unknown"] = unknown;
     if (target !== undefined) body["defaultTarget"] = target === "none" ? null : target;
     if (redirect !== undefined) body["redirect"] = redirect;
+    const affinity = ctx.string("affinity");
+    if (affinity !== undefined) body["affinity"] = affinity;
     const { json } =
       Object.keys(body).length === 0
         ? await ctx.api.request("GET", "/settings")

@@ -1,13 +1,21 @@
 /** Read-only views: /evaluate (the router's own decision), /audit, /status. */
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
+import { affinityState } from "../affinity/state";
 import { evaluateConnection, evaluateOrganization } from "../callback/evaluate";
 import { configFor } from "../config";
 import { RouteStore } from "../table/store";
 import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
-import { AuditEntrySchema, EvaluationSchema, jsonOf, OrganizationEvaluationSchema, problemResponses } from "./schemas";
+import {
+  AffinityStateSchema,
+  AuditEntrySchema,
+  EvaluationSchema,
+  jsonOf,
+  OrganizationEvaluationSchema,
+  problemResponses,
+} from "./schemas";
 import { writerOf } from "../writer";
 
 export function registerInsightRoutes(app: AdminApp): void {
@@ -86,7 +94,7 @@ export function registerInsightRoutes(app: AdminApp): void {
     createRoute({
       method: "get",
       path: "/status",
-      summary: "Route counts by state, settings version, KV writes still pending",
+      summary: "Route counts by state, settings version, KV writes still pending, transaction affinity's state",
       responses: {
         200: {
           description: "Status",
@@ -95,6 +103,7 @@ export function registerInsightRoutes(app: AdminApp): void {
               routes: z.object({ legacy: z.number(), migrated: z.number(), rollout: z.number() }),
               settingsVersion: z.number(),
               kvPending: z.number(),
+              affinity: AffinityStateSchema,
             }),
           ),
         },
@@ -103,7 +112,11 @@ export function registerInsightRoutes(app: AdminApp): void {
     }),
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
-      return c.json(await writerOf(c.env).status(), 200);
+      const writer = writerOf(c.env);
+      const [status, settings] = await Promise.all([writer.status(), writer.getSettings()]);
+      const config = configFor(c.env);
+      const configured = config.ok && config.config.affinity !== undefined;
+      return c.json({ ...status, affinity: affinityState(configured, settings.settings.affinity) }, 200);
     },
   );
 }

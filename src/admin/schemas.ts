@@ -3,6 +3,7 @@
  * document. Route and settings shapes are the table's own schemas, so the API,
  * routes.json and what the router reads from KV are checked the same way.
  */
+import { AFFINITY_STATE_DESCRIPTION } from "../affinity/state";
 import * as z from "zod";
 import { Rollout, Route, RouteInput, Settings } from "../table/schema";
 
@@ -104,6 +105,11 @@ export const ImportResultSchema = z
   })
   .meta({ id: "ImportResult" });
 
+/** Transaction affinity's state (src/affinity/state.ts). */
+export const AffinityStateSchema = z
+  .enum(["on", "off", "not-configured"])
+  .meta({ description: AFFINITY_STATE_DESCRIPTION });
+
 export const EvaluationSchema = z
   .object({
     connection: z.string().nullable(),
@@ -111,6 +117,7 @@ export const EvaluationSchema = z
     reason: z.string(),
     target: z.string().optional(),
     shadow: z.object({ destination: z.literal("new"), target: z.string() }).optional(),
+    affinity: AffinityStateSchema,
   })
   .meta({ id: "Evaluation" });
 
@@ -120,6 +127,7 @@ export const OrganizationEvaluationSchema = z
     destination: z.enum(["new", "auth0"]),
     reason: z.string(),
     connections: z.array(EvaluationSchema),
+    affinity: AffinityStateSchema,
   })
   .meta({ id: "OrganizationEvaluation" });
 

@@ -43,6 +43,8 @@ const COUNT_DESCRIPTIONS = {
   new: "Logins sent to the new provider (redirected)",
   fallback: "Of those, bounced back with fallback=auth0 and then served by Auth0",
   unidentified: "Logins no connection could be attributed to (also counted in auth0 or new)",
+  affinity:
+    "Logins Auth0 started, sent back to Auth0 by transaction affinity (reason auth0-transaction; also counted in auth0): bounces the new provider did not have to make",
   errors:
     "Answers with a 5xx: the Worker's own (Auth0 unreachable or too slow, an unexpected failure) or Auth0's passed on; 5xx on other paths are counted under (not a callback)",
   callbacks: "Requests to /login/callback: logins + bounces",

@@ -27,12 +27,14 @@ export const IDS = {
   share: "share",
   shareRange: "share-range",
   shareText: "share-text",
-  /** + new, auth0, fallback, unidentified, errors: the cells of the totals table. */
+  /** + new, auth0, affinity, fallback, unidentified, errors: the cells of the totals table. */
   totalPrefix: "total-",
   statsError: "stats-error",
   killSwitch: "kill-switch",
   killState: "kill-state",
   modeText: "mode-text",
+  /** Transaction affinity's state, from /status. */
+  affinityText: "affinity-text",
   rolloutForm: "rollout-form",
   percentage: "percentage",
   include: "include",

@@ -22,6 +22,7 @@ const TOTALS = [
   ["new", "Sent to the new provider"],
   ["fallback", "of which bounced back"],
   ["auth0", "Straight to Auth0"],
+  ["affinity", "of which started by Auth0 (affinity)"],
   ["unidentified", "Unidentified"],
   ["errors", "Errors"],
 ] as const;
@@ -133,6 +134,7 @@ const Dashboard: FC = () => (
             <span>Kill switch</span> <span id={IDS.killState}>OFF</span>
           </button>
           <p class="hint">Asks for confirmation. Reaches every location within about 60 s.</p>
+          <p id={IDS.affinityText}></p>
         </Card>
       </div>
 

@@ -20,7 +20,7 @@ export type { CountRow, LastSeen, Resolution } from "./rows";
 const HOUR_MS = 3_600_000;
 
 const TABLE: Record<Resolution, string> = { minute: "minutes", hour: "hours" };
-const COLUMNS = ["auth0", "new", "fallback", "unidentified", "errors"] as const;
+const COLUMNS = ["auth0", "new", "fallback", "unidentified", "errors", "affinity"] as const;
 
 export class TrafficCounter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -36,8 +36,14 @@ export class TrafficCounter extends DurableObject<Env> {
           fallback INTEGER NOT NULL DEFAULT 0,
           unidentified INTEGER NOT NULL DEFAULT 0,
           errors INTEGER NOT NULL DEFAULT 0,
+          affinity INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (at, connection)
         );`);
+      // Tables made before transaction affinity get its column (0 for the rows they hold).
+      const columns = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`).toArray();
+      if (!columns.some((c) => c.name === "affinity")) {
+        sql.exec(`ALTER TABLE ${table} ADD COLUMN affinity INTEGER NOT NULL DEFAULT 0`);
+      }
     }
     sql.exec(`
       CREATE TABLE IF NOT EXISTS last_seen (
@@ -66,10 +72,8 @@ export class TrafficCounter extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const upsert = (table: string, at: string, r: CountRow): void => {
       sql.exec(
-        `INSERT INTO ${table} (at, connection, auth0, new, fallback, unidentified, errors) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(at, connection) DO UPDATE SET
-           auth0 = auth0 + excluded.auth0, new = new + excluded.new, fallback = fallback + excluded.fallback,
-           unidentified = unidentified + excluded.unidentified, errors = errors + excluded.errors`,
+        `INSERT INTO ${table} (at, connection, ${COLUMNS.join(", ")}) VALUES (?, ?, ${COLUMNS.map(() => "?").join(", ")})
+         ON CONFLICT(at, connection) DO UPDATE SET ${COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
         at,
         r.connection,
         ...COLUMNS.map((c) => r[c]),
@@ -122,6 +126,7 @@ export class TrafficCounter extends DurableObject<Env> {
       fallback: Number(r["fallback"]),
       unidentified: Number(r["unidentified"]),
       errors: Number(r["errors"]),
+      affinity: Number(r["affinity"] ?? 0),
     }));
   }
 

@@ -7,6 +7,9 @@
  *   could be attributed to; they are also in `auth0` or `new`.
  * - a **bounce** (`fallback`) is the second callback of a login the new provider sent
  *   back with `fallback=auth0`: not a new login; that login was served by Auth0.
+ * - **affinity** counts the logins Auth0 started (transaction affinity, reason
+ *   `auth0-transaction`) and the Worker sent back to Auth0: also in `auth0`. Under
+ *   `unknown: probe` each is a bounce the new provider did not have to make.
  * - an **error** is any callback answered with a 5xx, by the Worker itself (Auth0
  *   unreachable or too slow, an unexpected failure) or passed on from Auth0; and any
  *   other path's 5xx (Auth0's pages passed through), under NOT_A_CALLBACK.
@@ -33,6 +36,8 @@ export interface Outcome {
   destination: "auth0" | "new";
   /** The answer was a 5xx (the Worker's own, or Auth0's passed on). */
   error: boolean;
+  /** Sent to Auth0 because Auth0 started this login (reason auth0-transaction). */
+  affinity?: boolean;
   /** The answer's status and the decision's reason, for "last callback seen". */
   status: number;
   reason: string;
@@ -53,6 +58,7 @@ export function outcomeOf(
     kind,
     destination: entry.decision,
     error: entry.status >= 500,
+    affinity: entry.reason === "auth0-transaction",
     status: entry.status,
     reason: entry.reason,
   };

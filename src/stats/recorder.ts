@@ -24,6 +24,7 @@ export function countInto(row: Omit<CountRow, "at" | "connection">, outcome: Out
     row[outcome.destination] += 1;
     if (outcome.connection === UNIDENTIFIED) row.unidentified += 1;
   }
+  if (outcome.kind === "login" && outcome.affinity === true) row.affinity += 1;
   if (outcome.error) row.errors += 1;
 }
 
@@ -39,7 +40,16 @@ export class Batch {
     const key = `${minute}\u0000${outcome.connection}`;
     let row = this.rows.get(key);
     if (row === undefined) {
-      row = { at: minute, connection: outcome.connection, auth0: 0, new: 0, fallback: 0, unidentified: 0, errors: 0 };
+      row = {
+        at: minute,
+        connection: outcome.connection,
+        auth0: 0,
+        new: 0,
+        fallback: 0,
+        unidentified: 0,
+        errors: 0,
+        affinity: 0,
+      };
       this.rows.set(key, row);
     }
     countInto(row, outcome);

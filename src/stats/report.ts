@@ -21,6 +21,8 @@ export interface Counts {
   unidentified: number;
   /** Answers with a 5xx: the Worker's own or Auth0's passed on. */
   errors: number;
+  /** Logins Auth0 started, sent back to Auth0 by transaction affinity (also in auth0). */
+  affinity: number;
   /** Requests to /login/callback: logins + bounces. */
   callbacks: number;
 }
@@ -73,7 +75,7 @@ export interface StatsReport extends Shares {
 }
 
 export function emptyCounts(): Counts {
-  return { logins: 0, auth0: 0, new: 0, fallback: 0, unidentified: 0, errors: 0, callbacks: 0 };
+  return { logins: 0, auth0: 0, new: 0, fallback: 0, unidentified: 0, errors: 0, affinity: 0, callbacks: 0 };
 }
 
 export function addRow(counts: Counts, row: Omit<CountRow, "at" | "connection">): void {
@@ -82,6 +84,7 @@ export function addRow(counts: Counts, row: Omit<CountRow, "at" | "connection">)
   counts.fallback += row.fallback;
   counts.unidentified += row.unidentified;
   counts.errors += row.errors;
+  counts.affinity += row.affinity;
   counts.logins += row.auth0 + row.new;
   counts.callbacks += row.auth0 + row.new + row.fallback;
 }
@@ -101,7 +104,8 @@ export function flagsOf(connection: string, state: RouteState | null, counts: Co
   const flags: Flag[] = [];
   const { fallbackShare } = sharesOf(counts);
   if (state === "migrated" && fallbackShare !== null && fallbackShare > alertShare) flags.push("fallback-share-high");
-  if (state === "migrated" && counts.auth0 > 0) flags.push("auth0-traffic-while-migrated");
+  // Logins Auth0 itself started belong there (transaction affinity): only the others are a warning.
+  if (state === "migrated" && counts.auth0 - counts.affinity > 0) flags.push("auth0-traffic-while-migrated");
   if (counts.errors > 0) flags.push("errors");
   if (state === null && connection !== UNIDENTIFIED && connection !== NOT_A_CALLBACK && counts.logins > 0) {
     flags.push("not-in-table");

@@ -14,6 +14,8 @@ export interface CountRow {
   fallback: number;
   unidentified: number;
   errors: number;
+  /** Logins Auth0 started, sent back to Auth0 by transaction affinity (also in auth0). */
+  affinity: number;
 }
 
 /** The newest callback of a connection (`at` in ms since the epoch). */

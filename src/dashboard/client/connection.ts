@@ -131,7 +131,7 @@ function stateControl(ctx: Ctx, route: Route): HTMLElement {
 }
 
 function renderTraffic(stats: ConnectionReport, per: string, range: string): void {
-  const { logins, new: sent, fallback, auth0, unidentified, errors } = stats.counts;
+  const { logins, new: sent, fallback, auth0, affinity, unidentified, errors } = stats.counts;
   const kept = Math.max(0, sent - fallback);
   const rows: Array<[string, string]> = [
     ["Logins", count.format(logins)],
@@ -139,6 +139,7 @@ function renderTraffic(stats: ConnectionReport, per: string, range: string): voi
     ["Sent to the new provider", count.format(sent)],
     ["of which bounced back", `${count.format(fallback)} (${share(stats.fallbackShare)})`],
     ["Straight to Auth0", count.format(auth0)],
+    ["of which started by Auth0 (affinity)", count.format(affinity)],
     ["Unidentified", count.format(unidentified)],
     ["Errors (5xx)", count.format(errors)],
   ];

@@ -1,13 +1,20 @@
-/** Migration progress: connections migrated of all routes (GET /status). */
+/** Migration progress: connections migrated of all routes, and transaction affinity's state (GET /status). */
 import type { RouteState } from "../../../table/schema";
 import { IDS } from "../../ids";
 import type { Ctx } from "../context";
 import { byId, count, percent, showError } from "../dom";
 
 export async function loadProgress(ctx: Ctx): Promise<void> {
-  const answer = await ctx.api.call<{ routes: Record<RouteState, number> }>("GET", "/status");
+  const answer = await ctx.api.call<{ routes: Record<RouteState, number>; affinity?: string }>("GET", "/status");
   if (!answer.ok) return showError(IDS.progressError, `Route counts unavailable: ${answer.detail}`);
   showError(IDS.progressError, "");
+  const affinity = answer.data.affinity;
+  byId(IDS.affinityText).textContent =
+    affinity === "on"
+      ? "Transaction affinity is on: logins Auth0 started finish at Auth0."
+      : affinity === "off"
+        ? 'Transaction affinity is off (settings.affinity = "off").'
+        : "Transaction affinity is not configured (no AFFINITY_SECRET).";
   const { legacy, migrated, rollout } = answer.data.routes;
   const total = legacy + migrated + rollout;
   const bar = byId<HTMLProgressElement>(IDS.progress);

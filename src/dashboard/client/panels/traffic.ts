@@ -11,7 +11,7 @@ import type { Ctx } from "../context";
 import { ago, byId, connectionLink, count, h, many, percent, share, showError } from "../dom";
 import { rangeQuery, rangeText, type Range } from "../range";
 
-const TOTALS = ["new", "fallback", "auth0", "unidentified", "errors"] as const;
+const TOTALS = ["new", "fallback", "auth0", "affinity", "unidentified", "errors"] as const;
 export const COLOURS = { new: "#1a7f37", auth0: "#0b5cad", fallback: "#b35900", errors: "#a4161a" } as const;
 
 let shareChart: TimeChart | undefined;
