@@ -6,7 +6,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import type { ConnectionStats, Counts } from "../src/stats/report";
 import { shardName } from "../src/stats/recorder";
-import { AFFINITY_REQUEST_ID } from "./global-setup";
+import { AFFINITY_REQUEST_ID } from "./support/affinity";
 import { api, json, resetTable } from "./support/admin";
 import { call, form, HOST } from "./support/worker";
 

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import type { RouteTableFile } from "../src/table/schema";
-import { AFFINITY_REQUEST_ID } from "./global-setup";
+import { AFFINITY_REQUEST_ID } from "./support/affinity";
 import { AUTH0_COOKIES, BIG_PAGE } from "./support/origin-server";
 import { DEFAULT_TARGET, TEST_TABLE } from "./support/table";
 import { call, captureLogs, form, HOST, postForm, received, seed, sha256Hex } from "./support/worker";

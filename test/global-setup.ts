@@ -7,6 +7,7 @@ import type { TestProject } from "vitest/node";
 import { buildDashboard } from "../scripts/build-dashboard";
 import { makeSamlResponse, makeWsFedResult } from "./fixtures/saml";
 import type { JWK } from "jose";
+import { AFFINITY_REQUEST_ID } from "./support/affinity";
 import { startJwksServer } from "./support/jwks-server";
 import { closedPort, startOriginServer } from "./support/origin-server";
 
@@ -26,9 +27,6 @@ export interface SamlFixtures {
   /** acme's IdP answering an SP-initiated login: InResponseTo = AFFINITY_REQUEST_ID. */
   spInitiated: string;
 }
-
-/** The AuthnRequest ID the affinity tests have the Auth0 stand-in issue (test/affinity.test.ts). */
-export const AFFINITY_REQUEST_ID = "_affinity0123456789abcdef0123456789abcdef";
 
 declare module "vitest" {
   export interface ProvidedContext {
