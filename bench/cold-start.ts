@@ -1,14 +1,13 @@
 /**
  * Cold start: the deploy bundle's size (what `wrangler deploy` uploads, gzip as
- * scripts/bundle-size.mjs measures it), what it is made of (esbuild's metafile
- * of the same entry, minified), and the startup CPU time of evaluating it
+ * scripts/bundle-size.mjs measures it), what it is made of (wrangler's esbuild
+ * metafile of that bundle), and the startup CPU time of evaluating it
  * (`wrangler check startup` on that bundle: workerd's CPU profile of the
  * startup phase, least and median of --startup-runs runs, mapped to source modules).
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
 import { loadSourceMap, moduleGroup, summarize, type CpuProfile, type ProfileSummary } from "./cpuprofile";
 import { OUT_DIR, ROOT } from "./settings";
 import { describeError, firstLine, median, runCommand, say } from "./util";
@@ -40,24 +39,13 @@ export interface ColdStart {
 const DEPLOY_DIR = path.join(OUT_DIR, "deploy");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 
-async function composition(entry: string): Promise<Array<[string, number]>> {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    external: ["cloudflare:*"],
-    minify: true,
-    keepNames: true,
-    metafile: true,
-    outfile: path.join(OUT_DIR, "composition.js"),
-    logLevel: "silent",
-  });
+/** Minified bytes per module group in wrangler's own esbuild metafile of the deploy bundle. */
+function composition(metafile: string): Array<[string, number]> {
+  const meta = JSON.parse(readFileSync(metafile, "utf8")) as {
+    outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+  };
   const groups = new Map<string, number>();
-  for (const output of Object.values(result.metafile.outputs)) {
+  for (const output of Object.values(meta.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const group = moduleGroup(input);
       // src/ by folder (src/admin, src/callback, …); packages whole.
@@ -75,7 +63,12 @@ export async function measureColdStart(runs: number): Promise<ColdStart> {
   say("cold start: wrangler deploy --dry-run (the deploy bundle)");
   // --outfile: the multipart upload bundle, which `wrangler check startup --worker` takes.
   const upload = path.join(DEPLOY_DIR, "worker.bundle");
-  await runCommand(WRANGLER, ["deploy", "--dry-run", "--outdir", DEPLOY_DIR, "--outfile", upload], ROOT);
+  const metafile = path.join(DEPLOY_DIR, "bundle-meta.json");
+  await runCommand(
+    WRANGLER,
+    ["deploy", "--dry-run", "--outdir", DEPLOY_DIR, "--outfile", upload, "--metafile", metafile],
+    ROOT,
+  );
   const file = path.join(DEPLOY_DIR, "index.js");
   const bytes = readFileSync(file);
   const out: ColdStart = {
@@ -83,7 +76,7 @@ export async function measureColdStart(runs: number): Promise<ColdStart> {
       file: path.relative(ROOT, file),
       rawBytes: bytes.length,
       gzipBytes: gzipSync(bytes, { level: 9 }).length,
-      byModule: await composition(path.join(ROOT, "src/index.ts")),
+      byModule: composition(metafile),
     },
     problems,
   };

@@ -187,7 +187,7 @@ export function coldStartReport(c: ColdStart): string[] {
     ),
   ];
   lines.push(
-    `bundle composition (minified bytes, esbuild metafile): ` +
+    `bundle composition (minified bytes, wrangler's esbuild metafile): ` +
       c.bundle.byModule
         .slice(0, 10)
         .map(([m, b]) => `${m} ${kib(b)}`)

@@ -35,7 +35,7 @@ export interface Settings {
 export const USAGE =
   "npx tsx bench/run.ts [--rounds 3] [--duration 3] [--warmup 2] [--connections 32] [--routes 100000]\n" +
   "                     [--mixed-duration 30] [--mixed-routes 2000] [--mixed-interval 200] [--fresh-kv]\n" +
-  "                     [--startup-runs 5] [--only a,c]";
+  "                     [--startup-runs 9] [--only a,c]";
 
 function wholeNumber(name: string, raw: string | undefined, min: number, max: number): number {
   const n = Number(raw);
@@ -58,7 +58,7 @@ export function parseSettings(argv: string[] = process.argv.slice(2)): Settings 
       "mixed-routes": { type: "string", default: "2000" },
       "mixed-interval": { type: "string", default: "200" },
       "fresh-kv": { type: "boolean", default: false },
-      "startup-runs": { type: "string", default: "5" },
+      "startup-runs": { type: "string", default: "9" },
       only: { type: "string", default: "" },
     },
     strict: true,

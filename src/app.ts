@@ -5,7 +5,6 @@
  * Worker whose Auth0 origin is itself answers with an error instead of looping.
  */
 import { Hono } from "hono";
-import { adminAppFor } from "./admin/app";
 import { isAdminCredential } from "./admin/auth";
 import { ApiProblem, problemResponse } from "./admin/problem";
 import { withAffinityRecorded } from "./affinity/pass-through";
@@ -51,6 +50,9 @@ export function createApp(): Hono<AppEnv> {
     if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
       const hostname = admin.ok ? admin.config.hostname : admin.hostname;
       if (hostname === undefined || url.hostname === hostname) {
+        // Loaded on the first API request only: an isolate that serves callbacks and
+        // pass-through never evaluates the API, its OpenAPI document or the dashboard.
+        const { adminAppFor } = await import("./admin/app");
         return adminAppFor(prefix).fetch(c.req.raw, c.env, c.executionCtx);
       }
     }
