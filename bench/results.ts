@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ColdStart } from "./cold-start";
+import type { ImportLive } from "./import-live";
 import { SEED_BATCH, SEED_PUTS_PER_REQUEST, SEED_REQUESTS_IN_FLIGHT } from "./kv-seed";
 import type { Seeding } from "./kv-snapshot";
 import { loads, type Machine } from "./machine";
@@ -22,6 +23,7 @@ export interface RunOutcome {
   results: ScenarioResult[];
   ratios: RatioRow[];
   coldStart: ColdStart | undefined;
+  importLive: ImportLive | undefined;
   mixed: MixedResult | undefined;
   counters: Counters | undefined;
   failed: boolean;
@@ -95,6 +97,7 @@ export function writeResultsJson(o: RunOutcome): string {
     scenarios: o.results,
     ratios: o.ratios,
     coldStart: o.coldStart ?? null,
+    importLive: o.importLive ?? null,
     mixed: o.mixed ?? null,
     counters: o.counters ?? null,
     failed: o.failed,

@@ -18,6 +18,7 @@
 import { mkdirSync } from "node:fs";
 import { measureColdStart } from "./cold-start";
 import { descendantsNamed } from "./cpu";
+import { measureImportLive } from "./import-live";
 import { makeKvDir } from "./kv-dir";
 import { SEED_BATCH, SEED_PUTS_PER_REQUEST, SEED_REQUESTS_IN_FLIGHT, seedKv } from "./kv-seed";
 import { KvSnapshot } from "./kv-snapshot";
@@ -76,6 +77,7 @@ async function main(): Promise<number> {
     results: [],
     ratios: [],
     coldStart: undefined,
+    importLive: undefined,
     mixed: undefined,
     counters: undefined,
     failed: false,
@@ -157,7 +159,7 @@ async function main(): Promise<number> {
     if ([...preflight.values()].some((p) => p.length > 0)) outcome.failed = true;
     if (mixed !== undefined && (await mixed.settleAndPreflight()).length > 0) outcome.failed = true;
     await sleep(300);
-    outcome.results = await measureRounds(scenarios, preflight, measure);
+    if (scenarios.length > 0) outcome.results = await measureRounds(scenarios, preflight, measure);
     if (outcome.results.some((r) => r.errors > 0)) outcome.failed = true;
 
     if (mixed !== undefined) {
@@ -165,6 +167,12 @@ async function main(): Promise<number> {
       outcome.mixed = run.result;
       outcome.counters = run.counters;
       if (run.failed) outcome.failed = true;
+    }
+
+    // Last: 10 000 routes' KV writes would weigh on anything measured beside them.
+    if (wants("import") && settings.importRoutes > 0) {
+      outcome.importLive = await measureImportLive(workerd.urls["router-import"], adminToken, settings.importRoutes);
+      if (outcome.importLive.problems.length > 0 || outcome.importLive.sampledOk < 50) outcome.failed = true;
     }
   } catch (err) {
     fail(err);
@@ -185,6 +193,16 @@ async function main(): Promise<number> {
   }
   if (outcome.coldStart !== undefined) {
     for (const l of coldStartReport(outcome.coldStart)) console.log(l);
+    console.log("");
+  }
+  const live = outcome.importLive;
+  if (live !== undefined) {
+    console.log(
+      `import of ${live.routes} routes through the API (${live.kvKeys} KV writes queued after its answer): answered in ` +
+        `${fmt(live.importMs / 1000, 1)} s; last route live ${fmt(live.lastRouteLiveMs / 1000, 1)} s; fully live ` +
+        `(no KV write pending) ${fmt(live.fullyLiveMs / 1000, 1)} s after it was sent; ${live.sampledOk}/50 sampled routes right` +
+        (live.problems.length > 0 ? `; problems: ${live.problems.join("; ")}` : ""),
+    );
     console.log("");
   }
   for (const l of noteLines(outcome)) console.log(l);

@@ -9,7 +9,15 @@ import { mediansOf, sampleOf, type RoundSample } from "./rounds";
 import { addCounts } from "./util";
 
 export type WorkerName =
-  "router" | "router-100k" | "router-nocache" | "router-100k-nocache" | "router-mixed" | "bare" | "minimal" | "seeder";
+  | "router"
+  | "router-100k"
+  | "router-nocache"
+  | "router-100k-nocache"
+  | "router-mixed"
+  | "router-import"
+  | "bare"
+  | "minimal"
+  | "seeder";
 
 export interface Scenario {
   id: string;

@@ -26,6 +26,8 @@ export interface Settings {
   mixedRoutes: number;
   mixedIntervalMs: number;
   freshKv: boolean;
+  /** Routes in the "import" scenario (0 skips it). */
+  importRoutes: number;
   /** `wrangler check startup` runs per Worker for the startup CPU figure (0 skips cold start). */
   startupRuns: number;
   /** Only the scenarios whose id starts with one of these (all when empty). */
@@ -35,7 +37,7 @@ export interface Settings {
 export const USAGE =
   "npx tsx bench/run.ts [--rounds 3] [--duration 3] [--warmup 2] [--connections 32] [--routes 100000]\n" +
   "                     [--mixed-duration 30] [--mixed-routes 2000] [--mixed-interval 200] [--fresh-kv]\n" +
-  "                     [--startup-runs 9] [--only a,c]";
+  "                     [--startup-runs 9] [--import-routes 10000] [--only a,c,cold,mixed,import]";
 
 function wholeNumber(name: string, raw: string | undefined, min: number, max: number): number {
   const n = Number(raw);
@@ -58,6 +60,7 @@ export function parseSettings(argv: string[] = process.argv.slice(2)): Settings 
       "mixed-routes": { type: "string", default: "2000" },
       "mixed-interval": { type: "string", default: "200" },
       "fresh-kv": { type: "boolean", default: false },
+      "import-routes": { type: "string", default: "10000" },
       "startup-runs": { type: "string", default: "9" },
       only: { type: "string", default: "" },
     },
@@ -73,6 +76,7 @@ export function parseSettings(argv: string[] = process.argv.slice(2)): Settings 
     mixedRoutes: wholeNumber("mixed-routes", values["mixed-routes"], 10, 100_000),
     mixedIntervalMs: wholeNumber("mixed-interval", values["mixed-interval"], 20, 60_000),
     freshKv: values["fresh-kv"] === true,
+    importRoutes: wholeNumber("import-routes", values["import-routes"], 0, 100_000),
     startupRuns: wholeNumber("startup-runs", values["startup-runs"], 0, 20),
     only: (values.only ?? "")
       .split(",")

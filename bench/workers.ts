@@ -5,6 +5,7 @@
  *   router, router-100k         the router on the 10- and 100 000-route KV
  *   router-nocache, router-100k-nocache   the same with the isolate cache off
  *   router-mixed                the router with its management API, for "mixed"
+ *   router-import               the same, isolate cache off, for "import" (time to fully live)
  *   bare                        bare pass-through: fetch(request) to the origin (the floor for forwarding)
  *   minimal                     minimal redirect: every callback -> 307, no table (the floor for a redirect)
  *   seeder                      bench-only KV writer
@@ -138,6 +139,13 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
           ADMIN_TOKEN: o.adminToken,
           ADMIN_TOKEN_NAME: "bench",
         }),
+        // "import": its own KV, filled through its API; every callback reads KV (cache off).
+        router("router-import", "routes-import", {
+          ...routerBindings,
+          ROUTE_CACHE_SECONDS: "0",
+          ADMIN_TOKEN: o.adminToken,
+          ADMIN_TOKEN_NAME: "bench",
+        }),
         plain("bare", builds.bareJs, { ORIGIN: o.originUrl }),
         plain("minimal", builds.minimalJs, { ORIGIN: o.originUrl, TARGET: DEFAULT_TARGET }),
         {
@@ -154,6 +162,7 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     "router-nocache",
     "router-100k-nocache",
     "router-mixed",
+    "router-import",
     "bare",
     "minimal",
     "seeder",

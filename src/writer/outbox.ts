@@ -2,8 +2,11 @@
  * The KV outbox: keys whose KV value must be (re)written. A change queues its
  * keys in its own transaction; the writer's flush writes them and settles each
  * one only if it did not change meanwhile (the sequence number), so KV always
- * converges on the latest value.
+ * converges on the latest value. The settings key comes out first, whatever
+ * its age: the kill switch and an import's settings never wait behind routes.
  */
+import { SETTINGS_KEY } from "../table/kv-layout";
+
 type Row = Record<string, SqlStorageValue>;
 
 export class Outbox {
@@ -16,11 +19,18 @@ export class Outbox {
     this.sql.exec("INSERT OR REPLACE INTO outbox (key, seq) VALUES (?, ?)", key, seq);
   }
 
+  /** The oldest `limit` queued keys, the settings key first. */
   pending(limit: number): Array<{ key: string; seq: number }> {
     return this.sql
-      .exec<Row>("SELECT key, seq FROM outbox ORDER BY seq LIMIT ?", limit)
+      .exec<Row>("SELECT key, seq FROM outbox ORDER BY key = ? DESC, seq LIMIT ?", SETTINGS_KEY, limit)
       .toArray()
       .map((row) => ({ key: String(row["key"]), seq: Number(row["seq"]) }));
+  }
+
+  /** The queued change of `key`, or undefined when KV already has its latest value. */
+  seqOf(key: string): number | undefined {
+    const row = this.sql.exec<Row>("SELECT seq FROM outbox WHERE key = ?", key).toArray()[0];
+    return row === undefined ? undefined : Number(row["seq"]);
   }
 
   pendingCount(): number {
