@@ -174,6 +174,12 @@ export function coldStartReport(c: ColdStart): string[] {
           "<= 100 KiB",
           c.bundle.gzipBytes <= 100 * 1024 ? "met" : "NOT met",
         ],
+        [
+          "of it, evaluated by a callback isolate (dynamic imports left out)",
+          `${kib(c.bundle.eager.gzipBytes)} (${kib(c.bundle.eager.rawBytes)} raw)`,
+          "<= 100 KiB",
+          c.bundle.eager.gzipBytes <= 100 * 1024 ? "met" : "NOT met",
+        ],
         c.startup === undefined
           ? ["startup CPU (wrangler check startup)", "not measured", "reported", ""]
           : [
