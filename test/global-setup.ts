@@ -4,7 +4,6 @@
  * (they cannot run inside workerd), handing all of it to the tests by `provide`.
  */
 import type { TestProject } from "vitest/node";
-import { buildDashboard } from "../scripts/build-dashboard";
 import { makeSamlResponse, makeWsFedResult } from "./fixtures/saml";
 import type { JWK } from "jose";
 import { AFFINITY_REQUEST_ID } from "./support/affinity";
@@ -42,6 +41,8 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject) {
   // The Worker imports the dashboard's bundled client (git-ignored, built from src/dashboard/client/).
+  // Imported here, not at the top: tests import this module's constants inside workerd, where esbuild cannot load.
+  const { buildDashboard } = await import("../scripts/build-dashboard");
   await buildDashboard();
   // CI runs one fixed seed (a landing must not depend on luck); elsewhere each run explores anew.
   const ciSeed = process.env["CI"] === "true" ? "20261123" : undefined;
