@@ -181,6 +181,35 @@ describe("traffic counters: definitions", () => {
     expect(of(await report(), "umbrella-saml")?.counts).toMatchObject({ logins: 1, new: 1, fallback: 1, auth0: 0 });
   });
 
+  it("counts a bounce under the connection its login was identified by: an OIDC iss, a SAML Audience", async () => {
+    const hooli = await api("/routes/hooli-okta", {
+      method: "PUT",
+      body: { state: "migrated", match: { oidcIssuer: "https://hooli.okta.example" } },
+    });
+    expect(hooli.status).toBe(201);
+    const iss = `code=x&state=y&iss=${encodeURIComponent("https://hooli.okta.example")}`;
+    expect(await callback(iss)).toBe(307);
+    expect(await callback(`${iss}&fallback=auth0`)).toBe(200);
+    // A SAML POST with no connection parameter, identified by its Audience (acme-saml).
+    const saml = form({ SAMLResponse: inject("saml").prefixed, RelayState: "r" });
+    expect(await drain(call(postForm("/login/callback", saml)))).toBe(307);
+    const { result, logs } = await captureLogs(() => call(postForm("/login/callback?fallback=auth0", saml)));
+    expect(result.status).toBe(200);
+    await result.body?.cancel();
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        event: "callback",
+        connection: "acme-saml",
+        reason: "fallback-bounce",
+        fallback: true,
+      }),
+    );
+    const r = await report();
+    expect(of(r, "hooli-okta")?.counts).toMatchObject({ logins: 1, new: 1, fallback: 1 });
+    expect(of(r, "acme-saml")?.counts).toMatchObject({ logins: 1, new: 1, fallback: 1 });
+    expect(of(r, "(unidentified)")).toBeUndefined();
+  });
+
   it("flags a migrated connection whose bounce share exceeds the threshold", async () => {
     for (let i = 0; i < 10; i++) await callback("connection=umbrella-saml");
     await callback("connection=umbrella-saml&fallback=auth0");

@@ -44,6 +44,16 @@ export async function routeCallback(
   let facts = initialFacts;
   const settings = await store.settings();
   const early = shortCut({ method: request.method, fallback: facts.fallback, settings });
+  if (early !== undefined && early.reason === "fallback-bounce" && facts.connection.kind === "none") {
+    // The decision is made (Auth0); the connection is looked up only so the bounce is
+    // logged and counted under the connection its login was sent for (an OIDC `iss`, a
+    // SAML Issuer or Audience), as that login was: /stats' fallbackShare is per connection.
+    if (request.body !== undefined && request.method === "POST") {
+      facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
+    }
+    const identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
+    return { facts, identification, settings, decision: early, affinity: undefined };
+  }
   if (early !== undefined) {
     return { facts, identification: fromQueryOnly(facts), settings, decision: early, affinity: undefined };
   }
