@@ -22,6 +22,8 @@ const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const MAIN = path.join(ROOT, "cli", "main.ts");
 
 let worker: RunningWorker;
+/** The Worker's configuration in this file. */
+let BINDINGS: Record<string, string>;
 let auth0: RecordingServer;
 /** The operator's working directory: real files for push, pull --out and the file errors. */
 let dir: string;
@@ -29,7 +31,7 @@ let dir: string;
 beforeAll(async () => {
   auth0 = new RecordingServer("Auth0 stand-in", () => ({ status: 200, body: "auth0" }));
   const port = await auth0.start();
-  worker = await startWorker({
+  BINDINGS = {
     ENVIRONMENT: "development",
     AUTH0_ORIGIN: `http://127.0.0.1:${port}`,
     AUTH0_TENANT: "example",
@@ -37,7 +39,8 @@ beforeAll(async () => {
     ADMIN_TOKEN: TOKEN,
     ADMIN_TOKEN_NAME: "ci",
     ROUTE_CACHE_SECONDS: "0",
-  });
+  };
+  worker = await startWorker(BINDINGS);
   dir = mkdtempSync(path.join(os.tmpdir(), "callback-router-cli-"));
   mkdirSync(path.join(dir, "sso"));
   writeFileSync(
@@ -92,7 +95,10 @@ interface Run {
 }
 
 /** runCli as `npm run routes` runs it, in `dir`, with its requests counted. */
-async function cli(argv: string[], options: { token?: string | null; status?: object } = {}): Promise<Run> {
+async function cli(
+  argv: string[],
+  options: { token?: string | null; status?: object; router?: RunningWorker } = {},
+): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const requests: string[] = [];
@@ -102,7 +108,7 @@ async function cli(argv: string[], options: { token?: string | null; status?: ob
     (t) => out.push(t),
     (t) => err.push(t),
     {
-      ROUTER_URL: worker.origin,
+      ROUTER_URL: (options.router ?? worker).origin,
       ROUTER_TOKEN: token ?? undefined,
     },
   );
@@ -170,6 +176,7 @@ describe("npm run routes: strict command lines", () => {
     [["stauts"], 'unknown command "stauts": did you mean status?'],
     [[], "no command given"],
     [["status", "--url", "auth.example.com"], "--url (or ROUTER_URL) must be an http(s) URL"],
+    [["status", "--last", "2h"], '--last takes 15m, 1h, 24h or 7d, not "2h"'],
   ])("%j exits 2 before reading or sending anything: %s", async (argv, message) => {
     const before = await tableState();
     const run = await cli(argv);
@@ -295,6 +302,7 @@ describe("npm run routes: operating a migration", () => {
     expect(off.out.split("\n")).toEqual([
       "mode:        route (kill switch off)",
       "routes:      4 — 2 legacy, 2 migrated, 0 rollout",
+      expect.stringMatching(/^last 1h: {5}(no logins|\d+ login\(s\): new provider kept)/),
       expect.stringMatching(/^settings: {4}version \d+$/),
       "KV pending:  0 (every change is in KV; all locations see it within about 60 s)",
     ]);
@@ -304,6 +312,37 @@ describe("npm run routes: operating a migration", () => {
     );
     const json = JSON.parse((await cli(["status", "--json"])).out) as Record<string, unknown>;
     expect(json).toMatchObject({ mode: "passthrough", routes: { legacy: 2, migrated: 2, rollout: 0 }, kvPending: 0 });
+  });
+
+  it("status counts the last hour's logins as /stats defines them, and flags a connection that bounces", async () => {
+    // A Worker of its own: the counters of the other tests' callbacks stay out of these numbers.
+    const fresh = await startWorker({ ...BINDINGS, STATS_FLUSH_MS: "0" });
+    try {
+      expect((await cli(["push", "sso/proxy_routes.csv"], { router: fresh })).code).toBe(0);
+      const callback = async (query: string) => {
+        const res = await fetch(`${fresh.origin}/login/callback?${query}`, { method: "POST", redirect: "manual" });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      // 2 logins sent to the new provider (one comes back), 1 login on Auth0: 3 logins,
+      // the new provider kept 1 of 3, bounced 1 of the 2 sent there.
+      expect(await callback("connection=acme-saml")).toBe(307);
+      expect(await callback("connection=acme-saml")).toBe(307);
+      expect(await callback("connection=acme-saml&fallback=auth0")).toBe(200);
+      expect(await callback("connection=globex-saml")).toBe(200);
+      const run = await cli(["status"], { router: fresh });
+      expect(run.out).toContain(
+        "last 1h:     3 login(s): new provider kept 33 %, bounced 50 % of those sent there, 0 error(s); flagged: acme-saml (fallback-share-high)",
+      );
+      const json = JSON.parse((await cli(["status", "--last", "24h", "--json"], { router: fresh })).out) as Json;
+      expect(json["traffic"]).toMatchObject({
+        window: "24h",
+        totals: { logins: 3, new: 2, auth0: 1, fallback: 1, errors: 0 },
+        fallbackShare: 0.5,
+      });
+    } finally {
+      await fresh.stop();
+    }
   });
 
   it("status shows login affinity when the API reports it", async () => {

@@ -92,20 +92,66 @@ function describeAffinity(value: unknown): string {
   return [head, details.length > 0 ? `(${details.join(", ")})` : ""].filter((s) => s !== "").join(" ");
 }
 
+const WINDOWS = { "15m": 15, "1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60 } as const;
+type Window = keyof typeof WINDOWS;
+
+interface Traffic {
+  totals: { logins: number; new: number; fallback: number; errors: number };
+  newShare: number | null;
+  fallbackShare: number | null;
+  flagged: Array<{ connection: string; flags: string[] }>;
+}
+
+const percent = (share: number | null): string => (share === null ? "-" : `${Math.round(share * 100)} %`);
+
+/** `120 logins: new provider kept 62 %, bounced 3 % of those sent there, 0 errors` (definitions: /stats). */
+function describeTraffic(t: Traffic): string {
+  const { logins, errors } = t.totals;
+  if (logins === 0 && errors === 0 && t.flagged.length === 0) return "no logins";
+  const line = `${logins} login(s): new provider kept ${percent(t.newShare)}, bounced ${percent(t.fallbackShare)} of those sent there, ${errors} error(s)`;
+  const flagged = t.flagged.map((f) => `${f.connection} (${f.flags.join(", ")})`);
+  return flagged.length === 0 ? line : `${line}; flagged: ${flagged.join(", ")}`;
+}
+
 export const status: Command = {
   name: "status",
-  summary: "mode (kill switch), affinity, route counts, KV writes pending",
+  summary: "mode (kill switch), affinity, route counts, recent logins, KV writes pending",
   positionals: [],
-  options: {},
+  options: {
+    last: {
+      type: "string",
+      value: "WINDOW",
+      choices: Object.keys(WINDOWS),
+      description: "the traffic window: 15m, 1h (default), 24h or 7d",
+    },
+  },
+  details: [
+    "Traffic uses /stats' definitions: a login is counted once; kept = logins the new provider kept / logins;",
+    "bounced = sent back with fallback=auth0 / sent to the new provider; errors = every 5xx answered or passed on.",
+  ],
   async run(ctx) {
-    const [status, settings] = await Promise.all([
+    const window = (ctx.string("last") ?? "1h") as Window;
+    const since = new Date(Date.now() - WINDOWS[window] * 60_000).toISOString();
+    const [status, settings, traffic] = await Promise.all([
       ctx.api.request("GET", "/status"),
       ctx.api.request("GET", "/settings"),
+      // The numbers are worth having, not worth failing status for (it is what one runs in a bad hour).
+      ctx.api.request("GET", `/stats?${new URLSearchParams({ since })}`).then(
+        ({ json }) => ({ ok: true as const, json }),
+        (err: unknown) => ({ ok: false as const, err }),
+      ),
     ]);
     const json: Json = { mode: settings.json["mode"], ...status.json };
+    if (traffic.ok) {
+      const { totals, newShare, fallbackShare, flagged } = traffic.json;
+      json["traffic"] = { window, since, totals, newShare, fallbackShare, flagged };
+    }
     const routes = (json["routes"] ?? {}) as Record<string, number>;
     const total = Object.values(routes).reduce((a, b) => a + b, 0);
     const pending = Number(json["kvPending"] ?? 0);
+    const trafficLine = traffic.ok
+      ? describeTraffic(json["traffic"] as Traffic)
+      : `unavailable (${traffic.err instanceof Error ? traffic.err.message : String(traffic.err)})`;
     ctx.print(json, () =>
       table([
         ["mode:", describeMode(json["mode"])],
@@ -116,6 +162,7 @@ export const status: Command = {
             .map(([state, n]) => `${n} ${state}`)
             .join(", ")}`,
         ],
+        [`last ${window}:`, trafficLine],
         ["settings:", `version ${String(json["settingsVersion"])}`],
         [
           "KV pending:",
