@@ -225,7 +225,7 @@ describe("dashboard, in Chromium at 1440×900", () => {
       "of 12 logins in the last 1 h served by the new provider (a bounced login counts once, as served by Auth0).",
     );
     expect(await page.locator("#share-card tbody").innerText()).toBe(
-      "Sent to the new provider\t6\nof which bounced back\t2\nStraight to Auth0\t6\nUnidentified\t1\nErrors\t2",
+      "Sent to the new provider\t6\nof which bounced back\t2\nStraight to Auth0\t6\nof which started by Auth0 (affinity)\t0\nUnidentified\t1\nErrors\t2",
     );
     // Two uPlot charts, each a canvas with its text summary.
     await expect.poll(() => page.locator("#charts figure canvas").count()).toBe(2);
@@ -505,7 +505,7 @@ describe("dashboard, in Chromium at 1440×900", () => {
     const counts = page.locator("#connection-counts");
     await counts.filter({ hasText: "Logins" }).waitFor();
     expect(await counts.innerText()).toBe(
-      "Logins\t2\nServed by the new provider\t0 (0%)\nSent to the new provider\t2\nof which bounced back\t2 (100%)\nStraight to Auth0\t0\nUnidentified\t0\nErrors (5xx)\t0",
+      "Logins\t2\nServed by the new provider\t0 (0%)\nSent to the new provider\t2\nof which bounced back\t2 (100%)\nStraight to Auth0\t0\nof which started by Auth0 (affinity)\t0\nUnidentified\t0\nErrors (5xx)\t0",
     );
     expect(await page.locator("#connection-flags").innerText()).toBe(
       "The new provider bounced 100% of the logins sent to it back to Auth0 (2 of 2).",
