@@ -37,6 +37,8 @@ export interface HarnessOptions {
   ssoConnections: string[];
   /** OIDC issuers the new SSO accepts when there is no `connection` parameter. */
   ssoIssuers: string[];
+  /** More Worker bindings (e.g. AFFINITY_SECRET). */
+  bindings?: Record<string, string>;
 }
 
 export interface ApiAnswer {
@@ -124,12 +126,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       ADMIN_TOKEN: adminToken,
       ROUTE_CACHE_SECONDS: "0",
       AUTH0_TENANT,
+      ...options.bindings,
     });
     stops.push(() => worker.stop());
     const workerLogs = worker.logs;
     const workerStderr = worker.stderr;
     const workerOrigin = worker.origin;
     sso.workerOrigin = workerOrigin;
+    auth0.workerOrigin = workerOrigin;
+    auth0.idpOrigin = idp.origin;
 
     const api: Harness["api"] = async (method, apiPath, body, headers = {}) => {
       const res = await fetch(`${workerOrigin}${ADMIN_PREFIX}${apiPath}`, {

@@ -37,6 +37,9 @@ export class Auth0StandIn {
   readonly server: RecordingServer;
   readonly logins: Auth0Login[] = [];
   origin = "";
+  /** The custom domain (the Worker) and the IdP: set once they are up, for starting logins. */
+  workerOrigin = "";
+  idpOrigin = "";
 
   constructor() {
     this.server = new RecordingServer("Auth0 stand-in", (r) => this.answer(r));
@@ -56,7 +59,52 @@ export class Auth0StandIn {
     this.logins.length = 0;
   }
 
+  /**
+   * `/authorize` starts a login the way Auth0 does, to the IdP stand-in at `idp_path`:
+   *   kind=oidc       302 with `state` and `redirect_uri` = {worker}/login/callback (no iss comes back)
+   *   kind=saml-post  200 auto-post form (SAML HTTP-POST binding): `SAMLRequest` (an AuthnRequest
+   *                   with `ID` = id, ACS = {worker}/login/callback?connection=…) and `RelayState` = state
+   * The test picks `state` and `id`, so the IdP page it registered can echo them.
+   */
+  private startLogin(r: Recorded): Reply {
+    const q = new URLSearchParams(r.rawQuery ?? "");
+    const state = q.get("state") ?? randomBytes(18).toString("base64url");
+    const connection = q.get("connection") ?? "";
+    const idpUrl = `${this.idpOrigin}${q.get("idp_path") ?? "/oidc/authorize"}`;
+    // Auth0's own transaction cookie: the Worker must pass it on untouched.
+    const cookies = [`auth0_txn=${randomBytes(9).toString("base64url")}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax`];
+    if (q.get("kind") === "saml-post") {
+      const acs = `${this.workerOrigin}${AUTH0_CALLBACK_PATH}?connection=${connection}`;
+      const authnRequest =
+        `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" AssertionConsumerServiceURL="${escapeHtml(acs)}"` +
+        ` Destination="${escapeHtml(idpUrl)}" ID="${escapeHtml(q.get("id") ?? "_e2e")}" IssueInstant="${new Date().toISOString()}"` +
+        ` ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Version="2.0">` +
+        `<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">urn:auth0:e2e-tenant:${escapeHtml(connection)}</saml:Issuer>` +
+        `</samlp:AuthnRequest>`;
+      return {
+        status: 200,
+        headers: { "content-type": "text/html; charset=utf-8", "set-cookie": cookies },
+        body:
+          `<!DOCTYPE html><html><head><title>Working...</title></head><body onload="document.forms[0].submit()">` +
+          `<form method="post" name="hiddenform" action="${escapeHtml(idpUrl)}">` +
+          `<input type="hidden" name="SAMLRequest" value="${Buffer.from(authnRequest).toString("base64")}">` +
+          `<input type="hidden" name="RelayState" value="${escapeHtml(state)}">` +
+          `<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit"></noscript>` +
+          `</form></body></html>`,
+      };
+    }
+    const authorize = new URLSearchParams({ client_id: "e2e-idp-client", response_type: "code", scope: "openid" });
+    authorize.set("redirect_uri", `${this.workerOrigin}${AUTH0_CALLBACK_PATH}`);
+    authorize.set("state", state);
+    return {
+      status: 302,
+      headers: { location: `${idpUrl}?${authorize}`, "set-cookie": cookies },
+      body: "Found. Redirecting\n",
+    };
+  }
+
   private answer(r: Recorded): Reply {
+    if (r.path === "/authorize") return this.startLogin(r);
     // Auth0 having a bad moment for one connection: its callbacks answer 503.
     if (r.path === AUTH0_CALLBACK_PATH && /(?:^|&)connection=outage-saml(?:&|$)/.test(r.rawQuery ?? "")) {
       return { status: 503, headers: { "content-type": "text/plain" }, body: "Auth0 stand-in: unavailable\n" };

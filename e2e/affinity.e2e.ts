@@ -1,0 +1,240 @@
+/**
+ * Transaction affinity in real Chromium: the browser keeps the Worker's cookie
+ * (Secure, HttpOnly, SameSite=None, Path=/login/callback) from the login start
+ * Auth0 answers, sends it with the IdP's cross-site callback, and the callback
+ * of a login Auth0 started finishes at Auth0 — with no bounce — while a login
+ * started elsewhere reaches the new provider. Table: `unknown: probe`, the
+ * connections migrated.
+ *
+ *   npm run test:e2e        (vitest run -c vitest.e2e.config.ts)
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { makeSamlResponse } from "../test/fixtures/saml";
+import { AUTH0_TENANT, SCREENSHOT_DIR, startHarness, type Harness } from "./support/harness";
+import { escapeHtml, htmlPage } from "./support/recording-server";
+import { AUTH0_CALLBACK_PATH, SSO_CALLBACK_PATH } from "./support/stand-ins";
+
+const SAML = "acme-saml";
+const OIDC = "contoso-waad";
+const APP_HEADING = "Application: signed in via Auth0";
+const STEP_TIMEOUT_MS = 15_000;
+
+let h: Harness;
+let n = 0;
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  h = await startHarness({
+    ssoConnections: [SAML],
+    ssoIssuers: [],
+    bindings: { AFFINITY_SECRET: "e2e-affinity-secret-0123456789abcdefgh" },
+  });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+beforeEach(async () => {
+  h.auth0.clear();
+  h.sso.clear();
+  h.idp.server.clear();
+  h.workerLogs.length = 0;
+  const answer = await h.api("POST", "/import?mode=replace", {
+    settings: {
+      mode: "route",
+      unknown: "probe",
+      redirect: "307",
+      defaultTarget: `${h.sso.origin}${SSO_CALLBACK_PATH}`,
+      rollout: { percentage: 0, include: [], exclude: [] },
+    },
+    routes: [
+      { connection: SAML, organization: "org_acme", protocol: "samlp", state: "migrated" },
+      { connection: OIDC, organization: "org_contoso", protocol: "waad", state: "migrated" },
+    ],
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+});
+
+async function withContext<T>(run: (context: BrowserContext, page: Page) => Promise<T>): Promise<T> {
+  const context = await h.browser.newContext();
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
+  try {
+    return await run(context, await context.newPage());
+  } finally {
+    await context.close();
+  }
+}
+
+function callbackLogs(): Array<Record<string, unknown>> {
+  return h.workerLogs.filter((line) => line["event"] === "callback");
+}
+
+async function affinityCookies(context: BrowserContext) {
+  return (await context.cookies(h.workerOrigin + AUTH0_CALLBACK_PATH)).filter((c) => c.name.startsWith("cra-"));
+}
+
+/**
+ * An OIDC login Auth0 starts: /authorize (through the Worker) → 302 to the IdP's page,
+ * whose "Sign in" link returns code + state (no iss, like Entra ID) to the callback.
+ */
+function oidcLogin(): { start: string; state: string } {
+  n++;
+  const state = `auth0-state-${n}-${"x".repeat(20)}`;
+  const idpPath = `/oidc/authorize/${n}`;
+  const back = `${h.workerOrigin}${AUTH0_CALLBACK_PATH}?code=idp-code-${n}&state=${encodeURIComponent(state)}&session_state=s${n}`;
+  h.idp.page(
+    idpPath,
+    htmlPage("Entra ID", `<h1>Entra ID</h1><p>Tab ${n}</p><a href="${escapeHtml(back)}">Sign in</a>`),
+  );
+  const query = new URLSearchParams({ kind: "oidc", connection: OIDC, state, idp_path: idpPath, client_id: "app" });
+  return { start: `${h.workerOrigin}/authorize?${query}`, state };
+}
+
+describe("transaction affinity in Chromium", () => {
+  test("an OIDC login Auth0 started (no iss) finishes at Auth0 without a bounce, under unknown: probe", async () => {
+    const login = oidcLogin();
+    await withContext(async (context, page) => {
+      await page.goto(login.start);
+      await page.getByRole("heading", { name: "Entra ID" }).waitFor();
+      // The browser kept the Worker's cookie with exactly these attributes.
+      const [cookie, ...others] = await affinityCookies(context);
+      expect(others).toEqual([]);
+      expect(cookie).toMatchObject({ path: "/login/callback", secure: true, httpOnly: true, sameSite: "None" });
+      expect(cookie?.value).not.toContain(login.state);
+      await page.getByRole("link", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: APP_HEADING }).waitFor();
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, "affinity-oidc.png"), fullPage: true });
+      // Finished: the cookie is gone.
+      expect(await affinityCookies(context)).toEqual([]);
+    });
+    expect(h.sso.callbacks()).toEqual([]);
+    const [callback] = h.auth0.callbacks();
+    expect(callback?.rawQuery).toBe(`code=idp-code-${n}&state=${encodeURIComponent(login.state)}&session_state=s${n}`);
+    expect(callbackLogs().map((l) => [l["decision"], l["reason"], l["affinity"], l["connection"]])).toEqual([
+      ["auth0", "auth0-transaction", "match", OIDC],
+    ]);
+  });
+
+  test("a login the new provider started reaches the new provider, in the same browser", async () => {
+    const auth0Login = oidcLogin();
+    await withContext(async (context, page) => {
+      // An Auth0 login left open in this browser: its cookie is there, and must not capture this one.
+      await page.goto(auth0Login.start);
+      await page.getByRole("heading", { name: "Entra ID" }).waitFor();
+      expect(await affinityCookies(context)).toHaveLength(1);
+      const elsewhere = h.idp.page(
+        "/oidc/started-by-new-provider",
+        htmlPage(
+          "Okta",
+          `<h1>Okta</h1><a href="${escapeHtml(`${h.workerOrigin}${AUTH0_CALLBACK_PATH}?code=c&state=state-made-by-new-provider`)}">Sign in</a>`,
+        ),
+      );
+      await page.goto(elsewhere);
+      await page.getByRole("link", { name: "Sign in" }).click();
+      await expect.poll(() => h.sso.callbacks().length).toBeGreaterThan(0);
+    });
+    expect(h.sso.callbacks()[0]?.rawQuery).toBe("code=c&state=state-made-by-new-provider");
+    expect(callbackLogs()[0]).toMatchObject({ decision: "new", reason: "unidentified", affinity: "no-match" });
+  });
+
+  test("two tabs, each mid-login: both finish at Auth0", async () => {
+    const first = oidcLogin();
+    const second = oidcLogin();
+    await withContext(async (context, page) => {
+      const other = await context.newPage();
+      await page.goto(first.start);
+      await other.goto(second.start);
+      await page.getByRole("heading", { name: "Entra ID" }).waitFor();
+      await other.getByRole("heading", { name: "Entra ID" }).waitFor();
+      expect(await affinityCookies(context)).toHaveLength(2);
+      await other.getByRole("link", { name: "Sign in" }).click();
+      await other.getByRole("heading", { name: APP_HEADING }).waitFor();
+      await page.getByRole("link", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: APP_HEADING }).waitFor();
+    });
+    expect(h.sso.callbacks()).toEqual([]);
+    expect(h.auth0.callbacks().map((c) => new URLSearchParams(c.rawQuery ?? "").get("state"))).toEqual([
+      second.state,
+      first.state,
+    ]);
+  });
+
+  test("an SP-initiated SAML login (HTTP-POST binding) of a migrated connection finishes at Auth0; IdP-initiated goes to the new provider", async () => {
+    n++;
+    const id = `_e2e${n}0123456789abcdef0123456789abcdef`;
+    const relayState = `relay-${n}`;
+    const action = `${h.workerOrigin}${AUTH0_CALLBACK_PATH}?connection=${SAML}`;
+    const response = (inResponseTo: string | undefined) =>
+      makeSamlResponse({
+        form: "prefixed",
+        audience: `urn:auth0:${AUTH0_TENANT}:${SAML}`,
+        issuer: "https://idp.acme.example/metadata",
+        destination: action,
+        ...(inResponseTo === undefined ? {} : { inResponseTo }),
+      });
+    const spInitiated = await response(id);
+    const idpInitiated = await response(undefined);
+    const form = (fields: Array<[string, string]>) =>
+      `<form method="post" action="${escapeHtml(action)}">` +
+      fields.map(([k, v]) => `<input type="hidden" name="${k}" value="${escapeHtml(v)}">`).join("") +
+      `<button type="submit">Continue to the application</button></form>`;
+    // The IdP's SSO endpoint receives Auth0's AuthnRequest (POST) and answers with its own form.
+    const ssoPath = `/saml/sso/${n}`;
+    h.idp.page(
+      ssoPath,
+      htmlPage(
+        "Acme IdP",
+        `<h1>Acme IdP</h1>${form([
+          ["SAMLResponse", spInitiated],
+          ["RelayState", relayState],
+        ])}`,
+      ),
+    );
+    const idpInitiatedPage = h.idp.page(
+      `/saml/idp-initiated/${n}`,
+      htmlPage("Acme portal", `<h1>Acme portal</h1>${form([["SAMLResponse", idpInitiated]])}`),
+    );
+    const start = `${h.workerOrigin}/authorize?${new URLSearchParams({
+      kind: "saml-post",
+      connection: SAML,
+      state: relayState,
+      id,
+      idp_path: ssoPath,
+    })}`;
+
+    await withContext(async (context, page) => {
+      await page.goto(start);
+      // Auth0's auto-post form took the browser to the IdP with the AuthnRequest.
+      await page.getByRole("heading", { name: "Acme IdP" }).waitFor();
+      expect(await affinityCookies(context)).toHaveLength(1);
+      await page.getByRole("button", { name: "Continue to the application" }).click();
+      await page.getByRole("heading", { name: APP_HEADING }).waitFor();
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, "affinity-saml-post.png"), fullPage: true });
+      // Same browser, IdP-initiated (no InResponseTo, no RelayState): the table says migrated.
+      await page.goto(idpInitiatedPage);
+      await page.getByRole("button", { name: "Continue to the application" }).click();
+      await page.getByRole("heading", { name: "Signed in at new SSO" }).waitFor();
+    });
+    const request = h.idp.server.to(ssoPath)[0];
+    expect(request?.method).toBe("POST");
+    expect(new URLSearchParams(request?.body.toString("utf8")).get("RelayState")).toBe(relayState);
+    const [atAuth0] = h.auth0.callbacks();
+    expect(atAuth0?.rawQuery).toBe(`connection=${SAML}`);
+    expect(atAuth0?.body.toString("latin1")).toBe(
+      new URLSearchParams([
+        ["SAMLResponse", spInitiated],
+        ["RelayState", relayState],
+      ]).toString(),
+    );
+    expect(h.sso.callbacks()).toHaveLength(1);
+    expect(callbackLogs().map((l) => [l["decision"], l["reason"]])).toEqual([
+      ["auth0", "auth0-transaction"],
+      ["new", "migrated"],
+    ]);
+  });
+});
