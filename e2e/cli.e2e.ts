@@ -95,10 +95,7 @@ interface Run {
 }
 
 /** runCli as `npm run routes` runs it, in `dir`, with its requests counted. */
-async function cli(
-  argv: string[],
-  options: { token?: string | null; status?: object; router?: RunningWorker } = {},
-): Promise<Run> {
+async function cli(argv: string[], options: { token?: string | null; router?: RunningWorker } = {}): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const requests: string[] = [];
@@ -117,10 +114,7 @@ async function cli(
     fetch: async (input, init) => {
       const url = new URL(input);
       requests.push(`${init?.method ?? "GET"} ${url.pathname.slice(PREFIX.length)}${url.search}`);
-      const res = await fetch(input, init);
-      if (options.status === undefined || url.pathname !== `${PREFIX}/status`) return res;
-      // What /status will report once the Worker knows about login affinity.
-      return Response.json({ ...((await res.json()) as object), ...options.status });
+      return fetch(input, init);
     },
   });
   return { code, out: out.join("\n"), err: err.join("\n"), requests };
@@ -301,6 +295,7 @@ describe("npm run routes: operating a migration", () => {
     expect(off.code).toBe(0);
     expect(off.out.split("\n")).toEqual([
       "mode:        route (kill switch off)",
+      "affinity:    not configured (no AFFINITY_SECRET: callbacks are routed by the table alone)",
       "routes:      4 — 2 legacy, 2 migrated, 0 rollout",
       expect.stringMatching(/^last 1h: {5}(no logins|\d+ login\(s\): new provider kept)/),
       expect.stringMatching(/^settings: {4}version \d+$/),
@@ -345,11 +340,19 @@ describe("npm run routes: operating a migration", () => {
     }
   });
 
-  it("status shows login affinity when the API reports it", async () => {
-    const run = await cli(["status"], { status: { affinity: { enabled: true, cookie: "__Host-router-affinity" } } });
-    expect(run.out).toContain("affinity:    on (cookie=__Host-router-affinity)");
-    expect((await cli(["status"], { status: { affinity: false } })).out).toContain("affinity:    off");
-    expect((await cli(["status"])).out).not.toContain("affinity");
+  it("status says whether login affinity is on, off at run time, or not configured", async () => {
+    // The shared e2e Worker has no AFFINITY_SECRET.
+    expect((await cli(["status"])).out).toContain("affinity:    not configured (no AFFINITY_SECRET");
+    const withSecret = await startWorker({ ...BINDINGS, AFFINITY_SECRET: "e2e-affinity-secret-of-at-least-32-chars" });
+    try {
+      expect((await cli(["status"], { router: withSecret })).out).toContain(
+        "affinity:    on (logins Auth0 started finish at Auth0)",
+      );
+      expect((await cli(["settings", "--affinity", "off"], { router: withSecret })).code).toBe(0);
+      expect((await cli(["status"], { router: withSecret })).out).toContain("affinity:    off (settings.affinity");
+    } finally {
+      await withSecret.stop();
+    }
   });
 
   it("audit shows what each change was before and after", async () => {

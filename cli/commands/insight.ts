@@ -80,16 +80,18 @@ export const audit: Command = {
   },
 };
 
-/** Affinity as /status reports it: `on`/`off`, plus any detail it gives. */
+/** Affinity as /status reports it (src/affinity/state.ts: "on" | "off" | "not-configured"). */
 function describeAffinity(value: unknown): string {
-  if (typeof value === "boolean") return value ? "on" : "off";
-  if (typeof value !== "object" || value === null) return String(value);
-  const { enabled, ...rest } = value as Json;
-  const details = Object.entries(rest)
-    .filter(([, v]) => v === null || typeof v !== "object")
-    .map(([k, v]) => `${k}=${String(v)}`);
-  const head = typeof enabled === "boolean" ? (enabled ? "on" : "off") : "";
-  return [head, details.length > 0 ? `(${details.join(", ")})` : ""].filter((s) => s !== "").join(" ");
+  switch (value) {
+    case "on":
+      return "on (logins Auth0 started finish at Auth0)";
+    case "off":
+      return "off (settings.affinity; AFFINITY_SECRET is set)";
+    case "not-configured":
+      return "not configured (no AFFINITY_SECRET: callbacks are routed by the table alone)";
+    default:
+      return String(value);
+  }
 }
 
 const WINDOWS = { "15m": 15, "1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60 } as const;
