@@ -29,30 +29,39 @@ export class Base64Decoder {
     if (this.failed) return undefined;
     const out = new Uint8Array(Math.ceil((input.length * 3) / 4) + 3);
     let n = 0;
-    for (const byte of input) {
-      const v = TABLE[byte] ?? INVALID;
-      if (v === WHITESPACE) continue;
-      if (v === INVALID || (this.padded > 0 && v !== PAD)) return this.fail();
-      if (v === PAD) {
-        // "xx==" or "xxx=": the last group ends here.
-        if (this.padded === 0) {
-          if (this.count < 2) return this.fail();
-          n = this.flushGroup(out, n);
-        } else if (this.padded >= 2) {
-          return this.fail();
+    // The group being built lives in locals through the loop (a field per byte costs).
+    let acc = this.acc;
+    let count = this.count;
+    for (let i = 0; i < input.length; i++) {
+      const v = TABLE[input[i] as number] as number;
+      if (v >= 0 && this.padded === 0) {
+        acc = (acc << 6) | v;
+        if (++count === 4) {
+          out[n++] = (acc >> 16) & 0xff;
+          out[n++] = (acc >> 8) & 0xff;
+          out[n++] = acc & 0xff;
+          acc = 0;
+          count = 0;
         }
-        this.padded++;
         continue;
       }
-      this.acc = (this.acc << 6) | v;
-      if (++this.count === 4) {
-        out[n++] = (this.acc >> 16) & 0xff;
-        out[n++] = (this.acc >> 8) & 0xff;
-        out[n++] = this.acc & 0xff;
-        this.acc = 0;
-        this.count = 0;
+      if (v === WHITESPACE) continue;
+      if (v === INVALID || (this.padded > 0 && v !== PAD)) return this.fail();
+      // v === PAD: "xx==" or "xxx=": the last group ends here.
+      if (this.padded === 0) {
+        if (count < 2) return this.fail();
+        this.acc = acc;
+        this.count = count;
+        n = this.flushGroup(out, n);
+        acc = 0;
+        count = 0;
+      } else if (this.padded >= 2) {
+        return this.fail();
       }
+      this.padded++;
     }
+    this.acc = acc;
+    this.count = count;
     this.total += n;
     return out.subarray(0, n);
   }

@@ -135,37 +135,64 @@ export class PercentDecoder {
     if (this.state === 0 && input.indexOf(PERCENT) === -1 && input.indexOf(PLUS) === -1) return input;
     const out = new Uint8Array(input.length + 2);
     let n = 0;
-    for (const byte of input) {
-      let b = byte;
-      for (;;) {
-        if (this.state === 0) {
-          if (b === PERCENT) this.state = 1;
-          else out[n++] = b === PLUS ? SPACE : b;
-          break;
+    const len = input.length;
+    for (let i = 0; i < len; i++) {
+      const b = input[i] as number;
+      // Fast path: no escape pending and this byte's escape (if any) lies whole in this chunk.
+      if (this.state === 0) {
+        if (b !== PERCENT) {
+          out[n++] = b === PLUS ? SPACE : b;
+          continue;
         }
-        if (this.state === 1) {
-          if (hexValue(b) >= 0) {
-            this.high = b;
-            this.state = 2;
-            break;
+        if (i + 2 < len) {
+          const hi = hexValue(input[i + 1] as number);
+          const lo = hexValue(input[i + 2] as number);
+          if (hi >= 0 && lo >= 0) {
+            out[n++] = (hi << 4) | lo;
+            i += 2;
+          } else {
+            // Not an escape: the `%` stays, and the bytes after it are read as themselves.
+            out[n++] = PERCENT;
           }
-          out[n++] = PERCENT;
-          this.state = 0;
-          continue; // b is read afresh
+          continue;
         }
-        const hi = hexValue(this.high);
-        const lo = hexValue(b);
-        if (lo >= 0) {
-          out[n++] = (hi << 4) | lo;
-          this.state = 0;
-          break;
-        }
-        out[n++] = PERCENT;
-        out[n++] = this.high;
-        this.state = 0;
       }
+      n = this.step(b, out, n);
     }
     return out.subarray(0, n);
+  }
+
+  /** One byte through the escape state machine (an escape cut by the chunk's end). */
+  private step(byte: number, out: Uint8Array, at: number): number {
+    let n = at;
+    const b = byte;
+    for (;;) {
+      if (this.state === 0) {
+        if (b === PERCENT) this.state = 1;
+        else out[n++] = b === PLUS ? SPACE : b;
+        return n;
+      }
+      if (this.state === 1) {
+        if (hexValue(b) >= 0) {
+          this.high = b;
+          this.state = 2;
+          return n;
+        }
+        out[n++] = PERCENT;
+        this.state = 0;
+        continue; // b is read afresh
+      }
+      const hi = hexValue(this.high);
+      const lo = hexValue(b);
+      if (lo >= 0) {
+        out[n++] = (hi << 4) | lo;
+        this.state = 0;
+        return n;
+      }
+      out[n++] = PERCENT;
+      out[n++] = this.high;
+      this.state = 0;
+    }
   }
 
   /** The value ended: an unfinished escape stays literal. */

@@ -9,6 +9,7 @@
  *   the callback to Auth0 (fail safe: unmigrated connections keep working).
  * - Every record is re-validated with the API's schema and its target checked
  *   against the allow-list; a record that fails is `invalid`, never acted on.
+ *   That check runs once per record text the isolate reads, not per callback.
  */
 import type { Config } from "../config";
 import { checkTarget } from "../targets";
@@ -35,7 +36,15 @@ export type Lookup<T> =
 interface CacheEntry {
   raw: string | null;
   readAt: number;
+  /**
+   * What `raw` parsed to (schema, allow-list), for the config it was checked
+   * against: a cached record is parsed once, not on every callback.
+   */
+  parsed?: { by: StoreConfig; lookup: Parsed<unknown> };
 }
+
+/** A lookup before its `stale` flag, which belongs to each read. */
+type Parsed<T> = { status: "found"; value: T } | { status: "absent" } | { status: "invalid"; reason: string };
 
 /** Bounded so a flood of made-up connection names cannot grow an isolate's memory. */
 const MAX_CACHE_ENTRIES = 20_000;
@@ -80,44 +89,59 @@ export class RouteStore {
   /** The raw text under `key`, or null; through the isolate cache, with the stale fallback. */
   private async read(
     key: string,
-  ): Promise<{ ok: true; raw: string | null; stale: boolean } | { ok: false; error: string }> {
+  ): Promise<{ ok: true; entry: CacheEntry; stale: boolean } | { ok: false; error: string }> {
     const cached = this.cache.get(key);
     const now = this.now();
     if (cached !== undefined && now - cached.readAt < this.config.routeCacheMs) {
-      return { ok: true, raw: cached.raw, stale: false };
+      return { ok: true, entry: cached, stale: false };
     }
     try {
       const raw = await withTimeout(
         this.kv.get(key, { type: "text", cacheTtl: this.config.kvCacheTtlSeconds }),
         this.config.kvReadTimeoutMs,
       );
-      this.cache.set(key, { raw, readAt: now });
-      return { ok: true, raw, stale: false };
+      // The same text as before keeps what it parsed to.
+      const entry: CacheEntry = { raw, readAt: now };
+      if (cached?.parsed !== undefined && cached.raw === raw) entry.parsed = cached.parsed;
+      this.cache.set(key, entry);
+      return { ok: true, entry, stale: false };
     } catch (err) {
-      if (cached !== undefined) return { ok: true, raw: cached.raw, stale: true };
+      if (cached !== undefined) return { ok: true, entry: cached, stale: true };
       return { ok: false, error: err instanceof Error ? err.message.slice(0, 200) : "KV read failed" };
     }
+  }
+
+  /** `parse(raw)` once per cached text and config; the result is shared, so never mutated. */
+  private parsedOnce<T>(entry: CacheEntry, stale: boolean, parse: (raw: string | null) => Parsed<T>): Lookup<T> {
+    let parsed = entry.parsed;
+    if (parsed === undefined || parsed.by !== this.config) {
+      parsed = { by: this.config, lookup: parse(entry.raw) };
+      entry.parsed = parsed;
+    }
+    return { ...(parsed.lookup as Parsed<T>), stale };
   }
 
   async route(connection: string): Promise<Lookup<LoadedRoute>> {
     const read = await this.read(routeKey(connection));
     if (!read.ok) return { status: "unavailable", error: read.error };
-    if (read.raw === null) return { status: "absent", stale: read.stale };
-    const parsed = Route.safeParse(safeJson(read.raw));
-    if (!parsed.success) {
-      return { status: "invalid", reason: describeIssues(parsed.error).join("; "), stale: read.stale };
-    }
+    return this.parsedOnce(read.entry, read.stale, (raw) => this.parseRoute(connection, raw));
+  }
+
+  private parseRoute(connection: string, raw: string | null): Parsed<LoadedRoute> {
+    if (raw === null) return { status: "absent" };
+    const parsed = Route.safeParse(safeJson(raw));
+    if (!parsed.success) return { status: "invalid", reason: describeIssues(parsed.error).join("; ") };
     const route = parsed.data;
     if (route.connection !== connection) {
-      return { status: "invalid", reason: `record names connection "${route.connection}"`, stale: read.stale };
+      return { status: "invalid", reason: `record names connection "${route.connection}"` };
     }
     let targetUrl: URL | undefined;
     if (route.target !== undefined) {
       const target = checkTarget(route.target, this.config);
-      if (!target.ok) return { status: "invalid", reason: target.reason, stale: read.stale };
+      if (!target.ok) return { status: "invalid", reason: target.reason };
       targetUrl = target.url;
     }
-    return { status: "found", value: { ...route, targetUrl }, stale: read.stale };
+    return { status: "found", value: { ...route, targetUrl } };
   }
 
   /** The connection a `match` index entry names. */
@@ -127,16 +151,18 @@ export class RouteStore {
     if (new TextEncoder().encode(key).byteLength > 512) return { status: "absent", stale: false };
     const read = await this.read(key);
     if (!read.ok) return { status: "unavailable", error: read.error };
-    if (read.raw === null) return { status: "absent", stale: read.stale };
-    return { status: "found", value: read.raw, stale: read.stale };
+    const raw = read.entry.raw;
+    if (raw === null) return { status: "absent", stale: read.stale };
+    return { status: "found", value: raw, stale: read.stale };
   }
 
   /** The connections of one organization (the `org:` index; used by /evaluate). */
   async organizationConnections(organization: string): Promise<Lookup<string[]>> {
     const read = await this.read(orgKey(organization));
     if (!read.ok) return { status: "unavailable", error: read.error };
-    if (read.raw === null) return { status: "absent", stale: read.stale };
-    const value = safeJson(read.raw);
+    const raw = read.entry.raw;
+    if (raw === null) return { status: "absent", stale: read.stale };
+    const value = safeJson(raw);
     if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string")) {
       return { status: "invalid", reason: "org index is not a list of connection names", stale: read.stale };
     }
@@ -147,10 +173,12 @@ export class RouteStore {
   async settings(): Promise<Lookup<LoadedSettings>> {
     const read = await this.read(SETTINGS_KEY);
     if (!read.ok) return { status: "unavailable", error: read.error };
-    const parsed = Settings.safeParse(read.raw === null ? DEFAULT_SETTINGS : safeJson(read.raw));
-    if (!parsed.success) {
-      return { status: "invalid", reason: describeIssues(parsed.error).join("; "), stale: read.stale };
-    }
+    return this.parsedOnce(read.entry, read.stale, (raw) => this.parseSettings(raw));
+  }
+
+  private parseSettings(raw: string | null): Parsed<LoadedSettings> {
+    const parsed = Settings.safeParse(raw === null ? DEFAULT_SETTINGS : safeJson(raw));
+    if (!parsed.success) return { status: "invalid", reason: describeIssues(parsed.error).join("; ") };
     const settings = parsed.data;
     let defaultTargetUrl: URL | undefined;
     let defaultTargetProblem: string | undefined;
@@ -159,7 +187,7 @@ export class RouteStore {
       if (target.ok) defaultTargetUrl = target.url;
       else defaultTargetProblem = target.reason;
     }
-    return { status: "found", value: { ...settings, defaultTargetUrl, defaultTargetProblem }, stale: read.stale };
+    return { status: "found", value: { ...settings, defaultTargetUrl, defaultTargetProblem } };
   }
 }
 
