@@ -12,7 +12,14 @@
  * not depend on how many routes the table holds.
  */
 import { type MatchKind, matchesOf } from "./matches";
-import { DEFAULT_SETTINGS, type Route, type RouteInput, type RouteTableFile, Settings } from "./schema";
+import {
+  DEFAULT_SETTINGS,
+  organizationsOf,
+  type Route,
+  type RouteInput,
+  type RouteTableFile,
+  Settings,
+} from "./schema";
 
 export const SETTINGS_KEY = "settings";
 export const ROUTE_PREFIX = "route:";
@@ -47,15 +54,17 @@ export function tableToKvEntries(file: RouteTableFile, updatedAt: string): Array
     { key: SETTINGS_KEY, value: JSON.stringify(settingsFromFile(file)) },
   ];
   for (const input of file.routes) {
-    entries.push({ key: routeKey(input.connection), value: JSON.stringify(routeFromInput(input, 1, updatedAt)) });
+    const { organizations: _organizations, ...routed } = input;
+    entries.push({ key: routeKey(input.connection), value: JSON.stringify(routeFromInput(routed, 1, updatedAt)) });
     for (const [kind, value] of matchesOf(input)) {
       entries.push({ key: matchKey(kind, value), value: input.connection });
     }
   }
   const byOrg = new Map<string, string[]>();
   for (const input of file.routes) {
-    if (input.organization === undefined) continue;
-    byOrg.set(input.organization, [...(byOrg.get(input.organization) ?? []), input.connection]);
+    for (const organization of organizationsOf(input)) {
+      byOrg.set(organization, [...(byOrg.get(organization) ?? []), input.connection]);
+    }
   }
   for (const [organization, connections] of byOrg) {
     entries.push({ key: orgKey(organization), value: JSON.stringify(connections.sort()) });

@@ -32,7 +32,9 @@ export type RouteState = z.infer<typeof RouteState>;
 export const ProviderState = z.enum(["draft", "active", "inactive", "validating"]);
 export type ProviderState = z.infer<typeof ProviderState>;
 
-export const Protocol = z.enum(["samlp", "oidc", "okta", "waad", "adfs", "wsfed", "other"]);
+/** Auth0 strategy names (what decides how a connection's callbacks can be identified: table/routability.ts). */
+export const Protocol = z.enum(["samlp", "oidc", "okta", "waad", "google-apps", "adfs", "wsfed", "other"]);
+export type Protocol = z.infer<typeof Protocol>;
 
 export const RouteMatch = z
   .object({
@@ -50,7 +52,14 @@ export type RouteMatch = z.infer<typeof RouteMatch>;
 export const RouteInput = z
   .object({
     connection: ConnectionName,
+    /** The Auth0 organization; with several, the one whose id keys the rollout bucket. */
     organization: z.string().min(1).max(128).optional(),
+    /**
+     * Every Auth0 organization the connection is enabled for, when more than one
+     * (`organization` is one of them). Each gets the route in the `org:` index,
+     * so /evaluate?organization= answers for each.
+     */
+    organizations: z.array(z.string().min(1).max(128)).min(1).max(100).optional(),
     protocol: Protocol.optional(),
     state: RouteState,
     /** The new provider's callback URL for this connection; settings.defaultTarget when absent. */
@@ -78,6 +87,36 @@ export const RouteInput = z
   })
   .strict();
 export type RouteInput = z.infer<typeof RouteInput>;
+
+/**
+ * Why a route's organizations do not fit together, or undefined (checked on
+ * every write by table/validate.ts; a refinement here would forbid .omit()).
+ */
+export function organizationsProblem(route: {
+  organization?: string | undefined;
+  organizations?: string[] | undefined;
+}): { field: string; reason: string } | undefined {
+  if (route.organizations === undefined) return undefined;
+  if (new Set(route.organizations).size !== route.organizations.length) {
+    return { field: "organizations", reason: "an organization is listed twice" };
+  }
+  if (route.organization === undefined || !route.organizations.includes(route.organization)) {
+    return {
+      field: "organization",
+      reason: "with organizations, organization must be one of them (it keys the rollout bucket)",
+    };
+  }
+  return undefined;
+}
+
+/** Every organization a route belongs to (organization and organizations together). */
+export function organizationsOf(route: {
+  organization?: string | undefined;
+  organizations?: string[] | undefined;
+}): string[] {
+  const all = [...(route.organization === undefined ? [] : [route.organization]), ...(route.organizations ?? [])];
+  return [...new Set(all)];
+}
 
 /** What is stored: the input plus the bookkeeping the writer owns. */
 export const Route = RouteInput.extend({

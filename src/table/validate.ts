@@ -6,7 +6,7 @@
 import type * as z from "zod";
 import type { Config } from "../config";
 import { checkTarget } from "../targets";
-import { RouteInput, Settings } from "./schema";
+import { organizationsProblem, RouteInput, Settings } from "./schema";
 
 export interface FieldError {
   field: string;
@@ -31,6 +31,10 @@ export function validateRoute(
   const parsed = RouteInput.safeParse(raw);
   if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error, prefix) };
   const route = parsed.data;
+  const organizations = organizationsProblem(route);
+  if (organizations !== undefined) {
+    return { ok: false, errors: [{ field: join(prefix, organizations.field), reason: organizations.reason }] };
+  }
   if (route.target !== undefined) {
     const target = checkTarget(route.target, config);
     if (!target.ok) return { ok: false, errors: [{ field: join(prefix, "target"), reason: target.reason }] };

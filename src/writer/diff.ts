@@ -11,6 +11,7 @@ export interface ImportDiff {
 
 const FIELDS = [
   "organization",
+  "organizations",
   "protocol",
   "state",
   "target",
@@ -26,6 +27,7 @@ const FIELDS = [
 export function inputOf(route: Route | RouteInput): RouteInput {
   const out: RouteInput = { connection: route.connection, state: route.state };
   if (route.organization !== undefined) out.organization = route.organization;
+  if (route.organizations !== undefined) out.organizations = route.organizations;
   if (route.protocol !== undefined) out.protocol = route.protocol;
   if (route.target !== undefined) out.target = route.target;
   if (route.match !== undefined && Object.keys(route.match).length > 0) out.match = route.match;

@@ -16,7 +16,7 @@ import {
   ROUTE_PREFIX,
 } from "../table/kv-layout";
 import { matchesOf } from "../table/matches";
-import { DEFAULT_SETTINGS, Route, type RouteInput, type RouteState, Settings } from "../table/schema";
+import { DEFAULT_SETTINGS, organizationsOf, Route, type RouteInput, type RouteState, Settings } from "../table/schema";
 import { AuditLog } from "./audit-log";
 import { Outbox } from "./outbox";
 import { SYNCED_FIELDS } from "./provider-fields";
@@ -55,6 +55,8 @@ export class TableDb {
       CREATE INDEX IF NOT EXISTS routes_by_org ON routes(organization);
       CREATE INDEX IF NOT EXISTS routes_by_state ON routes(state, connection);
       CREATE TABLE IF NOT EXISTS matches (key TEXT PRIMARY KEY, connection TEXT NOT NULL);
+      -- Every organization of a route (organization and organizations); routes.organization stays for old rows.
+      CREATE TABLE IF NOT EXISTS route_orgs (organization TEXT NOT NULL, connection TEXT NOT NULL, PRIMARY KEY (organization, connection));
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS audit (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -87,8 +89,8 @@ export class TableDb {
       args.push(filter.state);
     }
     if (filter.organization !== undefined) {
-      where.push("organization = ?");
-      args.push(filter.organization);
+      where.push("(organization = ? OR connection IN (SELECT connection FROM route_orgs WHERE organization = ?))");
+      args.push(filter.organization, filter.organization);
     }
     if (filter.after !== undefined) {
       where.push("connection > ?");
@@ -180,8 +182,17 @@ export class TableDb {
       );
       this.outbox.enqueue(matchKey(kind, value));
     }
-    if (before?.organization !== undefined) this.outbox.enqueue(orgKey(before.organization));
-    if (after?.organization !== undefined) this.outbox.enqueue(orgKey(after.organization));
+    this.sql.exec("DELETE FROM route_orgs WHERE connection = ?", connection);
+    for (const organization of after === null ? [] : organizationsOf(after)) {
+      this.sql.exec(
+        "INSERT OR REPLACE INTO route_orgs (organization, connection) VALUES (?, ?)",
+        organization,
+        connection,
+      );
+    }
+    for (const organization of before === null ? [] : organizationsOf(before))
+      this.outbox.enqueue(orgKey(organization));
+    for (const organization of after === null ? [] : organizationsOf(after)) this.outbox.enqueue(orgKey(organization));
   }
 
   // ---- settings -------------------------------------------------------------
@@ -218,6 +229,8 @@ export class TableDb {
       if (row === undefined) return null;
       const route = JSON.parse(String(row["json"])) as Record<string, unknown>;
       for (const field of SYNCED_FIELDS) delete route[field];
+      // The router needs only the primary organization (the rollout bucket); the rest live in the org: index.
+      delete route["organizations"];
       return JSON.stringify(route);
     }
     if (key.startsWith(MATCH_PREFIX)) {
@@ -225,10 +238,12 @@ export class TableDb {
       return row === undefined ? null : String(row["connection"]);
     }
     if (key.startsWith(ORG_PREFIX)) {
+      const organization = key.slice(ORG_PREFIX.length);
       const rows = this.sql
         .exec<Row>(
-          "SELECT connection FROM routes WHERE organization = ? ORDER BY connection",
-          key.slice(ORG_PREFIX.length),
+          "SELECT connection FROM routes WHERE organization = ? UNION SELECT connection FROM route_orgs WHERE organization = ? ORDER BY connection",
+          organization,
+          organization,
         )
         .toArray();
       return rows.length === 0 ? null : JSON.stringify(rows.map((r) => String(r["connection"])));
