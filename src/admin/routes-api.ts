@@ -13,8 +13,11 @@ import {
   problemResponses,
   RouteBody,
   RoutePatchBody,
+  CoverageSchema,
   RouteSchema,
+  RouteWithRoutabilitySchema,
 } from "./schemas";
+import { coverageOf, routabilityOf } from "../table/routability";
 import { etag, ifMatchVersion, unwrap } from "./writer-http";
 import { isConnectionName } from "../table/schema";
 
@@ -76,10 +79,10 @@ export function registerRouteRoutes(app: AdminApp): void {
     createRoute({
       method: "get",
       path: "/routes/{connection}",
-      summary: "Read one route (ETag = its version)",
+      summary: "Read one route (ETag = its version), with whether its callbacks can be identified",
       request: { params: ConnectionParam },
       responses: {
-        200: { description: "The route", content: jsonOf(RouteSchema) },
+        200: { description: "The route and its routability", content: jsonOf(RouteWithRoutabilitySchema) },
         404: problemResponses[400],
         ...problemResponses,
       },
@@ -92,7 +95,24 @@ export function registerRouteRoutes(app: AdminApp): void {
       if (route === null)
         throw new ApiProblem(404, "No such route", `connection "${connection}" is not in the route table`);
       c.header("etag", etag(route.version));
-      return c.json(route, 200);
+      return c.json({ ...route, routability: routabilityOf(route) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/coverage",
+      summary: "Routability across the table: which routes' callbacks the router can identify, by protocol",
+      responses: {
+        200: { description: "The coverage report", content: jsonOf(CoverageSchema) },
+        ...problemResponses,
+      },
+    }),
+    async (c) => {
+      requireScope(c.get("principal"), "routes:read");
+      const table = await writerOf(c.env).exportTable();
+      return c.json(coverageOf(table.routes), 200);
     },
   );
 

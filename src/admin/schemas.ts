@@ -98,9 +98,13 @@ export const ImportResultSchema = z
   .object({
     dryRun: z.boolean(),
     mode: z.enum(["merge", "replace"]),
-    format: z.enum(["routes.json", "proxy_routes.csv"]),
+    format: z.enum(["routes.json", "proxy_routes.csv", "workos-package"]),
     diff: ImportDiffSchema,
     warnings: z.array(z.string()),
+    derived: z
+      .array(z.object({ connection: z.string(), field: z.string(), value: z.unknown(), from: z.string() }))
+      .optional()
+      .meta({ description: "Every value the import derived rather than copied (WorkOS package), and from what" }),
     kvPending: z.number().int(),
   })
   .meta({ id: "ImportResult" });
@@ -110,6 +114,62 @@ export const AffinityStateSchema = z
   .enum(["on", "off", "not-configured"])
   .meta({ description: AFFINITY_STATE_DESCRIPTION });
 
+const CallbackShapeSchema = z.enum([
+  "saml-acs",
+  "saml-post-without-connection",
+  "saml-encrypted-without-connection",
+  "wsfed-post",
+  "oidc-code-with-iss",
+  "oidc-form-post",
+  "oidc-code-without-iss",
+]);
+
+export const RoutabilitySchema = z
+  .object({
+    level: z.enum(["routable", "partial", "unroutable"]),
+    protocol: z.string(),
+    reason: z.string(),
+    fix: z.string().optional(),
+    shapes: z.array(
+      z.object({
+        shape: CallbackShapeSchema,
+        identified: z.boolean(),
+        by: z.string().optional(),
+        usual: z.boolean().meta({ description: "false: only some IdPs of this protocol send it" }),
+      }),
+    ),
+  })
+  .meta({
+    id: "Routability",
+    description: "Whether the router can identify this route's callbacks with what the table holds, per callback shape",
+  });
+
+export const RouteWithRoutabilitySchema = Route.extend({ routability: RoutabilitySchema }).meta({
+  id: "RouteWithRoutability",
+  description: "A route as stored, with its version and its routability.",
+});
+
+export const CoverageSchema = z
+  .object({
+    routes: z.number().int(),
+    organizations: z.number().int(),
+    byLevel: z.object({ routable: z.number(), partial: z.number(), unroutable: z.number() }),
+    byProtocol: z.record(z.string(), z.object({ routable: z.number(), partial: z.number(), unroutable: z.number() })),
+    atRisk: z.array(
+      z.object({
+        connection: z.string(),
+        state: z.string(),
+        level: z.string(),
+        reason: z.string(),
+        fix: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({
+    id: "Coverage",
+    description: "Routability across the table; atRisk: migrated/rollout routes not always identified",
+  });
+
 export const EvaluationSchema = z
   .object({
     connection: z.string().nullable(),
@@ -118,6 +178,20 @@ export const EvaluationSchema = z
     target: z.string().optional(),
     shadow: z.object({ destination: z.literal("new"), target: z.string() }).optional(),
     affinity: AffinityStateSchema,
+
+    routability: RoutabilitySchema.optional(),
+    callbacks: z
+      .array(
+        z.object({
+          shape: CallbackShapeSchema,
+          usual: z.boolean(),
+          destination: z.enum(["new", "auth0"]),
+          reason: z.string(),
+          identifiedBy: z.string(),
+        }),
+      )
+      .optional(),
+    explanation: z.string().optional(),
   })
   .meta({ id: "Evaluation" });
 

@@ -1,15 +1,33 @@
 /**
  * "Where should this login go?" for an application or an operator: the
- * router's own decision (routeCallback) for a callback that names the
- * connection, read from the same KV replica the router reads.
+ * router's own decision (routeCallback) for the callbacks this connection's
+ * IdP really sends, read from the same KV replica the router reads.
+ *
+ * A callback that names its connection (SAML's ACS URL) is one case; an OIDC
+ * callback names none and is identified only by an issuer the IdP may not
+ * send. Each callback shape the route's protocol produces is decided as the
+ * router would decide it (table/routability.ts), and the answer is "new" only
+ * when every usual shape would reach the new provider: never "new" for a
+ * connection whose callbacks the router would not identify.
  */
 import { affinityState, type AffinityState } from "../affinity/state";
 import type { Config } from "../config";
 import type { LoadedSettings, Lookup } from "../table/store";
+import { routabilityOf, type CallbackShape, type Routability } from "../table/routability";
 import type { RouteStore } from "../table/store";
 import { redirectLocation } from "../targets";
-import { queryFacts } from "./facts";
+import type { Decision } from "./decide";
+import { queryFacts, type CallbackFacts } from "./facts";
 import { routeCallback } from "./route-callback";
+
+export interface ShapeEvaluation {
+  shape: CallbackShape;
+  usual: boolean;
+  destination: "new" | "auth0";
+  reason: string;
+  /** How the router identified it ("none" when it did not). */
+  identifiedBy: string;
+}
 
 export interface Evaluation {
   connection: string | null;
@@ -24,31 +42,136 @@ export interface Evaluation {
    * back to Auth0 whatever this answer says (reason auth0-transaction).
    */
   affinity: AffinityState;
+  /** Whether the route's callbacks can be identified, and how (absent when there is no route). */
+  routability?: Routability;
+  /** Each callback shape of the route's protocol, decided as the router would (no affinity handle). */
+  callbacks?: ShapeEvaluation[];
+  /** When the answer differs from the route's state: what really happens, in a sentence. */
+  explanation?: string;
 }
+
+type EvalConfig = Pick<Config, "auth0Tenant" | "bodyScanLimitBytes" | "affinity">;
 
 export async function evaluateConnection(
   connection: string,
   store: RouteStore,
-  config: Pick<Config, "auth0Tenant" | "bodyScanLimitBytes" | "affinity">,
+  config: EvalConfig,
 ): Promise<Evaluation> {
-  const facts = queryFacts(`connection=${encodeURIComponent(connection)}`);
-  const { decision, identification, settings } = await routeCallback(
-    { method: "GET", contentType: null, body: undefined },
-    facts,
+  const named = await decideShape(
+    { method: "GET", facts: queryFacts(`connection=${encodeURIComponent(connection)}`) },
     store,
     config,
   );
-  const out: Evaluation = {
-    connection: identification.connection ?? null,
-    destination: decision.destination,
-    reason: decision.reason,
-    affinity: affinityOf(config, settings),
-  };
+  const affinity = affinityOf(config, named.settings);
+  const route = await store.route(connection);
+  if (route.status !== "found") return evaluationOf(named.decision, named.connection, affinity);
+
+  const routability = routabilityOf(route.value);
+  const callbacks: Array<ShapeEvaluation & { decision: Decision }> = [];
+  for (const s of routability.shapes) {
+    const decided = await decideShape(callbackOf(s.shape, route.value, config.auth0Tenant), store, config);
+    callbacks.push({
+      shape: s.shape,
+      usual: s.usual,
+      destination: decided.decision.destination,
+      reason: decided.decision.reason,
+      identifiedBy: decided.identifiedBy,
+      decision: decided.decision,
+    });
+  }
+  // The answer: the worst of the usual shapes (auth0 beats new), else the connection-named decision.
+  const usual = callbacks.filter((c) => c.usual);
+  const worst = usual.find((c) => c.destination === "auth0") ?? usual[0];
+  const answer = worst?.decision ?? named.decision;
+  const out = evaluationOf(answer, connection, affinity);
+  out.routability = routability;
+  out.callbacks = callbacks.map(({ decision: _decision, ...rest }) => rest);
+  if (worst !== undefined && worst.identifiedBy === "none") {
+    out.explanation =
+      answer.destination === "new"
+        ? `its ${worst.shape} callbacks are not identified; they reach the new provider only through unknown: probe (a login Auth0 started returns to Auth0)`
+        : `its ${worst.shape} callbacks are not identified and go to Auth0 (${answer.reason}); a login started at the new provider would fail — start logins at Auth0, or set unknown: probe`;
+  }
+  return out;
+}
+
+function evaluationOf(decision: Decision, connection: string | null, affinity: AffinityState): Evaluation {
+  const out: Evaluation = { connection, destination: decision.destination, reason: decision.reason, affinity };
   if (decision.destination === "new") out.target = redirectLocation(decision.target, "");
   if (decision.destination === "auth0" && decision.shadowOf !== undefined) {
     out.shadow = { destination: "new", target: redirectLocation(decision.shadowOf.target, "") };
   }
   return out;
+}
+
+async function decideShape(
+  callback: { method: string; facts: CallbackFacts },
+  store: RouteStore,
+  config: EvalConfig,
+): Promise<{
+  decision: Decision;
+  connection: string | null;
+  identifiedBy: string;
+  settings: Lookup<LoadedSettings>;
+}> {
+  const { decision, identification, settings } = await routeCallback(
+    { method: callback.method, contentType: null, body: undefined },
+    callback.facts,
+    store,
+    config,
+  );
+  return {
+    decision,
+    connection: identification.connection ?? null,
+    identifiedBy: identification.identifiedBy,
+    settings,
+  };
+}
+
+/**
+ * The facts of a callback of `shape` for this route, as the body scan would
+ * read them (test/evaluate-agrees.test.ts sends the real requests and checks
+ * the router answers the same). Values the table does not hold are values the
+ * table cannot know: absent.
+ */
+export function callbackOf(
+  shape: CallbackShape,
+  route: { connection: string; match?: { spEntityId?: string; idpEntityId?: string; oidcIssuer?: string } | undefined },
+  tenant: string | undefined,
+): { method: string; facts: CallbackFacts } {
+  const match = route.match ?? {};
+  const post = (facts: Partial<CallbackFacts>): { method: string; facts: CallbackFacts } => ({
+    method: "POST",
+    facts: { ...queryFacts(""), ...facts },
+  });
+  const issuers = match.idpEntityId === undefined ? [] : [match.idpEntityId];
+  switch (shape) {
+    case "saml-acs":
+      return { method: "POST", facts: queryFacts(`connection=${encodeURIComponent(route.connection)}`) };
+    case "saml-post-without-connection":
+      return post({
+        samlAudiences: [match.spEntityId ?? `urn:auth0:${tenant ?? "tenant"}:${route.connection}`],
+        samlIssuers: issuers,
+        bodyScan: "saml",
+      });
+    case "saml-encrypted-without-connection":
+      return post({ samlIssuers: issuers, bodyScan: "saml" });
+    case "wsfed-post":
+      return post({ samlAudiences: [`urn:auth0:${tenant ?? "tenant"}`], samlIssuers: issuers, bodyScan: "wsfed" });
+    case "oidc-code-with-iss":
+      return {
+        method: "GET",
+        facts: queryFacts(
+          match.oidcIssuer === undefined
+            ? "code=c&state=s"
+            : `code=c&state=s&iss=${encodeURIComponent(match.oidcIssuer)}`,
+        ),
+      };
+    case "oidc-form-post":
+      return post({ oidcIssuers: match.oidcIssuer === undefined ? [] : [match.oidcIssuer], bodyScan: "id_token" });
+    case "oidc-code-without-iss":
+      return { method: "GET", facts: queryFacts("code=c&state=s") };
+  }
 }
 
 export interface OrganizationEvaluation {
@@ -68,7 +191,7 @@ export interface OrganizationEvaluation {
 export async function evaluateOrganization(
   organization: string,
   store: RouteStore,
-  config: Pick<Config, "auth0Tenant" | "bodyScanLimitBytes" | "affinity">,
+  config: EvalConfig,
 ): Promise<OrganizationEvaluation> {
   const affinity = affinityOf(config, await store.settings());
   const index = await store.organizationConnections(organization);
