@@ -93,7 +93,12 @@ export function parseProxyRoutesCsv(text: string): CsvRows {
     const route: Record<string, unknown> = { connection };
 
     const organization = cell("organizationExternalId");
-    if (organization !== undefined) route["organization"] = organization;
+    if (organization !== undefined && isConnectionId(organization)) {
+      // WorkOS' exporter writes the connection's own id when it has no organization, or several.
+      out.warnings.push(
+        `line ${line} (${connection}): organizationExternalId ${organization} is the Auth0 connection id (no organization, or several — warnings.jsonl lists them): imported without an organization`,
+      );
+    } else if (organization !== undefined) route["organization"] = organization;
 
     const protocol = cell("protocol");
     if (protocol !== undefined) {
@@ -138,6 +143,11 @@ export function parseProxyRoutesCsv(text: string): CsvRows {
     out.lines.push(line);
   }
   return out;
+}
+
+/** Auth0 connection ids (`con_…`), which the exporter puts where an organization id (`org_…`) goes. */
+export function isConnectionId(value: string): boolean {
+  return /^con_[A-Za-z0-9]+$/.test(value);
 }
 
 /** Auth0's default entity ID (urn:auth0:{tenant}:{connection}) needs no match entry; any other does. */

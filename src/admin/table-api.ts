@@ -12,6 +12,9 @@ import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
 import { csvField, parseProxyRoutesCsv } from "./proxy-routes-csv";
+import { PACKAGE_FILES, parseWorkosPackage, type Derived, type PackageFiles } from "./workos-package";
+import { Protocol } from "../table/schema";
+import { routabilityOf, usualShapesUnidentified } from "../table/routability";
 import { ImportResultSchema, problemResponses, RouteInputSchema, SettingsSchema } from "./schemas";
 import { writerOf } from "../writer";
 import { unwrap } from "./writer-http";
@@ -40,25 +43,77 @@ const TableFileSchema = z
   .meta({ id: "RouteTableFile", description: "routes.json" });
 
 interface Parsed {
-  format: "routes.json" | "proxy_routes.csv";
+  format: "routes.json" | "proxy_routes.csv" | "workos-package";
   routes: Array<Record<string, unknown>>;
   settings: z.infer<typeof SettingsInput> | undefined;
   warnings: string[];
+  derived?: Derived[];
   fieldName: (field: string) => string;
+  /** How a row is named in warnings (`line 3`, `routes.2`). */
+  rowName: (index: number) => string;
+}
+
+const UNSUPPORTED =
+  "Send routes.json as application/json, proxy_routes.csv as text/csv, or WorkOS' package as multipart/form-data (parts proxy_routes.csv, saml_connections.csv, oidc_connections.csv, warnings.jsonl).";
+
+async function parsePackage(form: FormData): Promise<Parsed> {
+  const files: Partial<PackageFiles> = {};
+  const known: Record<string, keyof PackageFiles> = {};
+  for (const [key, name] of Object.entries(PACKAGE_FILES)) known[name] = key as keyof PackageFiles;
+  const errors: FieldError[] = [];
+  const parts: Array<[string, File | string]> = [];
+  form.forEach((value, part) => parts.push([part, value]));
+  for (const [part, value] of parts) {
+    const name = part.replace(/^(?:.*\/)?/, ""); // "sso/proxy_routes.csv" names the same file
+    const key = known[name];
+    if (key === undefined) {
+      errors.push({ field: part, reason: `not a package file (expected ${Object.values(PACKAGE_FILES).join(", ")})` });
+      continue;
+    }
+    files[key] = typeof value === "string" ? value : await value.text();
+  }
+  if (files.proxyRoutes === undefined) errors.push({ field: PACKAGE_FILES.proxyRoutes, reason: "part is missing" });
+  if (errors.length > 0 || files.proxyRoutes === undefined) {
+    throw new ApiProblem(422, "Invalid package", "Nothing was imported.", errors);
+  }
+  const rows = parseWorkosPackage({ ...files, proxyRoutes: files.proxyRoutes });
+  if (rows.errors.length > 0) {
+    throw new ApiProblem(
+      422,
+      "Invalid package",
+      "Nothing was imported: fix every listed line and send the whole package again.",
+      rows.errors,
+    );
+  }
+  return {
+    format: "workos-package",
+    routes: rows.routes,
+    settings: undefined,
+    warnings: rows.warnings,
+    derived: rows.derived,
+    fieldName: (f) => `${PACKAGE_FILES.proxyRoutes} ${csvField(f, rows.lines)}`,
+    rowName: (i) => `${PACKAGE_FILES.proxyRoutes} line ${rows.lines[i] ?? "?"}`,
+  };
 }
 
 async function parseImport(request: {
   header(name: string): string | undefined;
   text(): Promise<string>;
+  formData(): Promise<FormData>;
 }): Promise<Parsed> {
   const type = (request.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const isCsv = type === "text/csv" || type === "application/csv";
+  if (type === "multipart/form-data") {
+    let form: FormData;
+    try {
+      form = await request.formData();
+    } catch {
+      throw badRequest("The multipart body could not be read.");
+    }
+    return parsePackage(form);
+  }
   if (!isCsv && type !== "application/json") {
-    throw new ApiProblem(
-      415,
-      "Unsupported media type",
-      "Send routes.json as application/json or proxy_routes.csv as text/csv.",
-    );
+    throw new ApiProblem(415, "Unsupported media type", UNSUPPORTED);
   }
   const text = await request.text();
   if (isCsv) {
@@ -77,15 +132,10 @@ async function parseImport(request: {
       settings: undefined,
       warnings: csv.warnings,
       fieldName: (f) => csvField(f, csv.lines),
+      rowName: (i) => `line ${csv.lines[i] ?? "?"}`,
     };
   }
-  if (type !== "application/json") {
-    throw new ApiProblem(
-      415,
-      "Unsupported media type",
-      "Send routes.json as application/json or proxy_routes.csv as text/csv.",
-    );
-  }
+  if (type !== "application/json") throw new ApiProblem(415, "Unsupported media type", UNSUPPORTED);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -101,7 +151,33 @@ async function parseImport(request: {
     settings: shape.data.settings,
     warnings: [],
     fieldName: (f) => f,
+    rowName: (i) => `routes.${i}`,
   };
+}
+
+/**
+ * A warning per migrated or rollout row whose usual callbacks the router
+ * cannot identify (table/routability.ts): those callbacks follow affinity,
+ * then the unknown policy — not the row's state.
+ */
+function unroutableWarnings(parsed: Parsed): string[] {
+  const out: string[] = [];
+  parsed.routes.forEach((raw, i) => {
+    const state = raw["state"];
+    if (state !== "migrated" && state !== "rollout") return;
+    const protocol = Protocol.safeParse(raw["protocol"]);
+    if (raw["protocol"] !== undefined && !protocol.success) return; // refused by validation anyway
+    const routability = routabilityOf({
+      connection: String(raw["connection"]),
+      protocol: protocol.success ? protocol.data : undefined,
+      match: raw["match"] as Record<string, string> | undefined,
+    });
+    if (!usualShapesUnidentified(routability)) return;
+    out.push(
+      `${parsed.rowName(i)} (${String(raw["connection"])}): ${state} but unroutable — ${routability.reason}${routability.fix === undefined ? "" : `; fix: ${routability.fix}`}`,
+    );
+  });
+  return out;
 }
 
 export function registerTableRoutes(app: AdminApp): void {
@@ -111,7 +187,8 @@ export function registerTableRoutes(app: AdminApp): void {
     createRoute({
       method: "post",
       path: "/import",
-      summary: "Import routes.json or WorkOS' proxy_routes.csv (all or nothing; dryRun=true for the diff)",
+      summary:
+        "Import routes.json, WorkOS' proxy_routes.csv, or WorkOS' whole sso/ package (all or nothing; dryRun=true for the diff)",
       request: {
         query: ImportQuery,
         body: {
@@ -119,6 +196,16 @@ export function registerTableRoutes(app: AdminApp): void {
           content: {
             "application/json": { schema: TableFileSchema },
             "text/csv": { schema: z.string().meta({ description: "WorkOS sso/proxy_routes.csv as exported" }) },
+            "multipart/form-data": {
+              schema: z
+                .object({
+                  "proxy_routes.csv": z.string(),
+                  "saml_connections.csv": z.string().optional(),
+                  "oidc_connections.csv": z.string().optional(),
+                  "warnings.jsonl": z.string().optional(),
+                })
+                .meta({ description: "WorkOS' migration package: the sso/ files and warnings.jsonl, as exported" }),
+            },
           },
         },
       },
@@ -152,7 +239,15 @@ export function registerTableRoutes(app: AdminApp): void {
     }
     const { value, kvPending } = unwrap(result);
     return c.json(
-      { dryRun, mode: query.mode, format: parsed.format, diff: value, warnings: parsed.warnings, kvPending },
+      {
+        dryRun,
+        mode: query.mode,
+        format: parsed.format,
+        diff: value,
+        warnings: [...parsed.warnings, ...unroutableWarnings(parsed)],
+        ...(parsed.derived === undefined ? {} : { derived: parsed.derived }),
+        kvPending,
+      },
       200,
     );
   });

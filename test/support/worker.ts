@@ -20,7 +20,7 @@ export function testEnv(overrides: Partial<Env> = {}): Env {
     AUTH0_ORIGIN: `http://127.0.0.1:${inject("originPort")}`,
     ENVIRONMENT: "development",
     AUTH0_TENANT: "example-tenant",
-    ALLOWED_TARGET_HOSTS: "sso.example.com, localhost:9999",
+    ALLOWED_TARGET_HOSTS: "sso.example.com, localhost:9999, sso.nimbus.test",
     ROUTE_CACHE_SECONDS: "0",
     AUTH0_TIMEOUT_MS: "5000",
     ...overrides,
