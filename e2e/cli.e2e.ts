@@ -53,6 +53,17 @@ beforeAll(async () => {
     JSON.stringify({ ...seed, settings: { ...seed.settings, defaultTarget: "https://sso.example.com/cb" } }),
   );
   mkdirSync(path.join(dir, "a-directory.json"));
+  // WorkOS' real package, laid out as the exporter writes it.
+  const fixture = path.join(ROOT, "test", "fixtures", "workos-package");
+  mkdirSync(path.join(dir, "workos-export", "sso"), { recursive: true });
+  for (const file of [
+    "sso/proxy_routes.csv",
+    "sso/saml_connections.csv",
+    "sso/oidc_connections.csv",
+    "warnings.jsonl",
+  ]) {
+    writeFileSync(path.join(dir, "workos-export", file), readFileSync(path.join(fixture, file)));
+  }
 });
 
 afterAll(async () => {
@@ -166,7 +177,10 @@ describe("npm run routes: strict command lines", () => {
     [["kill-switch", "maybe"], '<on|off> is on or off, not "maybe"'],
     [["list", "extra"], 'list takes no arguments; "extra" is one too many'],
     [["evaluate"], "evaluate takes exactly one of --organization ORG and --connection CONNECTION"],
-    [["push", "routes.txt"], 'push takes a .json (routes.json) or .csv (proxy_routes.csv) file, not "routes.txt"'],
+    [
+      ["push", "routes.txt"],
+      'push takes a .json (routes.json) or .csv (proxy_routes.csv) file, or a package folder, not "routes.txt"',
+    ],
     [["stauts"], 'unknown command "stauts": did you mean status?'],
     [[], "no command given"],
     [["status", "--url", "auth.example.com"], "--url (or ROUTER_URL) must be an http(s) URL"],
@@ -194,6 +208,23 @@ describe("npm run routes: strict command lines", () => {
     );
     expect(await tableState()).toEqual(before);
     expect((await api("GET", "/routes")).json["routes"]).toEqual([]);
+  });
+
+  it("pushes WorkOS' whole package folder: dry run lists derived values and unroutable rows, then imports", async () => {
+    const dry = await cli(["push", "workos-export", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain("dry run (nothing written): workos-package");
+    expect(dry.out).toContain('derived saltmarsh-oidc match.oidcIssuer = "https://id.saltmarsh.test"');
+    expect(dry.out).toMatch(/derived meridian-saml organizations = \["org_Md9aE4qL2yH6wK8c","org_Md1pS7gB5nZ3vX9j"\]/);
+    expect(dry.requests).toEqual(["POST /import?dryRun=true&mode=merge"]);
+    expect((await api("GET", "/routes/larkspur-saml")).status).toBe(404);
+    const wet = await cli(["push", "workos-export/sso"]);
+    expect(wet.code).toBe(0);
+    const coverage = await cli(["coverage"]);
+    expect(coverage.out).toContain("10 route(s): 1 routable, 6 partial, 3 unroutable");
+    const missing = await cli(["push", "no-such-folder"]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain("no-such-folder/sso/proxy_routes.csv");
   });
 
   it("names the command that has an option given to the wrong one", async () => {

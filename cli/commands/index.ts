@@ -1,6 +1,6 @@
 /** The command table: every command the CLI knows, in the order help lists them. */
 import type { Command } from "../command";
-import { audit, evaluate, status } from "./insight";
+import { audit, coverage, evaluate, status } from "./insight";
 import { get, list, remove, set } from "./routes";
 import { killSwitch, rollout, settings } from "./settings";
 import { pull, push } from "./table";
@@ -17,5 +17,6 @@ export const COMMANDS: readonly Command[] = [
   killSwitch,
   rollout,
   evaluate,
+  coverage,
   audit,
 ];

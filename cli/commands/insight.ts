@@ -29,9 +29,53 @@ export const evaluate: Command = {
       const would = shadow === undefined ? "" : `; shadow mode: routing would send it to ${shadow.target}`;
       const head = `${org ?? conn ?? ""} → ${String(json["destination"])} (${String(json["reason"])}${would})${target}`;
       const conns = (json["connections"] as Json[] | undefined) ?? [];
+      const routability = json["routability"] as Json | undefined;
+      const callbacks = (json["callbacks"] as Json[] | undefined) ?? [];
       return [
         head,
+        ...(json["explanation"] === undefined ? [] : [`  why: ${String(json["explanation"])}`]),
+        ...(routability === undefined
+          ? []
+          : [`  routability: ${String(routability["level"])} — ${String(routability["reason"])}`]),
+        ...callbacks.map(
+          (c) =>
+            `  ${String(c["shape"])}${c["usual"] === true ? "" : " (some IdPs)"} → ${String(c["destination"])} (${String(c["reason"])})`,
+        ),
         ...conns.map((c) => `  ${String(c["connection"])} → ${String(c["destination"])} (${String(c["reason"])})`),
+      ].join("\n");
+    });
+  },
+};
+
+export const coverage: Command = {
+  name: "coverage",
+  summary: "which routes' callbacks the router can identify, by protocol; migrated routes at risk",
+  positionals: [],
+  options: {},
+  details: [
+    "routable: every callback shape is identified; partial: some (e.g. OIDC only when the IdP sends iss);",
+    "unroutable: none — those callbacks get affinity (a login Auth0 started returns there), then the unknown policy.",
+  ],
+  examples: ["npm run routes -- coverage"],
+  async run(ctx) {
+    const { json } = await ctx.api.request("GET", "/coverage");
+    ctx.print(json, () => {
+      const level = json["byLevel"] as Record<string, number>;
+      const byProtocol = json["byProtocol"] as Record<string, Record<string, number>>;
+      const atRisk = (json["atRisk"] as Json[] | undefined) ?? [];
+      return [
+        `${String(json["routes"])} route(s): ${level["routable"] ?? 0} routable, ${level["partial"] ?? 0} partial, ${level["unroutable"] ?? 0} unroutable`,
+        ...Object.entries(byProtocol).map(
+          ([p, n]) =>
+            `  ${p}: ${n["routable"] ?? 0} routable, ${n["partial"] ?? 0} partial, ${n["unroutable"] ?? 0} unroutable`,
+        ),
+        ...(atRisk.length === 0
+          ? ["no migrated or rollout route is at risk"]
+          : ["at risk (migrated/rollout, not always identified):"]),
+        ...atRisk.map(
+          (r) =>
+            `  ${String(r["connection"])} (${String(r["state"])}, ${String(r["level"])}): ${String(r["reason"])}${r["fix"] === undefined ? "" : `\n    fix: ${String(r["fix"])}`}`,
+        ),
       ].join("\n");
     });
   },

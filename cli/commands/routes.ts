@@ -67,12 +67,18 @@ export const get: Command = {
   async run(ctx) {
     const [connection = ""] = ctx.positionals;
     const { json, headers } = await ctx.api.request("GET", `/routes/${enc(connection)}`);
-    ctx.print(
-      json,
-      () =>
-        `${Object.entries(json)
-          .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
-          .join("\n")}\netag: ${headers.get("etag") ?? ""}`,
+    const { routability, ...route } = json as Json & { routability?: Json };
+    ctx.print(json, () =>
+      [
+        ...Object.entries(route).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`),
+        `etag: ${headers.get("etag") ?? ""}`,
+        ...(routability === undefined
+          ? []
+          : [
+              `routability: ${String(routability["level"])} — ${String(routability["reason"])}`,
+              ...(routability["fix"] === undefined ? [] : [`  fix: ${String(routability["fix"])}`]),
+            ]),
+      ].join("\n"),
     );
   },
 };
