@@ -414,7 +414,10 @@ describe("npm run routes: operating a migration", () => {
     await cli(["push", "routes.json"]);
     const res = await cli(["evaluate", "--organization", "org_acme", "--json"]);
     expect(JSON.parse(res.out)).toMatchObject({ organization: "org_acme", destination: "new", reason: "migrated" });
-    expect((await cli(["evaluate", "--connection", "globex-saml"])).out).toBe("globex-saml → auth0 (legacy)");
+    const text = (await cli(["evaluate", "--connection", "globex-saml"])).out.split("\n");
+    expect(text[0]).toBe("globex-saml → auth0 (legacy)");
+    expect(text).toContain("  saml-acs → auth0 (legacy)");
+    expect(text[1]).toMatch(/^  routability: (routable|partial) — connection= in the ACS URL/);
   });
 
   it("exits 1 with the server's problem detail, field by field", async () => {
