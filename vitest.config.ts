@@ -9,7 +9,10 @@ export default defineConfig({
         compatibilityDate: "2026-04-20",
         kvNamespaces: ["ROUTES"],
         // Read by the writer Durable Object (the Worker's per-test env comes from test/support/worker.ts).
-        bindings: { ENVIRONMENT: "development", ALLOWED_TARGET_HOSTS: "sso.example.com, localhost:9999, sso.nimbus.test" },
+        bindings: {
+          ENVIRONMENT: "development",
+          ALLOWED_TARGET_HOSTS: "sso.example.com, localhost:9999, sso.nimbus.test",
+        },
         durableObjects: {
           ROUTE_WRITER: { className: "RouteTableWriter", useSQLite: true },
           TRAFFIC_COUNTER: { className: "TrafficCounter", useSQLite: true },
