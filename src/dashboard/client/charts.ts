@@ -25,6 +25,11 @@ export interface ChartSpec {
 
 const HEIGHT = 180;
 
+/** Whether bucket starts (ms) span more than a day: then the axis names the day too. */
+function spansDays(x: number[]): boolean {
+  return (x.at(-1) ?? 0) - (x[0] ?? 0) > 86_400_000;
+}
+
 export class TimeChart {
   readonly figure: HTMLElement;
   private readonly canvasBox: HTMLDivElement;
@@ -48,7 +53,7 @@ export class TimeChart {
       ...spec.series.map((s) => s.values.map((v) => (v === null ? null : spec.percent === true ? v * 100 : v))),
     ];
     // Same lines as before: new data only (keeps the legend's state); else a new plot.
-    const shape = JSON.stringify([spec.percent === true, spec.series.map((s) => s.label)]);
+    const shape = JSON.stringify([spec.percent === true, spec.series.map((s) => s.label), spansDays(spec.x)]);
     if (this.plot !== undefined && shape === this.shape) {
       this.plot.setData(data);
       return;
@@ -60,20 +65,25 @@ export class TimeChart {
 
   private options(spec: ChartSpec): uPlot.Options {
     const unit = spec.percent === true ? "%" : "";
+    // 24-hour times in the browser's zone; the day too when the range spans days.
+    const clock: Intl.DateTimeFormatOptions = spansDays(spec.x)
+      ? { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }
+      : { hour: "2-digit", minute: "2-digit" };
+    const label = (seconds: number): string => new Date(seconds * 1000).toLocaleString("en-GB", clock);
     return {
       width: this.width(),
       height: HEIGHT,
       cursor: { drag: { x: false, y: false } },
       scales: { y: spec.percent === true ? { range: [0, 100] } : { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [
-        {},
+        { values: (_u, ticks) => ticks.map(label) },
         {
           size: 46,
           values: (_u, ticks) => ticks.map((t) => `${Number.isInteger(t) ? t : t.toFixed(1)}${unit}`),
         },
       ],
       series: [
-        {},
+        { value: (_u, v) => (v === null || v === undefined ? "–" : label(v)) },
         ...spec.series.map((s): uPlot.Series => ({
           label: s.label,
           stroke: s.color,

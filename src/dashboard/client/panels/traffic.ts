@@ -48,15 +48,15 @@ function renderShare({ newShare, totals: t }: StatsReport, range: Range): void {
   for (const key of TOTALS) byId(`${IDS.totalPrefix}${key}`).textContent = count.format(t[key]);
 }
 
-/** The series' newest points, in words: what the canvas shows. */
-function latest(series: SeriesPoint[], pick: (p: SeriesPoint) => string): string {
-  return series
-    .slice(-3)
-    .map((p) => `${new Date(p.at).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" })}: ${pick(p)}`)
-    .join("; ");
+/** The newest three points that `has` something, in words (what the canvas shows); "none" without any. */
+function newest(series: SeriesPoint[], has: (p: SeriesPoint) => boolean, say: (p: SeriesPoint) => string): string {
+  const points = series.filter(has).slice(-3);
+  if (points.length === 0) return "none";
+  const at = (p: SeriesPoint) => new Date(p.at).toLocaleString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  return points.map((p) => `${at(p)}: ${say(p)}`).join("; ");
 }
 
-function renderCharts({ series }: StatsReport, range: Range): void {
+function renderCharts({ series, newShare, totals }: StatsReport, range: Range): void {
   shareChart ??= mount(new TimeChart("Share of logins served by the new provider", "share-chart"));
   problemChart ??= mount(new TimeChart("Bounces and errors", "problem-chart"));
   const x = series.map((p) => Date.parse(p.at));
@@ -64,7 +64,13 @@ function renderCharts({ series }: StatsReport, range: Range): void {
     x,
     percent: true,
     series: [{ label: "Served by new", color: COLOURS.new, values: series.map((p) => p.newShare) }],
-    summary: `Share of logins served by the new provider, ${range.per}, ${rangeText(range)}; newest: ${latest(series, (p) => share(p.newShare))}.`,
+    summary:
+      `Share of logins served by the new provider, ${range.per}, ${rangeText(range)}: ${share(newShare)} overall; ` +
+      `newest with logins: ${newest(
+        series,
+        (p) => p.logins > 0,
+        (p) => share(p.newShare),
+      )}.`,
   });
   problemChart.render({
     x,
@@ -72,7 +78,13 @@ function renderCharts({ series }: StatsReport, range: Range): void {
       { label: "Bounced", color: COLOURS.fallback, values: series.map((p) => p.fallback) },
       { label: "Errors", color: COLOURS.errors, values: series.map((p) => p.errors), dash: [6, 3] },
     ],
-    summary: `Bounces and errors ${range.per}, ${rangeText(range)}; newest: ${latest(series, (p) => `${p.fallback} bounced, ${p.errors} errors`)}.`,
+    summary:
+      `Bounces and errors ${range.per}, ${rangeText(range)}: ${totals.fallback} bounced, ${totals.errors} errors; ` +
+      `newest: ${newest(
+        series,
+        (p) => p.fallback + p.errors > 0,
+        (p) => `${p.fallback} bounced, ${p.errors} errors`,
+      )}.`,
   });
 }
 
