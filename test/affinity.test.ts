@@ -5,6 +5,7 @@
  * whatever the table says. Logins the new provider started (no recorded handle)
  * follow the table, here with `unknown: probe`.
  */
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import type { RouteTableFile } from "../src/table/schema";
 import { AFFINITY_REQUEST_ID } from "./support/affinity";
@@ -317,6 +318,59 @@ describe("big pages stream through", () => {
       expect(await sha256Hex(bytes)).toBe(await sha256Hex(new Uint8Array(BIG_PAGE)));
     },
   );
+});
+
+describe("hostile cookies (property)", () => {
+  it("any Cookie header, with or without a recorded login, never gets a 5xx and never captures another login", async () => {
+    const { cookies } = await startLogin("oidc");
+    const cookieValue = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.stringMatching(/^[A-Za-z0-9_-]{0,40}(\.[A-Za-z0-9-]{0,20})?$/),
+      fc.constantFrom(...cookies.map((c) => c.split("=")[1] ?? "")),
+    );
+    const cookieName = fc.oneof(
+      fc.constantFrom("cra-", "cra-abcd", "cra-AAAA", "did", "cra-"),
+      fc.string({ maxLength: 12 }),
+    );
+    const header = fc
+      .array(fc.tuple(cookieName, cookieValue), { maxLength: 80 })
+      .map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join("; "));
+    await fc.assert(
+      fc.asyncProperty(header, fc.boolean(), async (cookieHeader, post) => {
+        const init: RequestInit = post
+          ? {
+              method: "POST",
+              headers: { cookie: cookieHeader, "content-type": "application/x-www-form-urlencoded" },
+              body: form({ state: "not-recorded-state", RelayState: "r" }),
+            }
+          : { headers: { cookie: cookieHeader } };
+        const res = await call(
+          new Request(`${HOST}/login/callback?code=c&state=not-recorded-state`, init),
+          WITH_AFFINITY,
+        );
+        await res.body?.cancel();
+        // Never a 5xx; and a handle nobody recorded follows the table (probe: the new provider).
+        expect(res.status).toBe(307);
+        expect(isRedirectToNew(res)).toBe(true);
+      }),
+      { numRuns: 150, seed: inject("fuzzSeed") },
+    );
+  });
+});
+
+describe("compressed pages", () => {
+  it("passes a small gzip-encoded HTML page through intact (read for a POST-binding form, then sent on)", async () => {
+    for (const env of [WITH_AFFINITY, {}]) {
+      const res = await call(
+        new Request(`${HOST}/u/login/error`, { headers: { "x-test-origin": "gzip-page", "accept-encoding": "gzip" } }),
+        env,
+      );
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain("Compressed page.");
+      expect(await sha256Hex(new TextEncoder().encode(text))).toBe(res.headers.get("x-plain-sha256"));
+    }
+  });
 });
 
 describe("without affinity", () => {

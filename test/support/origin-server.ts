@@ -5,7 +5,7 @@
  * `x-test-origin` picks a behaviour for fault tests.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { deflateRawSync } from "node:zlib";
+import { deflateRawSync, gzipSync } from "node:zlib";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -108,6 +108,21 @@ export async function startOriginServer(): Promise<RunningServer> {
         case "login-start":
           answerLoginStart(req, res);
           return;
+        case "gzip-page": {
+          // A small HTML page sent gzip-compressed, as Auth0 sends pages to browsers that accept it.
+          const html = Buffer.from(
+            `<!DOCTYPE html><html><body><p>${"Compressed page. ".repeat(200)}</p></body></html>`,
+          );
+          const gz = gzipSync(html);
+          res.writeHead(200, {
+            "content-type": "text/html; charset=utf-8",
+            "content-encoding": "gzip",
+            "content-length": String(gz.byteLength),
+            "x-plain-sha256": createHash("sha256").update(html).digest("hex"),
+          });
+          res.end(gz);
+          return;
+        }
         case "big-page-stalled": {
           // A Universal Login-sized page: 32 KiB now, the other 168 KiB once the test releases it.
           const id = String(testId ?? "");
