@@ -47,8 +47,12 @@ function foldedSegments(pathname: string): string[] {
  * `canonicalSegments("/LOGIN/./x/../Callback;jsessionid=1/")` → `["login", "callback"]`.
  */
 export function canonicalSegments(pathname: string): string[] {
+  return resolveDots(foldedSegments(pathname));
+}
+
+function resolveDots(folded: readonly string[]): string[] {
   const out: string[] = [];
-  for (const segment of foldedSegments(pathname)) {
+  for (const segment of folded) {
     if (segment === "" || segment === ".") continue;
     if (segment === "..") out.pop();
     else out.push(segment);
@@ -68,8 +72,25 @@ export function isCallbackPath(pathname: string): boolean {
  * `/__router%2F..%2Fx`: the first segment before or after dot segments counts).
  */
 export function isReservedPath(pathname: string): boolean {
-  const first = foldedSegments(pathname).find((s) => s !== "" && s !== ".");
-  return (first?.startsWith("__") ?? false) || (canonicalSegments(pathname)[0]?.startsWith("__") ?? false);
+  return classifyPath(pathname).reserved;
+}
+
+const CALLBACK = Object.freeze({ callback: true, reserved: false });
+
+/**
+ * isCallbackPath and isReservedPath of one path, folding it once (the router
+ * asks both of every request).
+ */
+export function classifyPath(pathname: string): { callback: boolean; reserved: boolean } {
+  // The one spelling nearly every callback uses folds to itself.
+  if (pathname === "/login/callback") return CALLBACK;
+  const folded = foldedSegments(pathname);
+  const canonical = resolveDots(folded);
+  const first = folded.find((s) => s !== "" && s !== ".");
+  return {
+    callback: canonical.length === 2 && canonical[0] === "login" && canonical[1] === "callback",
+    reserved: (first?.startsWith("__") ?? false) || (canonical[0]?.startsWith("__") ?? false),
+  };
 }
 
 /**
@@ -79,5 +100,7 @@ export function isReservedPath(pathname: string): boolean {
  * credential) is not sent to Auth0.
  */
 export function isAdminLookingPath(pathname: string): boolean {
+  // Without "__" or an escape that could decode to "_", no folded segment can start with "__".
+  if (!pathname.includes("__") && !pathname.includes("%")) return false;
   return foldedSegments(pathname).some((s) => s.startsWith("__"));
 }

@@ -35,8 +35,16 @@ export class Batch {
   readonly last = new Map<string, LastSeen>();
   readonly startedAt = Date.now();
 
+  /** The minute of the last event and its text: a batch spans a few seconds, so it is mostly one. */
+  private minuteStart = -1;
+  private minuteText = "";
+
   add(outcome: Outcome, at: number): void {
-    const minute = minuteOf(at);
+    if (at < this.minuteStart || at >= this.minuteStart + 60_000) {
+      this.minuteStart = at - (at % 60_000);
+      this.minuteText = minuteOf(at);
+    }
+    const minute = this.minuteText;
     const key = `${minute}\u0000${outcome.connection}`;
     let row = this.rows.get(key);
     if (row === undefined) {
@@ -54,7 +62,17 @@ export class Batch {
     }
     countInto(row, outcome);
     const { connection, kind, destination, status, reason } = outcome;
-    this.last.set(connection, { connection, at, kind, destination, status, reason });
+    // The newest callback per connection: the existing record is updated, not replaced.
+    const seen = this.last.get(connection);
+    if (seen === undefined) {
+      this.last.set(connection, { connection, at, kind, destination, status, reason });
+    } else {
+      seen.at = at;
+      seen.kind = kind;
+      seen.destination = destination;
+      seen.status = status;
+      seen.reason = reason;
+    }
   }
 }
 
