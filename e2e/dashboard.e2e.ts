@@ -261,6 +261,10 @@ describe("dashboard, in Chromium at 1440×900", () => {
     // The route table: all 8, untrusted text shown as text.
     await expect.poll(() => page.locator("#routes-body tr").count()).toBe(9);
     expect(await routeRow("wayne-adfs").locator("td").first().textContent()).toBe(XSS_ORG);
+    // Routability per row: SAML by connection= (partial without an IdP entity id), ADFS without one unroutable.
+    expect(await routeRow("wayne-adfs").locator("td.routability").textContent()).toBe("unroutable");
+    expect(await routeRow("acme-saml").locator("td.routability").textContent()).toBe("partial");
+    expect(await routeRow("wayne-adfs").locator("td.routability").getAttribute("title")).toMatch(/match\.idpEntityId/);
     expect(await page.locator("#routes-body img").count()).toBe(0);
     expect(await page.title()).toBe("Migration dashboard · callback-router");
     expect(await page.locator("#search-count").textContent()).toBe("9 routes");
@@ -517,7 +521,8 @@ describe("dashboard, in Chromium at 1440×900", () => {
     const facts = await page.locator("#connection-facts").innerText();
     expect(facts).toMatch(/State\s+legacy\s*migrated\s*rollout/);
     expect(facts).toContain("Organization\norg_umbrella");
-    expect(facts).toMatch(/Routability\n\S/);
+    expect(facts).toMatch(/Routability\npartial — connection= in the ACS URL/);
+    expect(facts).toContain("saml-acs: identified by query");
     expect(facts).toMatch(/Last callback seen\n.*(just now|min ago)\): a bounce to Auth0, 302, fallback-bounce/);
     expect(await page.getByLabel("State of umbrella-saml").last().inputValue()).toBe("migrated");
     await expect.poll(() => page.locator("#connection-chart-box canvas").count()).toBe(1);

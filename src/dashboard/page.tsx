@@ -186,7 +186,15 @@ const Dashboard: FC = () => (
           <table>
             <caption class="sr-only">Route table: one row per connection, with its state control</caption>
             <TableHead
-              columns={[["Connection"], ["Organization"], ["Protocol"], ["State"], ["Version", true], ["Updated"]]}
+              columns={[
+                ["Connection"],
+                ["Organization"],
+                ["Protocol"],
+                ["Routability"],
+                ["State"],
+                ["Version", true],
+                ["Updated"],
+              ]}
             />
             <tbody id={IDS.routesBody}></tbody>
           </table>

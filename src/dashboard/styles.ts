@@ -35,6 +35,9 @@ header.top .mode { color: var(--text); }
 .mode-route { background: var(--green-bg); color: var(--green); }
 .mode-shadow { background: var(--amber-bg); color: var(--amber); }
 .mode-passthrough { background: var(--red); color: #fff; }
+.routability-routable { color: var(--green); }
+.routability-partial { color: var(--amber); }
+.routability-unroutable { color: var(--red); font-weight: 600; }
 header.top .mode-passthrough { color: #fff; }
 
 main { max-width: 1400px; margin: 0 auto; padding: 1rem 1.5rem 3rem; }

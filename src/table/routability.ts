@@ -22,7 +22,8 @@
  * that login fails). So for a migrated connection with unidentifiable callbacks,
  * `unknown: probe` is what makes logins started at the new provider work.
  */
-import { organizationsOf, type Protocol, type RouteInput } from "./schema";
+// Types only: the dashboard's browser bundle runs this module too (no zod there).
+import type { Protocol, RouteInput } from "./schema";
 
 /** The callback shapes a protocol's IdPs send (each is one way a real callback arrives). */
 export type CallbackShape =
@@ -182,7 +183,9 @@ export function coverageOf(routes: RouteInput[]): CoverageReport {
     routes: routes.length,
     byLevel: { routable: 0, partial: 0, unroutable: 0 },
     atRisk: [],
-    organizations: new Set(routes.flatMap((r) => organizationsOf(r))).size,
+    organizations: new Set(
+      routes.flatMap((r) => [...(r.organization === undefined ? [] : [r.organization]), ...(r.organizations ?? [])]),
+    ).size,
     byProtocol: {},
   };
   for (const route of routes) {

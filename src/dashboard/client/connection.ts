@@ -4,6 +4,7 @@
  * where its logins went over the chosen range, and its audit entries.
  */
 import type { ConnectionStats, SeriesPoint } from "../../stats/report";
+import type { Routability } from "../../table/routability";
 import type { Route } from "../../table/schema";
 import { IDS } from "../ids";
 import { auditRows, type AuditEntry } from "./audit";
@@ -17,7 +18,7 @@ import { changeState, showState, stateSelect } from "./state-change";
 
 type ConnectionReport = ConnectionStats & { since: string; until: string; step: string; series: SeriesPoint[] };
 /** A route as GET /routes/{connection} answers, perhaps with the router's routability verdict. */
-type RouteAnswer = Route & { routability?: unknown };
+type RouteAnswer = Route & { routability?: Routability };
 
 let chart: TimeChart | undefined;
 /** The connection on show and the route it was last rendered from. */
@@ -81,8 +82,10 @@ function renderFacts(ctx: Ctx, route: RouteAnswer | null, stats: ConnectionRepor
     );
   } else {
     facts.push(...fact("State", stateControl(ctx, route)));
-    facts.push(...fact("Organization", route.organization ?? "—"), ...fact("Protocol", route.protocol ?? "—"));
-    facts.push(...fact("Routability", routabilityText(route.routability)));
+    const organizations = route.organizations ?? (route.organization === undefined ? [] : [route.organization]);
+    facts.push(...fact(organizations.length > 1 ? "Organizations" : "Organization", organizations.join(", ") || "—"));
+    facts.push(...fact("Protocol", route.protocol ?? "—"));
+    facts.push(...fact("Routability", ...routabilityNodes(route.routability)));
     facts.push(...fact("Version", String(route.version), " · updated ", time(route.updatedAt)));
   }
   const last = stats?.lastSeen ?? null;
@@ -101,16 +104,19 @@ function renderFacts(ctx: Ctx, route: RouteAnswer | null, stats: ConnectionRepor
   byId(IDS.connectionFacts).replaceChildren(...facts);
 }
 
-/** What GET /routes/{connection} says about whether callbacks can be routed to this connection. */
-function routabilityText(value: unknown): string {
-  if (value === undefined) return "not reported by this router";
-  if (typeof value === "string") return value;
-  if (typeof value === "object" && value !== null) {
-    return Object.entries(value)
-      .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`)
-      .join("; ");
-  }
-  return String(value);
+/** What GET /routes/{connection} says about whether this connection's callbacks can be identified. */
+function routabilityNodes(value: Routability | undefined): Array<Node | string> {
+  if (value === undefined) return ["not reported by this router"];
+  const shapes = value.shapes.map(
+    (s) =>
+      `${s.shape}${s.usual ? "" : " (some IdPs)"}: ${s.identified ? `identified by ${s.by ?? "?"}` : "not identified (affinity, then the unknown policy)"}`,
+  );
+  return [
+    h("strong", { class: `routability routability-${value.level}` }, value.level),
+    ` — ${value.reason}.`,
+    ...(value.fix === undefined ? [] : [h("br"), `Fix: ${value.fix}.`]),
+    h("ul", {}, ...shapes.map((s) => h("li", {}, s))),
+  ];
 }
 
 function stateControl(ctx: Ctx, route: Route): HTMLElement {

@@ -1,4 +1,5 @@
 /** The route table: search, a link to each connection's view, a state control per row. */
+import { routabilityOf } from "../../../table/routability";
 import type { Route, RouteState } from "../../../table/schema";
 import { IDS } from "../../ids";
 import type { Ctx } from "../context";
@@ -40,7 +41,12 @@ function routeRow(ctx: Ctx, route: Route): HTMLTableRowElement {
   const select = stateSelect(name);
   const apply = h("button", { type: "button", "aria-label": `Apply the chosen state to ${name}` }, "Apply");
   const [version, updated] = [h("td", { class: "num" }), h("td", { class: "when" })];
-  const cells = [h("td", {}, route.organization ?? "—"), h("td", {}, route.protocol ?? "—")];
+  const routability = routabilityOf(route);
+  const cells = [
+    h("td", {}, organizationText(route)),
+    h("td", {}, route.protocol ?? "—"),
+    h("td", { class: `routability routability-${routability.level}`, title: routability.reason }, routability.level),
+  ];
   const stateCell = h("td", {}, h("div", { class: "state-control" }, select, apply));
   const tr = h("tr", {}, h("th", { scope: "row" }, connectionLink(name)), ...cells, stateCell, version, updated);
   const row: Row = { route, tr, select, version, updated };
@@ -49,6 +55,12 @@ function routeRow(ctx: Ctx, route: Route): HTMLTableRowElement {
   showRoute(row, route);
   rows.set(name, row);
   return tr;
+}
+
+/** The organization, and how many more when the connection is enabled for several. */
+function organizationText(route: Route): string {
+  const more = (route.organizations?.length ?? 1) - 1;
+  return `${route.organization ?? "—"}${more > 0 ? ` (+${more})` : ""}`;
 }
 
 function showRoute(row: Row, route: Route): void {
