@@ -89,7 +89,7 @@ export async function evaluateConnection(
   if (worst !== undefined && worst.identifiedBy === "none") {
     out.explanation =
       answer.destination === "new"
-        ? `its ${worst.shape} callbacks are not identified; they reach the new provider only through unknown: probe (a login Auth0 started returns to Auth0)`
+        ? `its ${worst.shape} callbacks are not identified; they reach the new provider only through unknown: probe (a login Auth0 started returns to Auth0 ${affinity === "on" ? "through affinity" : "only through the new provider's fallback bounce: affinity is " + affinity})`
         : `its ${worst.shape} callbacks are not identified and go to Auth0 (${answer.reason}); a login started at the new provider would fail — start logins at Auth0, or set unknown: probe`;
   }
   return out;
