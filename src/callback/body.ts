@@ -19,6 +19,9 @@ export interface ScanEnd {
   bytesScanned: number;
 }
 
+/** An unread rest up to this size is read before forwarding (forwardable). */
+const SMALL_REST_BYTES = 64 * 1024;
+
 export class PeekableBody {
   private readonly stream: ReadableStream<Uint8Array> | null;
   private readonly declaredLength: number | undefined;
@@ -79,6 +82,23 @@ export class PeekableBody {
         complete: this.done && bytes.byteLength <= limit,
       };
     });
+  }
+
+  /**
+   * forForwarding, except that a short unread rest (at most 64 KiB by the
+   * declared Content-Length: a typical SAML post) is read first, so the body
+   * goes on as one buffer instead of a stream piped behind the head.
+   */
+  async forwardable(): Promise<BodyInit | null> {
+    const rest = this.declaredLength === undefined ? Infinity : this.declaredLength - this.headLength;
+    if (this.reader !== undefined && !this.done && rest <= SMALL_REST_BYTES) {
+      await this.serially(async () => {
+        while ((await this.pull()) !== undefined) {
+          // pull() keeps each chunk in head; the runtime ends the body at its Content-Length.
+        }
+      });
+    }
+    return this.forForwarding();
   }
 
   /**

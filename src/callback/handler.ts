@@ -68,7 +68,7 @@ export async function handleCallback(
     const query = facts.fallback ? withoutFallback(rawQuery) : rawQuery;
     response = await forwardToAuth0(request, config, {
       pathAndQuery: query === "" ? url.pathname : `${url.pathname}?${query}`,
-      body: body.forForwarding(),
+      body: await body.forwardable(),
     });
     // The transaction is finishing: its affinity cookie has done its job.
     if (affinity?.outcome === "match") response = withExpiredCookies(response, affinity.cookies);
