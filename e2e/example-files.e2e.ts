@@ -56,6 +56,8 @@ describe("files shipped for operators", () => {
       "acme-saml → auth0 (migrated; shadow mode: routing would send it to https://sso.example.com/sso/client_01EXAMPLECLIENTID/auth0/callback)",
     );
     expect(acme.out).toContain("  saml-acs → auth0 (migrated)");
+    // Its IdP entity ID lets the router identify it even from an encrypted assertion.
+    expect(acme.out).toMatch(/routability: routable — .*an encrypted one by its Issuer/);
 
     // The demo table is refused there, naming the field: the check above can fail.
     const demo = await routes(worker, ["push", "routes.json", "--dry-run"]);
