@@ -13,6 +13,7 @@
  */
 import { findSamlPostForm } from "./auto-post";
 import { transactionSetCookie } from "./cookie";
+import { PeekableBody } from "../callback/body";
 import { loginStartOfForm, loginStartOfLocation, type LoginStart, type LoginStartContext } from "./login-start";
 
 export interface RecorderOptions {
@@ -63,10 +64,14 @@ export async function recordLoginStart(
   const declared = response.headers.get("content-length");
   if (declared !== null && !(Number(declared) <= options.htmlScanLimitBytes)) return { response, start: undefined };
 
-  const prefix = await readPrefix(response.body, options.htmlScanLimitBytes);
-  const body = prefix.rest === undefined ? prefix.bytes : replay(prefix.bytes, prefix.rest);
+  // The callback body's reader serves here too: what was looked at, then the rest, unchanged.
+  // No Content-Length is passed: a gzip page's declared length is not its decoded length.
+  const peekable = new PeekableBody(response.body, null);
+  // One byte past the limit tells a page of exactly the limit from a longer one.
+  const prefix = await peekable.peek(options.htmlScanLimitBytes + 1);
+  const body = peekable.forForwarding();
   let start: LoginStart | undefined;
-  if (prefix.rest === undefined) {
+  if (prefix.complete && prefix.bytes.byteLength <= options.htmlScanLimitBytes) {
     const form = findSamlPostForm(new TextDecoder("utf-8").decode(prefix.bytes));
     if (form !== undefined) start = await safely(() => loginStartOfForm(form, context));
   }
@@ -100,54 +105,4 @@ async function safely<T>(fn: () => Promise<T>): Promise<T | undefined> {
 
 function isHtml(contentType: string | null): boolean {
   return contentType?.split(";")[0]?.trim().toLowerCase() === "text/html";
-}
-
-interface Prefix {
-  bytes: Uint8Array<ArrayBuffer>;
-  /** The unread remainder; undefined when the whole body fit in the limit. */
-  rest: ReadableStreamDefaultReader<Uint8Array> | undefined;
-}
-
-/** Reads up to `limit` bytes (or the whole body when smaller); the reader is kept for the rest. */
-async function readPrefix(body: ReadableStream<Uint8Array>, limit: number): Promise<Prefix> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { bytes: concat(chunks, total), rest: undefined };
-    chunks.push(value);
-    total += value.byteLength;
-    if (total > limit) return { bytes: concat(chunks, total), rest: reader };
-  }
-}
-
-/** A stream of what was read followed by the rest, chunk by chunk as it arrives. */
-function replay(head: Uint8Array, rest: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
-  let sentHead = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!sentHead) {
-        sentHead = true;
-        controller.enqueue(head);
-        return;
-      }
-      const { done, value } = await rest.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel(reason) {
-      return rest.cancel(reason);
-    },
-  });
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -10,6 +10,7 @@
  * never expanded (as in src/callback/xml.ts).
  */
 import { SaxesParser, type SaxesTagNS } from "saxes";
+import { concatBytes } from "../bytes";
 import { base64ToBytes } from "./base64";
 
 const SAML2_ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -57,13 +58,7 @@ export async function inflateRaw(bytes: Uint8Array<ArrayBuffer>, limit: number):
   } catch {
     return undefined;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 class Refused extends Error {}

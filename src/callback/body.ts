@@ -6,6 +6,7 @@
  * stream, unchanged. Only what was looked at is ever held: a scan that stops
  * early (the identifying values were near the top) leaves the rest unread.
  */
+import { concatBytes } from "../bytes";
 
 /** What a scan's consumer says after each chunk: read on, or stop here. */
 export type ScanStep = "more" | "stop";
@@ -76,7 +77,7 @@ export class PeekableBody {
       while (this.headLength < limit && (await this.pull()) !== undefined) {
         // pull() keeps each chunk in head.
       }
-      const bytes = concat(this.head, this.headLength);
+      const bytes = concatBytes(this.head, this.headLength);
       return {
         bytes: bytes.subarray(0, Math.min(limit, bytes.byteLength)),
         complete: this.done && bytes.byteLength <= limit,
@@ -108,7 +109,7 @@ export class PeekableBody {
    */
   forForwarding(): BodyInit | null {
     if (this.reader === undefined || this.stream === null) return this.stream;
-    const head = concat(this.head, this.headLength);
+    const head = concatBytes(this.head, this.headLength);
     if (this.done) return head;
     const stream = this.stream;
     this.reader.releaseLock();
@@ -151,14 +152,4 @@ export class PeekableBody {
 export interface Peek {
   bytes: Uint8Array<ArrayBuffer>;
   complete: boolean;
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
