@@ -89,6 +89,18 @@ describe("XML scanning", () => {
     expect(scanSignInXml(`<!DOCTYPE x><x/>`)).toMatchObject({ ok: false });
   });
 
+  it("refuses elements nested deeper than any sign-in message (namespace resolution per element costs the depth)", () => {
+    const deep = "<x>".repeat(100) + "</x>".repeat(100);
+    const xml = `<Response xmlns="urn:oasis:names:tc:SAML:2.0:protocol">${deep}<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">https://idp.test/x</Issuer></Response>`;
+    expect(scanSignInXml(xml)).toEqual({ ok: false, reason: "elements nested deeper than 64" });
+  });
+
+  it("reads a message nested as deep as real ones (WS-Trust envelope, signature, key info)", () => {
+    const deep = "<x>".repeat(40) + "</x>".repeat(40);
+    const xml = `<Response xmlns="urn:oasis:names:tc:SAML:2.0:protocol"><Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">https://idp.test/x</Issuer>${deep}</Response>`;
+    expect(scanSignInXml(xml)).toMatchObject({ ok: true, facts: { issuers: ["https://idp.test/x"] } });
+  });
+
   it("keeps at most four values of each kind", () => {
     const many = Array.from({ length: 50 }, (_, i) => `<a:Audience>aud-${i}</a:Audience>`).join("");
     const xml = `<a:Assertion xmlns:a="urn:oasis:names:tc:SAML:2.0:assertion">${many}</a:Assertion>`;

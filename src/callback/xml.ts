@@ -11,7 +11,8 @@
  * Safety: a document with a DOCTYPE is refused on sight (SAML 2.0 bindings
  * §3.5.5.2 / the SAML security considerations say DTDs must not be processed),
  * and the parser never expands an entity it was not born knowing, so an
- * entity-expansion bomb or an XXE payload costs one failed parse.
+ * entity-expansion bomb or an XXE payload costs one failed parse; elements
+ * nested deeper than MAX_DEPTH are refused the same way.
  */
 import { SaxesParser, type SaxesTagNS } from "saxes";
 
@@ -25,6 +26,14 @@ const MAX_VALUES = 4;
 const MAX_VALUE_LENGTH = 1024;
 /** An AuthnRequest ID is an xs:ID; Auth0's are ~40 characters. */
 const MAX_IN_RESPONSE_TO_LENGTH = 256;
+/**
+ * Deepest element nesting read. Real messages nest about 10 deep (WS-Trust
+ * envelope > token > Assertion > Signature > KeyInfo > X509Data > …). saxes
+ * resolves every element's namespace by walking the open elements, so
+ * unbounded nesting costs O(depth²): a 512 KiB body of `<a>` tags took 90 s
+ * of CPU before this limit.
+ */
+const MAX_DEPTH = 64;
 
 /** Elements that follow the identifying part of an assertion (a scan stops at the first). */
 const STATEMENTS = new Set([
@@ -131,6 +140,7 @@ export class SignInXmlScanner {
   private onOpen(tag: SaxesTagNS): void {
     const { uri, local } = tag;
     const parent = this.stack[this.stack.length - 1];
+    if (this.stack.length >= MAX_DEPTH) throw new Refused(`elements nested deeper than ${MAX_DEPTH}`);
     this.stack.push({ uri, local });
     const saml2 = uri === SAML2_ASSERTION;
     const saml1 = uri === SAML1_ASSERTION;
