@@ -80,6 +80,10 @@ interface Received {
   cnameApiKey: boolean;
   xForwardedFor: string | undefined;
   trueClientIp: string | undefined;
+  /** Shown as its scheme only: lets a reader check that no admin credential reaches Auth0. */
+  authorization: string | undefined;
+  /** Cookie names only (e.g. that the affinity cookie cra-… never reaches Auth0). */
+  cookieNames: string[];
 }
 
 /** Enough for any SAMLResponse; a bigger body is cut (this is a demo, not a parser). */
@@ -112,6 +116,11 @@ async function receive(req: http.IncomingMessage): Promise<Received> {
     cnameApiKey: req.headers["cname-api-key"] !== undefined,
     xForwardedFor: header("x-forwarded-for"),
     trueClientIp: header("true-client-ip"),
+    authorization: header("authorization"),
+    cookieNames: (header("cookie") ?? "")
+      .split(";")
+      .map((c) => c.trim().split("=")[0] ?? "")
+      .filter((n) => n !== ""),
   };
 }
 
@@ -278,6 +287,11 @@ function sections(r: Received): Array<[string, Array<[string, string]>]> {
       ["cname-api-key", r.cnameApiKey ? "arrived (value not shown)" : "did not arrive"],
       ["x-forwarded-for", r.xForwardedFor ?? "(none)"],
       ["true-client-ip", r.trueClientIp ?? "(none)"],
+      [
+        "authorization",
+        r.authorization === undefined ? "(none)" : `${r.authorization.split(" ")[0]} … (value not shown)`,
+      ],
+      ["cookies", r.cookieNames.length === 0 ? "(none)" : `${r.cookieNames.join(", ")} (values not shown)`],
     ],
   ]);
   return out;
