@@ -90,6 +90,8 @@ describe("importing WorkOS' whole migration package", () => {
     expect(warnings).toMatch(
       /line 6 \(foxglove-saml\): organizationExternalId con_Fx9wD4sA7eR2yU5i is the Auth0 connection id/,
     );
+    // meridian-saml's organizations come back from warnings.jsonl: no "imported without an organization" for it.
+    expect(warnings).not.toMatch(/\(meridian-saml\): organizationExternalId/);
     expect(warnings).toMatch(/orchard-saml \(samlp\), tidewater-ping \(pingfederate\), kestrel-adfs \(adfs\)/);
     expect(warnings).toMatch(/proxy_routes\.csv line 7 \(alder-entra\): migrated but unroutable/);
     expect(warnings).toMatch(
