@@ -1,21 +1,12 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
 import { TrafficCounter } from "../src/stats/counter-do";
+import type { Counts, Shares } from "../src/stats/report";
 import { shardName } from "../src/stats/recorder";
 import { api, json, resetTable } from "./support/admin";
 import { passThrough } from "./support/kv";
 import { call, captureLogs, form, HOST, postForm } from "./support/worker";
 
-type Counts = {
-  logins: number;
-  auth0: number;
-  new: number;
-  fallback: number;
-  unidentified: number;
-  errors: number;
-  callbacks: number;
-};
-type Shares = { newShare: number | null; fallbackShare: number | null };
 type Point = { at: string } & Counts & Shares;
 type ConnectionStats = Shares & {
   connection: string;

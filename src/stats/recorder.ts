@@ -9,7 +9,7 @@
  */
 import type { Env } from "../env";
 import { log } from "../log";
-import type { CountRow, LastSeen } from "./rows";
+import type { CountRow, LastSeen, Tally } from "./rows";
 import { minuteOf, UNIDENTIFIED, type Outcome } from "./outcome";
 
 export interface RecorderConfig {
@@ -18,7 +18,7 @@ export interface RecorderConfig {
 }
 
 /** Adds one outcome to a row (the rules of src/stats/outcome.ts's definitions). */
-export function countInto(row: Omit<CountRow, "at" | "connection">, outcome: Outcome): void {
+export function countInto(row: Tally, outcome: Outcome): void {
   if (outcome.kind === "bounce") row.fallback += 1;
   else if (outcome.kind === "login") {
     row[outcome.destination] += 1;

@@ -4,25 +4,13 @@
  * flags. Pure. The definitions are src/stats/outcome.ts's.
  */
 import type { RouteState } from "../table/schema";
-import type { CountRow, LastSeen } from "./rows";
+import type { CountRow, LastSeen, Tally } from "./rows";
 import { NOT_A_CALLBACK, UNIDENTIFIED } from "./outcome";
 import { keyTime, type StatsWindow } from "./window";
 
-export interface Counts {
+export interface Counts extends Tally {
   /** Logins, each counted once: auth0 + new. */
   logins: number;
-  /** Logins forwarded to Auth0 on their first callback. */
-  auth0: number;
-  /** Logins sent to the new provider. */
-  new: number;
-  /** Of those, bounced back with fallback=auth0 (then served by Auth0). */
-  fallback: number;
-  /** Logins no connection could be attributed to (also in auth0 or new). */
-  unidentified: number;
-  /** Answers with a 5xx: the Worker's own or Auth0's passed on. */
-  errors: number;
-  /** Logins Auth0 started, sent back to Auth0 by transaction affinity (also in auth0). */
-  affinity: number;
   /** Requests to /login/callback: logins + bounces. */
   callbacks: number;
 }
@@ -78,7 +66,7 @@ export function emptyCounts(): Counts {
   return { logins: 0, auth0: 0, new: 0, fallback: 0, unidentified: 0, errors: 0, affinity: 0, callbacks: 0 };
 }
 
-export function addRow(counts: Counts, row: Omit<CountRow, "at" | "connection">): void {
+export function addRow(counts: Counts, row: Tally): void {
   counts.auth0 += row.auth0;
   counts.new += row.new;
   counts.fallback += row.fallback;

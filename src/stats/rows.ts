@@ -5,17 +5,26 @@
  */
 import type { OutcomeKind } from "./outcome";
 
-/** Counts of one connection in one minute (`at` = `2026-11-23T13:05`) or hour (`2026-11-23T13`). */
-export interface CountRow {
-  at: string;
-  connection: string;
+/** The counters a row stores; the report adds what is derived from them (src/stats/report.ts). */
+export interface Tally {
+  /** Logins forwarded to Auth0 on their first callback. */
   auth0: number;
+  /** Logins sent to the new provider. */
   new: number;
+  /** Of those, bounced back with fallback=auth0 (then served by Auth0). */
   fallback: number;
+  /** Logins no connection could be attributed to (also in auth0 or new). */
   unidentified: number;
+  /** Answers with a 5xx: the Worker's own or Auth0's passed on. */
   errors: number;
   /** Logins Auth0 started, sent back to Auth0 by transaction affinity (also in auth0). */
   affinity: number;
+}
+
+/** Counts of one connection in one minute (`at` = `2026-11-23T13:05`) or hour (`2026-11-23T13`). */
+export interface CountRow extends Tally {
+  at: string;
+  connection: string;
 }
 
 /** The newest callback of a connection (`at` in ms since the epoch). */
