@@ -54,9 +54,10 @@ export function forwardHeaders(incoming: Headers, config: Pick<Config, "cnameApi
 
 /**
  * `origin` + `pathAndQuery` ("/path?query", as the Worker received it) as one URL
- * on that origin, or undefined when `pathAndQuery` does not start with "/" or the
- * result is not on `origin` (so it can never be sent). Whatever the path holds
- * (`//host`, `/\host`, dot segments, `@`), the authority stays the origin's.
+ * on that origin, or undefined when `pathAndQuery` does not start with "/". The
+ * path is set on a URL that already holds the origin, so whatever it holds
+ * (`//host`, `/\host`, dot segments, `@`) the authority stays the origin's;
+ * forwardToAuth0 still asserts that right before its fetch.
  */
 export function auth0Url(origin: URL, pathAndQuery: string): URL | undefined {
   if (!pathAndQuery.startsWith("/")) return undefined;
@@ -64,11 +65,15 @@ export function auth0Url(origin: URL, pathAndQuery: string): URL | undefined {
   const url = new URL(origin.origin);
   url.pathname = queryAt === -1 ? pathAndQuery : pathAndQuery.slice(0, queryAt);
   if (queryAt !== -1) url.search = pathAndQuery.slice(queryAt);
-  return url.origin === origin.origin ? url : undefined;
+  return url;
 }
 
-/** An admin-looking path's Authorization is a management API credential: Auth0 never gets it. */
-function withoutAdminCredential(headers: Headers, pathname: string): Headers {
+/**
+ * An admin-looking path's Authorization is taken for a management API credential, whatever
+ * its value: Auth0 never gets it. (src/app.ts also removes a recognised admin credential on
+ * every path.)
+ */
+function withoutAuthorizationOnAdminPath(headers: Headers, pathname: string): Headers {
   if (isAdminLookingPath(pathname)) headers.delete("authorization");
   return headers;
 }
@@ -100,7 +105,7 @@ export async function forwardToAuth0(
   try {
     return await fetch(url.href, {
       method: request.method,
-      headers: withoutAdminCredential(forwardHeaders(request.headers, config), url.pathname),
+      headers: withoutAuthorizationOnAdminPath(forwardHeaders(request.headers, config), url.pathname),
       body: hasBody ? options.body : null,
       redirect: "manual",
       signal: controller.signal,
