@@ -42,29 +42,28 @@ export async function routeCallback(
   affinityRequest?: AffinityRequest,
 ): Promise<Routed> {
   let facts = initialFacts;
-  const settings = await store.settings();
-  const early = shortCut({ method: request.method, fallback: facts.fallback, settings });
-  if (early !== undefined && early.reason === "fallback-bounce" && facts.connection.kind === "none") {
-    // The decision is made (Auth0); the connection is looked up only so the bounce is
-    // logged and counted under the connection its login was sent for (an OIDC `iss`, a
-    // SAML Issuer or Audience), as that login was: /stats' fallbackShare is per connection.
-    if (request.body !== undefined && request.method === "POST") {
-      facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
-    }
-    const identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
-    return { facts, identification, settings, decision: early, affinity: undefined };
-  }
-  if (early !== undefined) {
-    return { facts, identification: fromQueryOnly(facts), settings, decision: early, affinity: undefined };
-  }
-
-  // The body is scanned at most once: for the affinity handles (when a cookie asks) or to identify.
+  // The body is scanned at most once: for a bounce's connection, the affinity handles (when a
+  // cookie asks) or to identify.
   let scanned = false;
   const scanBody = async (): Promise<void> => {
     if (scanned || request.body === undefined || request.method !== "POST") return;
     scanned = true;
     facts = await addBodyFacts(facts, request.contentType, request.body, config.bodyScanLimitBytes);
   };
+
+  const settings = await store.settings();
+  const early = shortCut({ method: request.method, fallback: facts.fallback, settings });
+  if (early !== undefined && early.reason === "fallback-bounce" && facts.connection.kind === "none") {
+    // The decision is made (Auth0); the connection is looked up only so the bounce is
+    // logged and counted under the connection its login was sent for (an OIDC `iss`, a
+    // SAML Issuer or Audience), as that login was: /stats' fallbackShare is per connection.
+    await scanBody();
+    const identification = await identify(candidatesOf(facts, config.auth0Tenant), store);
+    return { facts, identification, settings, decision: early, affinity: undefined };
+  }
+  if (early !== undefined) {
+    return { facts, identification: fromQueryOnly(facts), settings, decision: early, affinity: undefined };
+  }
 
   let affinity: AffinityCheck | undefined;
   if (affinityRequest !== undefined && settings.status === "found") {
