@@ -44,8 +44,8 @@ export function demoOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DemoOp
   return {
     auth0Port: Number(env.DEMO_AUTH0_PORT ?? 8788),
     ssoPort: Number(env.DEMO_SSO_PORT ?? 8789),
-    ssoConnections: list(env.DEMO_SSO_CONNECTIONS, "acme-saml,hooli-okta,stark-saml"),
-    ssoIssuers: list(env.DEMO_SSO_ISSUERS, "https://hooli.okta.example"),
+    ssoConnections: list(env.DEMO_SSO_CONNECTIONS, "acme-saml,hooli-oidc,stark-saml"),
+    ssoIssuers: list(env.DEMO_SSO_ISSUERS, "https://sso.hooli.example/realms/hooli"),
     workerOrigin: (env.DEMO_WORKER_ORIGIN ?? "http://localhost:8787").replace(/\/+$/, ""),
   };
 }

@@ -47,7 +47,12 @@ const DEMO_CALLBACKS: ReadonlyArray<{ query: string; method: "GET" | "POST"; fol
   { query: "connection=globex-saml", method: "POST", follow: false, weight: 3 },
   // Bounced back by the demo new SSO with fallback=auth0, then on to the Auth0 demo.
   { query: "connection=umbrella-saml", method: "POST", follow: true, weight: 1 },
-  { query: "code=abc&state=xyz&iss=https%3A%2F%2Fhooli.okta.example", method: "GET", follow: false, weight: 2 },
+  {
+    query: "code=abc&state=xyz&iss=https%3A%2F%2Fsso.hooli.example%2Frealms%2Fhooli",
+    method: "GET",
+    follow: false,
+    weight: 2,
+  },
   // No connection, nothing identifiable in the body.
   { query: "", method: "POST", follow: false, weight: 1 },
 ];
@@ -251,8 +256,8 @@ curl -i -X POST '${w}/login/callback?connection=globex-saml' ${saml}
 #    fallback=auth0, ends at the Auth0 demo with fallback removed
 curl -i -L '${w}/login/callback?connection=umbrella-saml' ${saml}
 
-# 5. OIDC callback identified by iss (hooli-okta): 307 to the new SSO, which accepts it
-curl -i -L '${w}/login/callback?code=abc&state=xyz&iss=https%3A%2F%2Fhooli.okta.example'
+# 5. OIDC callback identified by iss (hooli-oidc, a Keycloak): 307 to the new SSO, which accepts it
+curl -i -L '${w}/login/callback?code=abc&state=xyz&iss=https%3A%2F%2Fsso.hooli.example%2Frealms%2Fhooli'
 
 # 6. Any other path passes through to the Auth0 demo
 curl -i '${w}/u/login?state=demo'
