@@ -122,6 +122,26 @@ describe("routes: validation names the field and the reason", () => {
     expect((await api("/routes/acme-saml")).status).toBe(404);
   });
 
+  it.each<[string, string, unknown]>([
+    ["GET", "/routes", undefined],
+    ["PUT", "/routes", { state: "legacy" }],
+    ["PATCH", "/routes", { state: "migrated" }],
+    ["DELETE", "/routes", undefined],
+    ["GET", "/stats", undefined],
+  ])(
+    "%s %s/{connection} with a 129-character name names connection and its 128-character limit",
+    async (method, path, body) => {
+      const res = await api(`${path}/${"a".repeat(129)}`, { method, ...(body === undefined ? {} : { body }) });
+      expect(res.status).toBe(400);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      const problem = await json<Problem>(res);
+      expect(problem.detail).toBe("The path does not name a valid Auth0 connection.");
+      expect(problem.errors).toEqual([
+        { field: "connection", reason: "an Auth0 connection name has at most 128 characters (this one has 129)" },
+      ]);
+    },
+  );
+
   it("refuses malformed JSON with 400", async () => {
     const res = await api("/routes/acme-saml", { method: "PUT", text: "{not json", contentType: "application/json" });
     expect(res.status).toBe(400);

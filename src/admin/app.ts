@@ -11,7 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import { log } from "../log";
 import { authenticate } from "./auth";
 import { adminConfigFor } from "../config";
-import { ApiProblem, problemResponse } from "./problem";
+import { ApiProblem, notAConnection, problemResponse } from "./problem";
 import { jsonLimitProblem, MAX_JSON_DEPTH } from "./json-limits";
 import { jsonOf } from "./schemas";
 import { registerInsightRoutes } from "./insight-api";
@@ -37,6 +37,13 @@ function tooLarge(limit: number): never {
 export function createAdminApp(prefix: string): AdminApp {
   const app: AdminApp = new OpenAPIHono<AdminEnv>({
     defaultHook: (result) => {
+      if (!result.success && result.target === "param") {
+        // Path parameters are named as the OpenAPI document names them ({connection}), as the
+        // handlers' own checks name them; `param.connection` is nothing an operator wrote.
+        const errors = zodErrors(result.error);
+        if (errors.every((e) => e.field === "connection")) throw notAConnection(errors[0]?.reason ?? "");
+        throw new ApiProblem(400, "Bad request", "The request's path has invalid parameters.", errors);
+      }
       if (!result.success) {
         const inBody = result.target === "json";
         throw new ApiProblem(

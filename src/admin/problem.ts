@@ -34,6 +34,11 @@ export function badRequest(detail: string, errors: FieldError[] = []): ApiProble
   return new ApiProblem(400, "Bad request", detail, errors);
 }
 
+/** A path that does not name a connection: the field as the API documents it (`connection`). */
+export function notAConnection(reason: string): ApiProblem {
+  return badRequest("The path does not name a valid Auth0 connection.", [{ field: "connection", reason }]);
+}
+
 export function unprocessable(detail: string, errors: FieldError[]): ApiProblem {
   return new ApiProblem(422, "Invalid fields", detail, errors);
 }

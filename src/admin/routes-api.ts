@@ -5,7 +5,7 @@ import type { RouteState } from "../table/schema";
 import type { AdminApp } from "./context";
 import { requireScope, type Principal } from "./auth";
 import { writerOf, type WriteOptions } from "../writer";
-import { ApiProblem } from "./problem";
+import { ApiProblem, notAConnection } from "./problem";
 import {
   ConnectionParam,
   IfMatchHeader,
@@ -19,7 +19,7 @@ import {
 } from "./schemas";
 import { coverageOf, routabilityOf } from "../table/routability";
 import { etag, ifMatchVersion, unwrap } from "./writer-http";
-import { isConnectionName } from "../table/schema";
+import { connectionNameProblem } from "../table/schema";
 
 const ListQuery = z.object({
   state: z.enum(["legacy", "migrated", "rollout"]).optional(),
@@ -40,11 +40,8 @@ function writeRequest(
 }
 
 function checkName(connection: string): void {
-  if (!isConnectionName(connection)) {
-    throw new ApiProblem(400, "Bad request", "The path does not name a valid Auth0 connection.", [
-      { field: "connection", reason: "letters, digits and single '-' between them, at most 128 characters" },
-    ]);
-  }
+  const reason = connectionNameProblem(connection);
+  if (reason !== undefined) throw notAConnection(reason);
 }
 
 export function registerRouteRoutes(app: AdminApp): void {

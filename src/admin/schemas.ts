@@ -5,7 +5,7 @@
  */
 import { AFFINITY_STATE_DESCRIPTION } from "../affinity/state";
 import * as z from "zod";
-import { Rollout, Route, RouteInput, Settings } from "../table/schema";
+import { CONNECTION_NAME_MAX, connectionNameTooLong, Rollout, Route, RouteInput, Settings } from "../table/schema";
 
 export const RouteSchema = Route.meta({ id: "Route", description: "A route as stored, with its version." });
 export const RouteInputSchema = RouteInput.meta({
@@ -217,10 +217,11 @@ export const AuditEntrySchema = z
   })
   .meta({ id: "AuditEntry" });
 
+/** The `{connection}` path parameter (its characters are checked by the handlers: /stats takes two more names). */
 export const ConnectionParam = z.object({
   connection: z
     .string()
-    .max(128)
+    .max(CONNECTION_NAME_MAX, { error: (issue) => connectionNameTooLong(String(issue.input).length) })
     .meta({ param: { name: "connection", in: "path" }, example: "acme-saml" }),
 });
 

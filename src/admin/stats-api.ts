@@ -12,10 +12,10 @@ import { statsConfigFor } from "../config";
 import { NOT_A_CALLBACK, UNIDENTIFIED } from "../stats/outcome";
 import { buildReport, connectionStats, seriesOf } from "../stats/report";
 import { keyRange, STEP_NAMES, statsWindow, type StatsWindow } from "../stats/window";
-import { isConnectionName, type RouteState } from "../table/schema";
+import { connectionNameProblem, isConnectionName, type RouteState } from "../table/schema";
 import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
-import { badRequest } from "./problem";
+import { badRequest, notAConnection } from "./problem";
 import { ConnectionParam, jsonOf, problemResponses } from "./schemas";
 import { writerOf } from "../writer";
 
@@ -197,10 +197,9 @@ export function registerStatsRoutes(app: AdminApp): void {
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
       const { connection } = c.req.valid("param");
-      if (!isConnectionName(connection) && connection !== UNIDENTIFIED && connection !== NOT_A_CALLBACK) {
-        throw badRequest("The path does not name a valid Auth0 connection.", [
-          { field: "connection", reason: "not a connection name" },
-        ]);
+      const problem = connectionNameProblem(connection);
+      if (problem !== undefined && connection !== UNIDENTIFIED && connection !== NOT_A_CALLBACK) {
+        throw notAConnection(`${problem}, or ${UNIDENTIFIED} or ${NOT_A_CALLBACK}`);
       }
       const w = windowOf(c.req.valid("query"));
       const { rows, last } = await readShards(c.env, w, connection);

@@ -17,10 +17,25 @@ export function isConnectionName(value: string): boolean {
   return value.length <= CONNECTION_NAME_MAX && CONNECTION_NAME_PATTERN.test(value);
 }
 
+/** The reason a string is too long for a connection name, in plain words (with its length). */
+export function connectionNameTooLong(length: number): string {
+  return `an Auth0 connection name has at most ${CONNECTION_NAME_MAX} characters (this one has ${length})`;
+}
+
+export const CONNECTION_NAME_CHARACTERS =
+  "an Auth0 connection name holds only letters, digits and single '-' between them";
+
+/** Why `value` is not a connection name, in plain words; undefined when it is one. */
+export function connectionNameProblem(value: string): string | undefined {
+  if (value.length > CONNECTION_NAME_MAX) return connectionNameTooLong(value.length);
+  if (!CONNECTION_NAME_PATTERN.test(value)) return CONNECTION_NAME_CHARACTERS;
+  return undefined;
+}
+
 export const ConnectionName = z
   .string()
-  .max(CONNECTION_NAME_MAX, "an Auth0 connection name has at most 128 characters")
-  .regex(CONNECTION_NAME_PATTERN, "an Auth0 connection name holds only letters, digits and single '-' between them");
+  .max(CONNECTION_NAME_MAX, { error: (issue) => connectionNameTooLong(String(issue.input).length) })
+  .regex(CONNECTION_NAME_PATTERN, CONNECTION_NAME_CHARACTERS);
 
 /** Entity IDs and issuers are compared exactly; they also become KV index keys (≤ 512 bytes). */
 const Identifier = z.string().min(1).max(400, "at most 400 characters");
