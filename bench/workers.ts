@@ -122,8 +122,8 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
       ...(o.inspectorPort !== undefined ? { inspectorPort: o.inspectorPort } : {}),
       // workerd's structured logs: the Workers' console.log lines, and their errors and warnings.
       handleStructuredLogs({ level, message }) {
-        if (level === "error" || level === "warn") o.logs.feedStderr(Buffer.from(`${message}\n`));
-        else o.logs.feed(Buffer.from(`${message}\n`));
+        if (level === "error" || level === "warn") o.logs.feedStderr(message);
+        else o.logs.line(message);
       },
       workers: [
         router("router", "routes-small", routerBindings),
