@@ -28,7 +28,7 @@ describe("routes: create, read, change, delete", () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get("etag")).toBe('"1"');
-    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("cache-control")).toBe("no-store, no-transform");
     const got = await api("/routes/acme-saml");
     expect(got.headers.get("etag")).toBe('"1"');
     expect(await json<Route>(got)).toMatchObject({ connection: "acme-saml", state: "migrated", version: 1 });

@@ -127,3 +127,45 @@ describe("If-Match: * (RFC 9110 §13.1.1)", () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe("If-Match uses the strong comparison (RFC 9110 §13.1.1)", () => {
+  it.each<[string, unknown]>([
+    ["PUT", { state: "migrated" }],
+    ["PATCH", { state: "migrated" }],
+    ["DELETE", undefined],
+  ])("answers %s with a weak ETag of the current version by 412 and changes nothing", async (method, body) => {
+    const created = await api("/routes/present", { method: "PUT", body: { state: "legacy" } });
+    expect(created.headers.get("etag")).toBe('"1"');
+    const res = await api("/routes/present", {
+      method,
+      ...(body === undefined ? {} : { body }),
+      headers: { "if-match": 'W/"1"' },
+    });
+    expect(res.status).toBe(412);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect((await json(res))["detail"]).toContain("weak");
+    const after = await api("/routes/present");
+    expect(after.status).toBe(200);
+    expect(await json(after)).toMatchObject({ state: "legacy", version: 1 });
+  });
+
+  it.each(["/settings", "/rollout"])("answers PUT %s with a weak ETag by 412", async (path) => {
+    const current = await api(path);
+    const tag = current.headers.get("etag") ?? "";
+    const body = path === "/settings" ? { mode: "shadow" } : { percentage: 20 };
+    const weak = await api(path, { method: "PUT", body, headers: { "if-match": `W/${tag}` } });
+    expect(weak.status).toBe(412);
+    // The ETag exactly as given still matches.
+    const strong = await api(path, { method: "PUT", body, headers: { "if-match": tag } });
+    expect(strong.status).toBe(200);
+  });
+
+  it("sends every ETag with no-transform, so no proxy compresses the answer and weakens its ETag", async () => {
+    const put = await api("/routes/present", { method: "PUT", body: { state: "legacy" } });
+    for (const res of [put, await api("/routes/present"), await api("/settings"), await api("/rollout")]) {
+      expect(res.headers.get("etag")).toMatch(/^"\d+"$/);
+      expect(res.headers.get("cache-control")).toBe("no-store, no-transform");
+    }
+    expect((await api("/routes")).headers.get("cache-control")).toBe("no-store");
+  });
+});

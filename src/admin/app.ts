@@ -1,7 +1,7 @@
 /**
  * The management API: a hono sub-app under ADMIN_PREFIX (default /__router/v1),
  * JSON in and out, RFC 9457 problems, OpenAPI 3.1 generated from the schemas.
- * Every answer is `Cache-Control: no-store`. Only /health answers without a
+ * Every answer is `Cache-Control: no-store` (with an ETag: `no-store, no-transform`). Only /health answers without a
  * credential, and it says nothing about the configuration.
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
@@ -57,9 +57,12 @@ export function createAdminApp(prefix: string): AdminApp {
     },
   }).basePath(prefix);
 
+  // An answer with an ETag is also no-transform (RFC 9111 §5.2.2.6): a proxy that compresses it
+  // (Cloudflare's edge does, by default) turns the strong ETag into a weak one, which would
+  // never match in If-Match (RFC 9110 §13.1.1) when the dashboard or the CLI sends it back.
   app.use("*", async function noStore(c, next) {
     await next();
-    c.res.headers.set("cache-control", "no-store");
+    c.res.headers.set("cache-control", c.res.headers.has("etag") ? "no-store, no-transform" : "no-store");
   });
 
   app.openapi(

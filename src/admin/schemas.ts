@@ -231,7 +231,7 @@ export const jsonOf = <T extends z.ZodType>(schema: T) => ({ "application/json":
 export const IfMatchHeader = z.object({
   "if-match": z.string().optional().meta({
     description:
-      'The ETag last read (the version, e.g. "3"), or * (the route must exist; RFC 9110 §13.1.1); 412 when it does not hold',
+      'The ETag last read, exactly as given (the version, e.g. "3"), or * (the route must exist); 412 when it does not hold. Strong comparison (RFC 9110 §13.1.1): a weak ETag (W/"3") never matches',
   }),
 });
 
