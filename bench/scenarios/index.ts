@@ -17,8 +17,12 @@ export function allScenarios(ctx: ScenarioContext, bigRoutes: number): Scenario[
   ];
 }
 
-/** `only` holds id prefixes ("a" keeps a, a-min, a-100k, …); empty keeps all. */
+/** `only` holds id prefixes ("a" keeps a, a-min, a-100k, …) or, with "=", one id ("=a" keeps a); empty keeps all. */
 export function selectScenarios(scenarios: Scenario[], only: readonly string[]): Scenario[] {
   if (only.length === 0) return scenarios;
-  return scenarios.filter((s) => only.some((prefix) => s.id === prefix || s.id.startsWith(`${prefix}-`)));
+  return scenarios.filter((s) =>
+    only.some((prefix) =>
+      prefix.startsWith("=") ? s.id === prefix.slice(1) : s.id === prefix || s.id.startsWith(`${prefix}-`),
+    ),
+  );
 }

@@ -2,7 +2,15 @@
  * Records answer outcomes off the critical path. Each isolate adds to an
  * in-memory batch; one flusher per isolate sends the batch to a random
  * TrafficCounter shard at most `flushMs` after its first event, through
- * `ctx.waitUntil`, so the answer never waits for it.
+ * `ctx.waitUntil` of the request that started the batch, so the answer never
+ * waits for it.
+ *
+ * Only that request's context holds the flush: its timer and its call to the
+ * shard run in that context, and the runtime keeps a context with a pending
+ * waitUntil (and so its isolate) alive until it settles. Later requests of the
+ * batch only add to it; a waitUntil of theirs on the same promise would keep
+ * thousands of finished contexts waiting on another context's promise for
+ * `flushMs` and guard nothing more (bench/README.md, "The 307 path").
  *
  * Trade-off: an isolate evicted with an unsent batch loses at most `flushMs`
  * of its own counts. The counters are for watching a migration, not billing.
@@ -93,8 +101,10 @@ export function recordOutcome(
 ): void {
   batch ??= new Batch();
   batch.add(outcome, Date.now());
-  pending ??= flushLater(env, config);
-  ctx.waitUntil(pending);
+  if (pending === undefined) {
+    pending = flushLater(env, config);
+    ctx.waitUntil(pending);
+  }
 }
 
 async function flushLater(env: Env, config: RecorderConfig): Promise<void> {
