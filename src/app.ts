@@ -137,8 +137,12 @@ async function routed(request: Request, url: URL, callback: boolean, env: Env, c
   const config = result.config;
   // Every spelling that could reach Auth0's callback handler is routed like it (docs/design.md).
   if (callback) {
-    return handleCallback(request, env.ROUTES, config, (entry) =>
-      recordOutcome(env, ctx, outcomeOf(entry), statsConfigFor(env)),
+    return handleCallback(
+      request,
+      env.ROUTES,
+      config,
+      (entry) => recordOutcome(env, ctx, outcomeOf(entry), statsConfigFor(env)),
+      url,
     );
   }
   const response = await forwardToAuth0(request, config, {

@@ -7,7 +7,7 @@ import type { Config } from "../config";
 import { log } from "../log";
 import { RouteStore } from "../table/store";
 import { affinityKey } from "./cookie";
-import { HTML_SCAN_LIMIT_BYTES, recordLoginStart } from "./record";
+import { HTML_SCAN_LIMIT_BYTES, mayStartLogin, recordLoginStart } from "./record";
 
 /** Auth0's answer to `request`, with the affinity cookie added when it starts a login. */
 export async function withAffinityRecorded(
@@ -17,7 +17,8 @@ export async function withAffinityRecorded(
   kv: KVNamespace,
 ): Promise<Response> {
   const affinity = config.affinity;
-  if (affinity === undefined) return response;
+  // Most answers (assets, JSON, 200 pages that are not HTML, 4xx) cannot start a login: nothing else is done.
+  if (affinity === undefined || !mayStartLogin(request, response)) return response;
   const recorded = await recordLoginStart(request, response, {
     key: await affinityKey(affinity.secret),
     maxAgeSeconds: affinity.maxAgeSeconds,

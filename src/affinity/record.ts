@@ -47,7 +47,7 @@ export async function recordLoginStart(
   response: Response,
   options: RecorderOptions,
 ): Promise<Recorded> {
-  if (request.method !== "GET" && request.method !== "POST") return { response, start: undefined };
+  if (!mayStartLogin(request, response)) return { response, start: undefined };
   const context: LoginStartContext = { requestUrl: new URL(request.url), auth0Tenant: options.auth0Tenant };
 
   if (response.status >= 300 && response.status < 400) {
@@ -58,9 +58,6 @@ export async function recordLoginStart(
     return (await withCookie(response, response.body, start, options)) ?? { response, start: undefined };
   }
 
-  if (response.status !== 200 || !isHtml(response.headers.get("content-type")) || response.body === null) {
-    return { response, start: undefined };
-  }
   const declared = response.headers.get("content-length");
   if (declared !== null && !(Number(declared) <= options.htmlScanLimitBytes)) return { response, start: undefined };
 
@@ -77,6 +74,19 @@ export async function recordLoginStart(
   }
   const recorded = start === undefined ? undefined : await withCookie(response, body, start, options);
   return recorded ?? { response: new Response(body, response), start: undefined };
+}
+
+/**
+ * Whether Auth0's answer can be a login start at all, from its method, status and
+ * headers only (no URL parse, no body, no key): a GET/POST answered by a 3xx with a
+ * Location, or by a 200 `text/html` page with a body. Everything else passes through
+ * at the cost of these checks.
+ */
+export function mayStartLogin(request: Request, response: Response): boolean {
+  if (request.method !== "GET" && request.method !== "POST") return false;
+  const status = response.status;
+  if (status >= 300 && status < 400) return response.headers.has("location");
+  return status === 200 && response.body !== null && isHtml(response.headers.get("content-type"));
 }
 
 /** The response with the affinity cookie appended; undefined when nothing is to be recorded. */

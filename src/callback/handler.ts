@@ -23,16 +23,18 @@ import { routeCallback } from "./route-callback";
 
 /**
  * `onDecision` sees the same entry the log gets (e.g. to count it); it must
- * not throw or wait — the answer is already decided.
+ * not throw or wait — the answer is already decided. `url` is `request.url`
+ * parsed (the dispatcher has parsed it already).
  */
 export async function handleCallback(
   request: Request,
   kv: KVNamespace,
   config: Config,
   onDecision?: (entry: CallbackLog) => void,
+  /** `request.url` parsed, when the caller has it already. */
+  url: URL = new URL(request.url),
 ): Promise<Response> {
   const started = Date.now();
-  const url = new URL(request.url);
   const rawQuery = rawQueryOf(url);
   const body = new PeekableBody(request.body, request.headers.get("content-length"));
   let facts: CallbackFacts = queryFacts(rawQuery);
