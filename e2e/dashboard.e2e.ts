@@ -248,7 +248,7 @@ describe("dashboard, in Chromium at 1440×900", () => {
       "1 login for a connection that is not in the route table.",
     );
     expect(flags.find((f) => f.startsWith("outage-saml"))).toContain(
-      "2 answers with a 5xx: Auth0 unreachable, too slow or answering 5xx, or a router failure.",
+      "2 answers with a 5xx: Auth0 unreachable, too slow or answering 5xx, or a router failure (a browser that hung up mid-request is not one).",
     );
 
     // One row per connection with traffic: the share its logins the new provider kept, then the counts.

@@ -12,6 +12,7 @@ import { isAdminCredential } from "./admin/auth";
 import { ApiProblem, problemResponse } from "./admin/problem";
 import { withAffinityRecorded } from "./affinity/pass-through";
 import { forwardToAuth0 } from "./auth0/forward";
+import { ClientGone, clientGoneResponse } from "./client-gone";
 import { handleCallback } from "./callback/handler";
 import { adminConfigFor, configFor, statsConfigFor } from "./config";
 import type { Env } from "./env";
@@ -30,7 +31,8 @@ export interface App {
 /**
  * Counts an answer the callback handler did not count itself, so that /stats' errors
  * are every 5xx the Worker answered or passed on: a callback answered before or outside
- * the handler (bad configuration, an unexpected failure), or another path's 5xx.
+ * the handler (bad configuration, an unexpected failure), or another path's 5xx. A client
+ * that hung up mid-body is answered nothing and counted nothing (src/client-gone.ts).
  */
 function countAnswer(env: Env, ctx: Context, callback: boolean, status: number, reason: string): void {
   const outcome: Outcome | null = callback ? failedCallbackOutcome(status, reason) : passThroughOutcome(status);
@@ -65,6 +67,11 @@ export function createApp(): App {
         }
         return await routed(await withoutAdminCredential(request, env), url, path.callback, env, ctx);
       } catch (err) {
+        // Nobody is waiting for this answer: not a router error, nothing counted (src/client-gone.ts).
+        if (err instanceof ClientGone) {
+          log({ event: "client-gone", message: err.message, path: url.pathname });
+          return clientGoneResponse();
+        }
         log({
           event: "unexpected",
           message: (err instanceof Error ? err.message : String(err)).slice(0, 200),

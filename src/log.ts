@@ -52,6 +52,7 @@ export interface ProblemLog {
     | "loop"
     | "forward-refused"
     | "unexpected"
+    | "client-gone"
     | "stats-error";
   message: string;
   variable?: string;

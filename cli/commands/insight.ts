@@ -173,7 +173,8 @@ export const status: Command = {
   },
   details: [
     "Traffic uses /stats' definitions: a login is counted once; kept = logins the new provider kept / logins;",
-    "bounced = sent back with fallback=auth0 / sent to the new provider; errors = every 5xx answered or passed on.",
+    "bounced = sent back with fallback=auth0 / sent to the new provider; errors = every 5xx answered or passed on",
+    "(a client that hung up before its answer is not one).",
   ],
   async run(ctx) {
     const window = (ctx.string("last") ?? "1h") as Window;

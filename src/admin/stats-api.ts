@@ -46,7 +46,7 @@ const COUNT_DESCRIPTIONS = {
   affinity:
     "Logins Auth0 started, sent back to Auth0 by transaction affinity (reason auth0-transaction; also counted in auth0): bounces the new provider did not have to make",
   errors:
-    "Answers with a 5xx: the Worker's own (Auth0 unreachable or too slow, an unexpected failure) or Auth0's passed on; 5xx on other paths are counted under (not a callback)",
+    "Answers with a 5xx: the Worker's own (Auth0 unreachable or too slow, an unexpected failure) or Auth0's passed on; 5xx on other paths are counted under (not a callback). A client that hung up before its answer got none: not an error (logged client-gone)",
   callbacks: "Requests to /login/callback: logins + bounces",
 } as const;
 
@@ -141,7 +141,7 @@ export function registerStatsRoutes(app: AdminApp): void {
       description:
         "A login is counted once: a login the new provider bounced back (fallback=auth0) is one login, served by Auth0. " +
         "newShare = logins the new provider kept / logins; fallbackShare = bounced / sent to the new provider; " +
-        "errors = every 5xx the Worker answered or passed on. Counts are sent from each isolate within STATS_FLUSH_MS (default 2 s).",
+        "errors = every 5xx the Worker answered or passed on (a client that hung up before its answer is not one). Counts are sent from each isolate within STATS_FLUSH_MS (default 2 s).",
       request: { query: WindowQuery },
       responses: {
         200: {

@@ -15,6 +15,7 @@
  * authority), never resolved against it — `new URL("//attacker.example/x", origin)`
  * names another host. The origin is checked again right before `fetch`.
  */
+import { ClientGone } from "../client-gone";
 import type { Config } from "../config";
 import { log } from "../log";
 import { errorPage } from "../pages";
@@ -24,6 +25,11 @@ export interface ForwardOptions {
   /** Path and query to request from the origin (the query may have had fallback removed). */
   pathAndQuery: string;
   body: BodyInit | null;
+  /**
+   * Settles when reading the client's body failed (src/callback/body.ts): the upload is cut
+   * and forwardToAuth0 throws ClientGone instead of answering "Auth0 unreachable".
+   */
+  clientBodyFailed?: Promise<unknown> | undefined;
 }
 
 /**
@@ -102,6 +108,13 @@ export async function forwardToAuth0(
   const controller = new AbortController();
   // The timeout covers waiting for Auth0's answer to begin; a started body streams on.
   const timer = setTimeout(() => controller.abort(), config.auth0TimeoutMs);
+  let clientLeft: { error: unknown } | undefined;
+  if (hasBody && options.clientBodyFailed !== undefined) {
+    void options.clientBodyFailed.then((error) => {
+      clientLeft = { error };
+      controller.abort();
+    });
+  }
   try {
     return await fetch(url.href, {
       method: request.method,
@@ -111,6 +124,7 @@ export async function forwardToAuth0(
       signal: controller.signal,
     });
   } catch (err) {
+    if (clientLeft !== undefined) throw new ClientGone("while its body was sent on to Auth0", clientLeft.error);
     const timedOut = controller.signal.aborted;
     log({
       event: "auth0-error",

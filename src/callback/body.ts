@@ -31,6 +31,8 @@ export class PeekableBody {
   private headLength = 0;
   private done = false;
   private busy: Promise<unknown> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+  private onFailure: ((error: unknown) => void) | undefined;
 
   constructor(stream: ReadableStream<Uint8Array> | null, contentLength: string | null) {
     this.stream = stream;
@@ -42,6 +44,32 @@ export class PeekableBody {
   /** Bytes read from the client so far (held for forwarding). */
   get bytesRead(): number {
     return this.headLength;
+  }
+
+  /**
+   * The source's error once a read of it failed — here or in the pipe behind the held
+   * head (forForwarding) — else undefined. For a request body: the client went away
+   * (src/client-gone.ts).
+   */
+  get sourceError(): { error: unknown } | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Settles with the source's error when a read of it fails, never otherwise; undefined
+   * when the Worker cannot see a later failure (it never read the source — the runtime
+   * sends it on as it is — or read it to its end).
+   */
+  sourceFailed(): Promise<unknown> | undefined {
+    if (this.failure !== undefined) return Promise.resolve(this.failure.error);
+    if (this.reader === undefined || this.done) return undefined;
+    return new Promise((resolve) => {
+      const earlier = this.onFailure;
+      this.onFailure = (error) => {
+        earlier?.(error);
+        resolve(error);
+      };
+    });
   }
 
   /**
@@ -120,9 +148,21 @@ export class PeekableBody {
       const writer = writable.getWriter();
       await writer.write(head);
       writer.releaseLock();
-      await stream.pipeTo(writable);
+      try {
+        await stream.pipeTo(writable, { preventAbort: true });
+      } catch (err) {
+        // The source failed (then it is errored) or the destination did (then pipeTo
+        // cancelled the source: a read ends at once). An aborted identity stream ends the
+        // body as if complete, so whoever sends it on hears of a source failure first
+        // (sourceFailed) and can cut its upload before the abort below.
+        if (await isErrored(stream)) {
+          this.fail(err);
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+        await writable.abort(err);
+      }
     })().catch(() => {
-      // The client went away or the origin stopped reading; fetch reports it.
+      // The client went away or the origin stopped reading; the forward reports it.
     });
     return readable;
   }
@@ -131,7 +171,14 @@ export class PeekableBody {
   private async pull(): Promise<Uint8Array | undefined> {
     if (this.done || this.stream === null) return undefined;
     this.reader ??= this.stream.getReader();
-    const { done, value } = await this.reader.read();
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await this.reader.read();
+    } catch (err) {
+      this.fail(err);
+      throw err;
+    }
+    const { done, value } = read;
     if (done) {
       this.done = true;
       return undefined;
@@ -141,11 +188,36 @@ export class PeekableBody {
     return value;
   }
 
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = { error };
+    this.onFailure?.(error);
+    this.onFailure = undefined;
+  }
+
   /** One reader at a time: a second scan or peek waits for the first. */
   private serially<T>(work: () => Promise<T>): Promise<T> {
     const next = this.busy.then(work, work);
     this.busy = next.catch(() => undefined);
     return next;
+  }
+}
+
+/** Whether `stream` (unlocked) is errored: a read rejects. A closed or cancelled one reads done. */
+async function isErrored(stream: ReadableStream<Uint8Array>): Promise<boolean> {
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = stream.getReader();
+  } catch {
+    return false;
+  }
+  try {
+    await reader.read();
+    return false;
+  } catch {
+    return true;
+  } finally {
+    reader.releaseLock();
   }
 }
 

@@ -7,6 +7,7 @@
 import type { AffinityCheck } from "../affinity/callback";
 import { expiredSetCookie } from "../affinity/cookie";
 import { forwardToAuth0 } from "../auth0/forward";
+import { ClientGone } from "../client-gone";
 import type { Config } from "../config";
 import { log, type CallbackLog } from "../log";
 import type { Settings } from "../table/schema";
@@ -63,15 +64,26 @@ export async function handleCallback(
   }
 
   let response: Response;
-  if (decision.destination === "new") {
-    const mode = settings.status === "found" ? settings.value.redirect : "307";
-    response = await answerNew(request, redirectLocation(decision.target, rawQuery), mode, body, config);
-  } else {
-    const query = facts.fallback ? withoutFallback(rawQuery) : rawQuery;
-    response = await forwardToAuth0(request, config, {
-      pathAndQuery: query === "" ? url.pathname : `${url.pathname}?${query}`,
-      body: await body.forwardable(),
-    });
+  try {
+    // The client went away while its body was read: nothing is sent on (src/client-gone.ts).
+    if (body.sourceError !== undefined) throw body.sourceError.error;
+    if (decision.destination === "new") {
+      const mode = settings.status === "found" ? settings.value.redirect : "307";
+      response = await answerNew(request, redirectLocation(decision.target, rawQuery), mode, body, config);
+    } else {
+      const query = facts.fallback ? withoutFallback(rawQuery) : rawQuery;
+      const forwarded = await body.forwardable();
+      response = await forwardToAuth0(request, config, {
+        pathAndQuery: query === "" ? url.pathname : `${url.pathname}?${query}`,
+        body: forwarded,
+        clientBodyFailed: body.sourceFailed(),
+      });
+    }
+  } catch (err) {
+    if (body.sourceError === undefined || err instanceof ClientGone) throw err;
+    throw new ClientGone("while its body was read", body.sourceError.error);
+  }
+  if (decision.destination === "auth0") {
     // The transaction is finishing: its affinity cookie has done its job.
     if (affinity?.outcome === "match") response = withExpiredCookies(response, affinity.cookies);
   }

@@ -12,7 +12,9 @@
  *   `unknown: probe` each is a bounce the new provider did not have to make.
  * - an **error** is any callback answered with a 5xx, by the Worker itself (Auth0
  *   unreachable or too slow, an unexpected failure) or passed on from Auth0; and any
- *   other path's 5xx (Auth0's pages passed through), under NOT_A_CALLBACK.
+ *   other path's 5xx (Auth0's pages passed through), under NOT_A_CALLBACK. A client that
+ *   hung up while the Worker read its body got no answer: not an error, and not a login
+ *   (src/client-gone.ts; logged `client-gone`).
  */
 import type { CallbackLog } from "../log";
 

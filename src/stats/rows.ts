@@ -15,7 +15,7 @@ export interface Tally {
   fallback: number;
   /** Logins no connection could be attributed to (also in auth0 or new). */
   unidentified: number;
-  /** Answers with a 5xx: the Worker's own or Auth0's passed on. */
+  /** Answers with a 5xx: the Worker's own or Auth0's passed on (not a client that hung up: src/client-gone.ts). */
   errors: number;
   /** Logins Auth0 started, sent back to Auth0 by transaction affinity (also in auth0). */
   affinity: number;

@@ -41,6 +41,8 @@ export async function startOriginServer(): Promise<RunningServer> {
   const sockets = new Set<import("node:net").Socket>();
   /** Requests seen per `x-test-id` header, so tests can prove nothing was retried. */
   const seen = new Map<string, number>();
+  /** Requests whose body arrived to its end (a cut upload never gets there). */
+  const completed = new Map<string, number>();
   /** Stalled answers ("big-page-stalled") waiting for /__stand-in/release?id=…, by x-test-id. */
   const waiting = new Map<string, () => void>();
   const released = new Set<string>();
@@ -59,7 +61,8 @@ export async function startOriginServer(): Promise<RunningServer> {
     const countOf = /^\/__stand-in\/count\?id=([\w-]+)$/.exec(req.url ?? "");
     if (countOf !== null) {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ requests: seen.get(countOf[1] ?? "") ?? 0 }));
+      const id = countOf[1] ?? "";
+      res.end(JSON.stringify({ requests: seen.get(id) ?? 0, completeBodies: completed.get(id) ?? 0 }));
       return;
     }
     const testId = req.headers["x-test-id"];
@@ -73,6 +76,7 @@ export async function startOriginServer(): Promise<RunningServer> {
       if (length <= 64 * 1024) chunks.push(chunk);
     });
     req.on("end", () => {
+      if (typeof testId === "string") completed.set(testId, (completed.get(testId) ?? 0) + 1);
       const received: Received = {
         method: req.method ?? "",
         url: req.url ?? "",

@@ -100,7 +100,7 @@ export function flagText(flag: Flag, { counts, fallbackShare }: ConnectionStats)
     case "auth0-traffic-while-migrated":
       return `Migrated, yet ${many(counts.auth0, "login")} went straight to Auth0 (propagation, kill switch or a bad record?).`;
     case "errors":
-      return `${many(counts.errors, "answer")} with a 5xx: Auth0 unreachable, too slow or answering 5xx, or a router failure.`;
+      return `${many(counts.errors, "answer")} with a 5xx: Auth0 unreachable, too slow or answering 5xx, or a router failure (a browser that hung up mid-request is not one).`;
     case "not-in-table":
       return `${many(counts.logins, "login")} for a connection that is not in the route table.`;
   }
