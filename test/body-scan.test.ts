@@ -9,6 +9,7 @@ import { Base64Decoder } from "../src/callback/base64-stream";
 import { PeekableBody } from "../src/callback/body";
 import { charsetOf, scanCallbackBody, type BodyScanResult } from "../src/callback/body-scan";
 import { PercentDecoder } from "../src/callback/form-stream";
+import { SignInXmlScanner } from "../src/callback/xml";
 import type { RouteTableFile } from "../src/table/schema";
 import type { Dialect } from "./support/dialects-setup";
 import { TEST_TABLE } from "./support/table";
@@ -20,6 +21,7 @@ const LIMIT = 512 * 1024;
 const dialects = inject("dialects");
 const hugeSaml = inject("hugeSaml");
 const encoder = new TextEncoder();
+const scannerWrite = SignInXmlScanner.prototype.write;
 
 /** The form body a browser posts for a dialect (URLSearchParams = the HTML form serializer). */
 function bodyOf(d: Dialect, extra: Record<string, string> = {}): string {
@@ -157,6 +159,31 @@ describe("a 5 MiB response", () => {
     const { result, bytes } = await scan(bodyOf(hugeSaml), undefined);
     expect(factsOf(result)).toEqual(hugeSaml.expected);
     expect(result.bytesScanned).toBeLessThan(bytes.length);
+  });
+
+  it("decodes and parses at most one 512-byte slice past the identifying part of a chunk", async () => {
+    const xml = new TextDecoder().decode(Uint8Array.from(atob(hugeSaml.value), (c) => c.charCodeAt(0)));
+    const conditionsEnd = /<\/(?:[\w.-]+:)?Conditions>/.exec(xml);
+    if (conditionsEnd === null) throw new Error("fixture without Conditions");
+    const identifyingPart = conditionsEnd.index + conditionsEnd[0].length;
+    let fed = 0;
+    const write = vi.spyOn(SignInXmlScanner.prototype, "write").mockImplementation(function (
+      this: SignInXmlScanner,
+      text: string,
+    ) {
+      fed += text.length;
+      return scannerWrite.call(this, text);
+    });
+    try {
+      // The whole 5 MiB body in one chunk: the form slices it, the scan stops in the slice it needs.
+      const { result } = await scan(bodyOf(hugeSaml), undefined);
+      expect(factsOf(result)).toEqual(hugeSaml.expected);
+    } finally {
+      write.mockRestore();
+    }
+    // A 512-byte slice of the form decodes to at most 384 bytes of XML.
+    expect(fed).toBeGreaterThanOrEqual(identifyingPart);
+    expect(fed).toBeLessThanOrEqual(identifyingPart + 384);
   });
 });
 

@@ -29,12 +29,14 @@ export class Base64Decoder {
     if (this.failed) return undefined;
     const out = new Uint8Array(Math.ceil((input.length * 3) / 4) + 3);
     let n = 0;
-    // The group being built lives in locals through the loop (a field per byte costs).
+    // The group being built and the padding seen live in locals through the loop (a field per byte costs).
     let acc = this.acc;
     let count = this.count;
-    for (let i = 0; i < input.length; i++) {
+    let padded = this.padded;
+    const len = input.length;
+    for (let i = 0; i < len; i++) {
       const v = TABLE[input[i] as number] as number;
-      if (v >= 0 && this.padded === 0) {
+      if (v >= 0 && padded === 0) {
         acc = (acc << 6) | v;
         if (++count === 4) {
           out[n++] = (acc >> 16) & 0xff;
@@ -46,22 +48,23 @@ export class Base64Decoder {
         continue;
       }
       if (v === WHITESPACE) continue;
-      if (v === INVALID || (this.padded > 0 && v !== PAD)) return this.fail();
+      if (v === INVALID || (padded > 0 && v !== PAD)) return this.fail();
       // v === PAD: "xx==" or "xxx=": the last group ends here.
-      if (this.padded === 0) {
+      if (padded === 0) {
         if (count < 2) return this.fail();
         this.acc = acc;
         this.count = count;
         n = this.flushGroup(out, n);
         acc = 0;
         count = 0;
-      } else if (this.padded >= 2) {
+      } else if (padded >= 2) {
         return this.fail();
       }
-      this.padded++;
+      padded++;
     }
     this.acc = acc;
     this.count = count;
+    this.padded = padded;
     this.total += n;
     return out.subarray(0, n);
   }

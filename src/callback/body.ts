@@ -137,7 +137,9 @@ export class PeekableBody {
    */
   forForwarding(): BodyInit | null {
     if (this.reader === undefined || this.stream === null) return this.stream;
-    const head = concatBytes(this.head, this.headLength);
+    // One chunk read (an 8 KB post usually is one): sent as it is, not copied.
+    const head =
+      this.head.length === 1 ? (this.head[0] as Uint8Array<ArrayBuffer>) : concatBytes(this.head, this.headLength);
     if (this.done) return head;
     const stream = this.stream;
     this.reader.releaseLock();

@@ -22,8 +22,13 @@ export type OpenField = (name: string) => FieldSink | undefined;
 
 /** Field names we act on are short; a longer name is skipped without being kept. */
 const MAX_NAME_BYTES = 64;
-/** A sink gets at most this many bytes per write, so it can stop inside a large chunk. */
-const SLICE_BYTES = 8 * 1024;
+/**
+ * A sink gets at most this many bytes per write, so it can stop inside a chunk: the
+ * body scan decodes and parses a SAMLResponse slice by slice and stops at the slice
+ * holding the end of the identifying part, instead of decoding the whole chunk
+ * (an 8 KB post arrives as one chunk; its Conditions end about 60 % into it).
+ */
+const SLICE_BYTES = 512;
 
 const AMP = 0x26;
 const EQ = 0x3d;
@@ -135,30 +140,32 @@ export class PercentDecoder {
     if (this.state === 0 && input.indexOf(PERCENT) === -1 && input.indexOf(PLUS) === -1) return input;
     const out = new Uint8Array(input.length + 2);
     let n = 0;
+    let i = 0;
     const len = input.length;
-    for (let i = 0; i < len; i++) {
-      const b = input[i] as number;
-      // Fast path: no escape pending and this byte's escape (if any) lies whole in this chunk.
-      if (this.state === 0) {
+    if (this.state === 0) {
+      // Fast path, in locals only: no escape pending, and an escape starting before
+      // `whole` lies whole in this input. The last two bytes go through step().
+      const whole = len - 2;
+      while (i < whole) {
+        const b = input[i] as number;
         if (b !== PERCENT) {
           out[n++] = b === PLUS ? SPACE : b;
+          i++;
           continue;
         }
-        if (i + 2 < len) {
-          const hi = hexValue(input[i + 1] as number);
-          const lo = hexValue(input[i + 2] as number);
-          if (hi >= 0 && lo >= 0) {
-            out[n++] = (hi << 4) | lo;
-            i += 2;
-          } else {
-            // Not an escape: the `%` stays, and the bytes after it are read as themselves.
-            out[n++] = PERCENT;
-          }
-          continue;
+        const hi = HEX[input[i + 1] as number] as number;
+        const lo = HEX[input[i + 2] as number] as number;
+        if ((hi | lo) >= 0) {
+          out[n++] = (hi << 4) | lo;
+          i += 3;
+        } else {
+          // Not an escape: the `%` stays, and the bytes after it are read as themselves.
+          out[n++] = PERCENT;
+          i++;
         }
       }
-      n = this.step(b, out, n);
     }
+    for (; i < len; i++) n = this.step(input[i] as number, out, n);
     return out.subarray(0, n);
   }
 
@@ -207,6 +214,13 @@ export class PercentDecoder {
     return out;
   }
 }
+
+/** Hex digit values by byte, -1 for a byte that is not one. */
+const HEX: Int8Array = (() => {
+  const t = new Int8Array(256).fill(-1);
+  for (let b = 0; b < 256; b++) t[b] = hexValue(b);
+  return t;
+})();
 
 function hexValue(b: number): number {
   if (b >= 0x30 && b <= 0x39) return b - 0x30;
