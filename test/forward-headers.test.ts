@@ -76,4 +76,16 @@ describe("waiting for Auth0", () => {
     expect(await res.text()).toMatch(/start signing in again/i);
     expect(await originCount(id)).toBe(1);
   });
+
+  it.each([
+    ["the callback", "/login/callback?connection=globex-saml"],
+    ["a pass-through path", "/u/login"],
+  ])("streams on %s an answer Auth0 began within the timeout, however long its body takes", async (_name, path) => {
+    const res = await call(new Request(`${HOST}${path}`, { headers: { "x-test-origin": "slow-body" } }), {
+      AUTH0_TIMEOUT_MS: "300",
+    });
+    expect(res.status).toBe(200);
+    // The rest of the body comes 700 ms after the answer began: the timeout covers only its start.
+    expect(await res.text()).toBe("started-and-finished");
+  });
 });

@@ -106,7 +106,9 @@ export async function forwardToAuth0(
   }
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
   const controller = new AbortController();
-  // The timeout covers waiting for Auth0's answer to begin; a started body streams on.
+  // The timeout covers waiting for Auth0's answer to begin; a started body streams on. (Not
+  // AbortSignal.timeout: its signal stays armed and cuts a body still streaming when it fires —
+  // test/forward-headers.test.ts "streams on … however long its body takes".)
   const timer = setTimeout(() => controller.abort(), config.auth0TimeoutMs);
   let clientLeft: { error: unknown } | undefined;
   if (hasBody && options.clientBodyFailed !== undefined) {

@@ -94,6 +94,12 @@ export async function startOriginServer(): Promise<RunningServer> {
           res.writeHead(503, { "content-type": "text/plain" });
           res.end("auth0 stand-in: unavailable");
           return;
+        case "slow-body":
+          // Answers at once, then takes longer than the tests' AUTH0_TIMEOUT_MS (300 ms) to end its body.
+          res.writeHead(200, { "content-type": "text/plain" });
+          res.write("started-");
+          setTimeout(() => res.end("and-finished"), 700);
+          return;
         case "close-mid-body":
           res.writeHead(200, { "content-type": "text/plain", "content-length": "100000" });
           res.write("partial");
