@@ -6,8 +6,10 @@
  *
  * Every request to the sign-in domain comes through here, so this is a plain
  * dispatcher (no router framework): the URL is parsed once and the path folded
- * once; the management API (a Hono app) is loaded on its first request.
+ * once. The management API is another Worker (src/admin/worker.ts): requests under its
+ * prefix go to `admin` (by default the ADMIN service binding, src/admin-forward.ts).
  */
+import { toAdminWorker } from "./admin-forward";
 import { isAdminCredential } from "./admin/auth";
 import { ApiProblem, problemResponse } from "./admin/problem";
 import { withAffinityRecorded } from "./affinity/pass-through";
@@ -39,7 +41,17 @@ function countAnswer(env: Env, ctx: Context, callback: boolean, status: number, 
   if (outcome !== null) recordOutcome(env, ctx, outcome, statsConfigFor(env));
 }
 
-export function createApp(): App {
+/** Answers a request under the admin prefix (the router's own default: src/admin-forward.ts). */
+export type AdminHandler = (request: Request, env: Env, ctx: ExecutionContext, prefix: string) => Promise<Response>;
+
+/**
+ * `toAdmin`: where requests under ADMIN_PREFIX go. The deployed router hands them to the
+ * admin Worker (toAdminWorker); the workerd tests wire the admin app in-process
+ * (test/support/in-process-worker.ts).
+ */
+export function createApp(
+  toAdmin: AdminHandler = (request, env, _ctx, prefix) => toAdminWorker(request, env, prefix),
+): App {
   return {
     async fetch(request, env, ctx) {
       const url = new URL(request.url);
@@ -51,10 +63,8 @@ export function createApp(): App {
         if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
           const hostname = admin.ok ? admin.config.hostname : admin.hostname;
           if (hostname === undefined || url.hostname === hostname) {
-            // Loaded on the first API request only: an isolate that serves callbacks and
-            // pass-through never evaluates the API, its OpenAPI document or the dashboard.
-            const { adminAppFor } = await import("./admin/app");
-            return await adminAppFor(prefix).fetch(request, env, ctx);
+            // Another Worker's: the router's bundle has no API, OpenAPI document or dashboard.
+            return await toAdmin(request, env, ctx, prefix);
           }
         }
         const path = classifyPath(url.pathname);

@@ -38,6 +38,12 @@ export interface Env {
   WORKOS_API_KEY?: string;
   /** WorkOS API base URL (default https://api.workos.com; http only for loopback in development). */
   WORKOS_API_URL?: string;
+  /**
+   * Router, local development only: a service binding to the admin Worker, which the router
+   * hands requests under ADMIN_PREFIX to (src/admin-forward.ts). Deployed, the admin Worker
+   * has its own route instead.
+   */
+  ADMIN?: Fetcher;
 }
 
 /** The plain-string variables of Env (what config parsing reads). */

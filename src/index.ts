@@ -1,3 +1,10 @@
+/**
+ * The router Worker (wrangler.toml, "callback-router"): callbacks, pass-through and the
+ * router's counts, in front of every request to the sign-in domain. The management API,
+ * dashboard and provider sync are the admin Worker (src/admin/worker.ts,
+ * wrangler.admin.toml), which binds the two Durable Objects exported here: they stay in
+ * this script, where their storage (route table, audit log, counters) was created.
+ */
 import { createApp } from "./app";
 import type { Env } from "./env";
 
@@ -8,8 +15,4 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  /** Cron: keep routes in step with the provider (never on the callback path, so loaded when it runs). */
-  scheduled(_controller, env, ctx) {
-    ctx.waitUntil(import("./writer/scheduled-sync").then(({ runScheduledSync }) => runScheduledSync(env)));
-  },
 } satisfies ExportedHandler<Env>;

@@ -12,7 +12,14 @@ type Disagreements<Generated> =
   | Exclude<keyof Generated, keyof Env>
   | { [K in keyof Generated & keyof Env]: Generated[K] extends Env[K] ? never : K }[keyof Generated & keyof Env]
   | {
-      [K in keyof Env]-?: Env[K] extends string | undefined ? never : K extends keyof Generated ? never : K;
+      // An optional binding (ADMIN: a service binding of local development only) may be absent.
+      [K in keyof Env]-?: Env[K] extends string | undefined
+        ? never
+        : undefined extends Env[K]
+          ? never
+          : K extends keyof Generated
+            ? never
+            : K;
     }[keyof Env];
 
 /** Fails to compile, naming the keys, unless there are none. */

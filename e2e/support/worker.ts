@@ -1,16 +1,18 @@
 /**
- * The Worker in workerd, started by a Node test: src/index.ts bundled by esbuild
- * (as wrangler does), compatibility settings and Durable Objects from
- * wrangler.toml, a ROUTES KV namespace in Miniflare's temporary storage, the test's bindings in place
- * of wrangler.toml's [vars]. Its log lines are collected, never printed.
+ * The two Workers in workerd, started by a Node test as they are deployed: the router
+ * (src/index.ts) and the admin Worker (src/admin/worker.ts), each bundled by esbuild
+ * (as wrangler does), compatibility settings, Durable Objects and service binding from
+ * wrangler.toml / wrangler.admin.toml, one ROUTES KV namespace in Miniflare's temporary
+ * storage, the test's bindings in place of the configs' [vars]. Their log lines are
+ * collected, never printed.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { build, type Metafile } from "esbuild";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { buildDashboard } from "../../scripts/build-dashboard";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -22,34 +24,68 @@ export interface RunningWorker {
   logs: Array<Record<string, unknown>>;
   /** The first chunks of workerd's stderr, for error messages. */
   stderr: string[];
+  /** The workerd both Workers run in, and their script names (admin: undefined when left out). */
+  mf: Miniflare;
+  names: { router: string; admin: string | undefined };
   stop(): Promise<void>;
 }
 
-/** Bundles the Worker into a temporary directory; resolves with what startBundledWorker needs. */
-export async function bundleWorker(): Promise<{ scriptPath: string; buildDir: string; remove: () => void }> {
+/** The two Workers as deployed: the router (wrangler.toml) and the admin Worker (wrangler.admin.toml). */
+export const CONFIGS = { router: "wrangler.toml", admin: "wrangler.admin.toml" } as const;
+export type WorkerRole = keyof typeof CONFIGS;
+
+export interface Bundles {
+  /** The router's bundle (wrangler.toml's main); `admin` is the admin Worker's (wrangler.admin.toml's main). */
+  scriptPath: string;
+  adminScriptPath: string;
+  buildDir: string;
+  remove: () => void;
+}
+
+/** Bundles one Worker as wrangler does (ESM, workerd conditions, its config's define and zod alias). */
+export async function bundleOne(role: WorkerRole, outfile: string, metafile = false): Promise<Metafile | undefined> {
+  const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, CONFIGS[role]));
+  const result = await build({
+    entryPoints: [wranglerOptions.main ?? path.join(ROOT, role === "router" ? "src/index.ts" : "src/admin/worker.ts")],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+    external: ["cloudflare:*"],
+    define: wranglerOptions.define ?? {},
+    plugins: [
+      {
+        // wrangler.toml / wrangler.admin.toml [alias]: zod's locales namespace is English alone.
+        name: "zod-locales-alias",
+        setup(b) {
+          b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, () => ({
+            path: path.join(ROOT, "src/zod-locales.ts"),
+          }));
+        },
+      },
+    ],
+    keepNames: true,
+    sourcemap: false,
+    metafile,
+    logLevel: "warning",
+  });
+  return result.metafile;
+}
+
+/** Bundles both Workers into a temporary directory; resolves with what startBundledWorker needs. */
+export async function bundleWorker(): Promise<Bundles> {
   const buildDir = mkdtempSync(path.join(os.tmpdir(), "callback-router-e2e-"));
   const remove = () => rmSync(buildDir, { recursive: true, force: true });
   try {
-    // wrangler's [build] step, which this bundling does not run: the dashboard's client.
+    // wrangler.admin.toml's [build] step, which this bundling does not run: the dashboard's client.
     await buildDashboard();
-    const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
     const scriptPath = path.join(buildDir, "router.mjs");
-    await build({
-      entryPoints: [wranglerOptions.main ?? path.join(ROOT, "src/index.ts")],
-      outfile: scriptPath,
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      target: "es2022",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["browser", "module", "main"],
-      external: ["cloudflare:*"],
-      define: wranglerOptions.define ?? {},
-      keepNames: true,
-      sourcemap: false,
-      logLevel: "warning",
-    });
-    return { scriptPath, buildDir, remove };
+    const adminScriptPath = path.join(buildDir, "admin.mjs");
+    await Promise.all([bundleOne("router", scriptPath), bundleOne("admin", adminScriptPath)]);
+    return { scriptPath, adminScriptPath, buildDir, remove };
   } catch (err) {
     remove();
     throw err;
@@ -62,27 +98,68 @@ export interface WorkerConfig {
    * and add `bindings`; by default `bindings` replace wrangler.toml's [vars] entirely.
    */
   wranglerVars?: boolean;
+  /**
+   * A deployed environment (e.g. "production"): both Workers get that environment's
+   * configuration and script names, and no service binding: requests reach the admin
+   * Worker by its own route, as on Cloudflare (the config's route patterns with the host
+   * replaced by 127.0.0.1). Unset: the top level (local development), where the router
+   * hands the admin prefix to the admin Worker through its ADMIN service binding.
+   */
   environment?: string;
+  /** Leave the admin Worker out (a router deployed before it). */
+  withoutAdmin?: boolean;
 }
 
-/** Starts a bundle from bundleWorker() with `bindings` on a free loopback port. */
+/** A config's route patterns on this machine: same paths, the host replaced by 127.0.0.1. */
+function loopbackRoutes(routes: ReturnType<typeof unstable_readConfig>["routes"]): string[] {
+  return (routes ?? []).map((route: string | { pattern: string }) => {
+    const pattern = typeof route === "string" ? route : route.pattern;
+    return `127.0.0.1${pattern.slice(pattern.indexOf("/"))}`;
+  });
+}
+
+/**
+ * Starts the bundles from bundleWorker() in one workerd, as they are deployed: the router
+ * (its Durable Objects, the KV namespace ROUTES) and the admin Worker (the same KV
+ * namespace, the router's Durable Objects by script name), both with `bindings`.
+ */
 export async function startBundledWorker(
-  bundle: { scriptPath: string; buildDir: string },
+  bundle: Pick<Bundles, "scriptPath" | "adminScriptPath" | "buildDir">,
   bindings: Record<string, string>,
   config: WorkerConfig = {},
 ): Promise<RunningWorker> {
-  const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"), config.environment);
-  // One esbuild bundle: no module rules to apply (and Miniflare 5's converter refuses them).
-  const { modulesRules: _bundled, ...workerOptions } = wranglerOptions.workerOptions;
-  const vars = config.wranglerVars === true ? (workerOptions.bindings ?? {}) : {};
+  const roles = config.withoutAdmin === true ? (["router"] as const) : (["router", "admin"] as const);
+  const deployed = config.environment !== undefined;
   const logs: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
+  const workers = roles.map((role) => {
+    const file = path.join(ROOT, CONFIGS[role]);
+    const wranglerOptions = unstable_getMiniflareWorkerOptions(file, config.environment);
+    const wranglerConfig = unstable_readConfig({ config: file, env: config.environment }, { hideWarnings: true });
+    // One esbuild bundle: no module rules to apply (and Miniflare 5's converter refuses them).
+    const { modulesRules: _bundled, ...workerOptions } = wranglerOptions.workerOptions;
+    const vars = config.wranglerVars === true ? (workerOptions.bindings ?? {}) : {};
+    return {
+      ...workerOptions,
+      // The script names wrangler deploys under: the admin's Durable Object bindings name the router's.
+      name: wranglerConfig.name ?? role,
+      modules: true,
+      scriptPath: role === "router" ? bundle.scriptPath : bundle.adminScriptPath,
+      // Module names are relative to this; the bundle lives in a temporary directory outside the repo.
+      modulesRoot: bundle.buildDir,
+      bindings: { ...vars, ...bindings },
+      // One namespace for both, as the same namespace id in the two configs gives on Cloudflare.
+      kvNamespaces: { ROUTES: "e2e-routes" },
+      ...(deployed ? { routes: loopbackRoutes(wranglerConfig.routes) } : {}),
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    };
+  });
   // wrangler gives Miniflare 4-style worker options; convertV4MiniflareOptions turns them into Miniflare 5's.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
-      // workerd's structured logs: the Worker's console.log lines, and its errors and warnings.
+      // workerd's structured logs: the Workers' console.log lines, and their errors and warnings.
       handleStructuredLogs({ level, message }) {
         if (level === "error" || level === "warn") {
           if (stderr.length < 100) stderr.push(message);
@@ -90,31 +167,30 @@ export async function startBundledWorker(
           logs.push(jsonLine(message));
         }
       },
-      workers: [
-        {
-          ...workerOptions,
-          name: "router",
-          modules: true,
-          scriptPath: bundle.scriptPath,
-          // Module names are relative to this; the bundle lives in a temp directory outside the repo.
-          modulesRoot: bundle.buildDir,
-          bindings: { ...vars, ...bindings },
-          kvNamespaces: { ROUTES: "e2e-routes" },
-          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-        },
-      ],
+      workers,
     }),
   );
+  let entry: URL;
   try {
-    await mf.ready;
+    entry = await mf.ready;
   } catch (err) {
     await mf.dispose().catch(() => undefined);
     throw new Error(`workerd did not start; its stderr: ${stderr.join("\n").slice(0, 2000) || "(empty)"}`, {
       cause: err,
     });
   }
-  const url = await mf.unsafeGetDirectURL("router");
-  return { origin: `http://127.0.0.1:${url.port}`, logs, stderr, stop: () => mf.dispose() };
+  const routerName = workers[0]?.name ?? "router";
+  // Deployed: through Miniflare's entry, which picks the Worker by its routes as Cloudflare does.
+  const url = deployed ? entry : await mf.unsafeGetDirectURL(routerName);
+  const adminName = workers[1]?.name;
+  return {
+    origin: `http://127.0.0.1:${url.port}`,
+    logs,
+    stderr,
+    mf,
+    names: { router: routerName, admin: adminName },
+    stop: () => mf.dispose(),
+  };
 }
 
 /** bundleWorker + startBundledWorker; stop() also removes the bundle. */

@@ -1,7 +1,7 @@
 /** Drives the Worker inside workerd with real (simulated) KV, per-test config. */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { expect, inject } from "vitest";
-import worker from "../../src/index";
+import worker from "./in-process-worker";
 import type { Env } from "../../src/env";
 import { tableToKvEntries } from "../../src/table/kv-layout";
 import type { RouteTableFile } from "../../src/table/schema";
