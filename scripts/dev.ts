@@ -1,9 +1,10 @@
 /**
  * The one start command for local development (`npm run dev`):
  *   1. starts the demo Auth0 and new-SSO origins in this process,
- *   2. runs `wrangler dev` on 127.0.0.1:8787 with a fresh random ADMIN_TOKEN and
- *      AFFINITY_SECRET (transaction affinity on, as a deployment should have it),
- *      and waits until it answers,
+ *   2. runs `wrangler dev` with both Workers (the router, wrangler.toml, on 127.0.0.1:8787,
+ *      and the admin Worker, wrangler.admin.toml, behind the router's ADMIN binding) with a
+ *      fresh random ADMIN_TOKEN and AFFINITY_SECRET (transaction affinity on, as a deployment
+ *      should have it), and waits until it answers,
  *   3. loads routes.json through the management API (mode=replace), so the
  *      writer Durable Object and the KV replica both hold the seed table,
  *   4. prints curl lines that walk through each routing case and the dashboard's URL,
@@ -13,12 +14,14 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { constants } from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { parseEnv } from "node:util";
 import { nodeIo } from "../cli/node-io";
 import { runCli } from "../cli/run";
 import { startDemoOrigins, type DemoOrigins } from "./demo-origins";
@@ -26,10 +29,28 @@ import { startDemoOrigins, type DemoOrigins } from "./demo-origins";
 const require = createRequire(import.meta.url);
 const PROJECT_ROOT = path.dirname(fileURLToPath(new URL("../package.json", import.meta.url)));
 const WRANGLER_BIN = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+/**
+ * Your .dev.vars, when there is one: wrangler dev gives it to both Workers, and the admin
+ * Worker (the second config) gets nothing else, so its secrets are the ones used here.
+ */
+const DEV_VARS_PATH = path.join(PROJECT_ROOT, ".dev.vars");
+const DEV_VARS = existsSync(DEV_VARS_PATH) ? parseEnv(readFileSync(DEV_VARS_PATH, "utf8")) : undefined;
 /** A new token per run: nothing secret is committed, and the printed one works with the CLI. */
-const ADMIN_TOKEN = process.env["ROUTER_TOKEN"] ?? randomBytes(24).toString("base64url");
+const ADMIN_TOKEN = process.env["ROUTER_TOKEN"] ?? DEV_VARS?.["ADMIN_TOKEN"] ?? randomBytes(24).toString("base64url");
 /** The same for transaction affinity's HMAC key (32 random bytes); AFFINITY_SECRET in the environment wins. */
-const AFFINITY_SECRET = process.env["AFFINITY_SECRET"] ?? randomBytes(32).toString("base64url");
+const AFFINITY_SECRET =
+  process.env["AFFINITY_SECRET"] ?? DEV_VARS?.["AFFINITY_SECRET"] ?? randomBytes(32).toString("base64url");
+
+// With a .dev.vars, the admin Worker authenticates with its ADMIN_TOKEN only: a different one
+// here would make every API call (the seed below first) fail with 401.
+if (DEV_VARS !== undefined && DEV_VARS["ADMIN_TOKEN"] !== ADMIN_TOKEN) {
+  console.error(
+    DEV_VARS["ADMIN_TOKEN"] === undefined
+      ? ".dev.vars has no ADMIN_TOKEN: both Workers read .dev.vars, and the admin Worker gets its token only from there. Add ADMIN_TOKEN=<at least 32 characters> to it (or remove .dev.vars); not starting."
+      : "ROUTER_TOKEN differs from ADMIN_TOKEN in .dev.vars, which is the admin Worker's token; unset one of them. Not starting.",
+  );
+  process.exit(1);
+}
 
 const WORKER_PORT = 8787;
 const READY_TIMEOUT_MS = 60_000;
@@ -80,6 +101,12 @@ const wrangler = spawn(
   [
     WRANGLER_BIN,
     "dev",
+    // Both Workers in one wrangler dev: the router (first: it serves the port) and the admin
+    // Worker, which the router reaches through its ADMIN service binding (docs/design.md, "Topology").
+    "-c",
+    "wrangler.toml",
+    "-c",
+    "wrangler.admin.toml",
     "--ip",
     "127.0.0.1",
     "--port",
@@ -96,6 +123,10 @@ const wrangler = spawn(
     env: {
       ...process.env,
       WRANGLER_SEND_METRICS: "false",
+      // The admin Worker (second config) gets no --var: wrangler dev gives it these from the
+      // environment instead (wrangler.admin.toml [secrets]), unless a .dev.vars exists.
+      ADMIN_TOKEN,
+      AFFINITY_SECRET,
       // Otherwise every start downloads Request.cf data from workers.cloudflare.com; the router does not read it.
       CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
     },
