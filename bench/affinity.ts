@@ -147,6 +147,8 @@ async function main(): Promise<void> {
     scriptPath: routerJs,
     bindings: { ...bindings, ...extra },
     kvNamespaces: { ROUTES: `routes-${name}` },
+    // No admin Worker here: no ADMIN service binding (wrangler.toml's names one).
+    serviceBindings: {},
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
   const mf = new Miniflare(

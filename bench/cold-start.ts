@@ -1,31 +1,36 @@
 /**
- * Cold start: the deploy bundle's size (what `wrangler deploy` uploads, gzip as
- * scripts/bundle-size.mjs measures it), what it is made of (wrangler's esbuild
- * metafile of that bundle), and the startup CPU time of evaluating it
- * (`wrangler check startup` on that bundle: workerd's CPU profile of the
- * startup phase, least and median of --startup-runs runs, mapped to source modules).
+ * Cold start of the two Workers (docs/design.md, "Topology"): each deploy bundle's size
+ * (what `wrangler deploy --env production` uploads, gzip as scripts/bundle-size.mjs
+ * measures it) and what it is made of (wrangler's esbuild metafile) — the router's
+ * (wrangler.toml, in front of every sign-in request: the figure against the 100 KiB
+ * target) and the admin Worker's (wrangler.admin.toml) beside it — and the startup CPU
+ * time of evaluating the router (`wrangler check startup` on its bundle: workerd's CPU
+ * profile of the startup phase, least and median of --startup-runs runs, mapped to
+ * source modules).
  */
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
 import { loadSourceMap, moduleGroup, summarize, type CpuProfile, type ProfileSummary } from "./cpuprofile";
 import { OUT_DIR, ROOT } from "./settings";
 import { describeError, firstLine, median, runCommand, say } from "./util";
 
+/** One Worker's upload. */
+export interface UploadSize {
+  /** The config it was built from (wrangler.toml, wrangler.admin.toml). */
+  config: string;
+  file: string;
+  rawBytes: number;
+  gzipBytes: number;
+  /** Minified bytes in the bundle per source module group, largest first. */
+  byModule: Array<[string, number]>;
+}
+
 export interface ColdStart {
-  bundle: {
-    file: string;
-    rawBytes: number;
-    gzipBytes: number;
-    /**
-     * The part a callback isolate evaluates: the same entry bundled the same way with
-     * every dynamic import() left out (the management API, the dashboard, the cron).
-     */
-    eager: { rawBytes: number; gzipBytes: number };
-    /** Minified bytes in the bundle per source module group, largest first. */
-    byModule: Array<[string, number]>;
-  };
+  /** The router's upload: all a callback isolate evaluates (it has no dynamic imports left). */
+  bundle: UploadSize;
+  /** The admin Worker's upload: the management API, OpenAPI, dashboard, provider sync. */
+  admin?: UploadSize;
   startup?: {
     runs: number;
     /** Busy (non-idle) sampled CPU ms of each run. */
@@ -62,68 +67,50 @@ function composition(metafile: string): Array<[string, number]> {
   return [...groups].sort((a, b) => b[1] - a[1]);
 }
 
-/** The entry bundled as wrangler does (minified, no keepNames, zod locales aliased), dynamic imports external. */
-async function eagerPart(): Promise<{ rawBytes: number; gzipBytes: number }> {
-  const result = await build({
-    entryPoints: [path.join(ROOT, "src/index.ts")],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    external: ["cloudflare:*"],
-    minify: true,
-    outfile: path.join(OUT_DIR, "eager.js"),
-    logLevel: "silent",
-    plugins: [
-      {
-        name: "eager-only",
-        setup(b) {
-          b.onResolve({ filter: /.*/ }, (args) => {
-            if (args.kind === "dynamic-import") return { path: args.path, external: true };
-            // wrangler.toml [alias]: zod's locales namespace is English alone.
-            if (args.path === "../locales/index.js") return { path: path.join(ROOT, "src/zod-locales.ts") };
-            return undefined;
-          });
-        },
-      },
-    ],
-  });
-  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
-  return { rawBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).length };
+/** `wrangler deploy --dry-run --env production` of one config into `dir`; its size and composition. */
+async function dryRun(config: string, dir: string, extra: string[]): Promise<UploadSize> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const metafile = path.join(dir, "bundle-meta.json");
+  await runCommand(
+    WRANGLER,
+    ["deploy", "--dry-run", "--env", "production", "-c", config, "--outdir", dir, "--metafile", metafile, ...extra],
+    ROOT,
+  );
+  // Named after the entry (index.js, worker.js).
+  const script = readdirSync(dir).find((name) => name.endsWith(".js"));
+  if (script === undefined) throw new Error(`wrangler wrote no script into ${dir}`);
+  const file = path.join(dir, script);
+  const bytes = readFileSync(file);
+  return {
+    config,
+    file: path.relative(ROOT, file),
+    rawBytes: bytes.length,
+    gzipBytes: gzipSync(bytes, { level: 9 }).length,
+    byModule: composition(metafile),
+  };
 }
 
 export async function measureColdStart(runs: number): Promise<ColdStart> {
   const problems: string[] = [];
-  rmSync(DEPLOY_DIR, { recursive: true, force: true });
-  mkdirSync(DEPLOY_DIR, { recursive: true });
-  say("cold start: wrangler deploy --dry-run (the deploy bundle)");
-  // --outfile: the multipart upload bundle, which `wrangler check startup --worker` takes.
+  say("cold start: wrangler deploy --dry-run --env production of both Workers (their deploy bundles)");
+  // --outfile: the router's multipart upload bundle, which `wrangler check startup --worker` takes.
   const upload = path.join(DEPLOY_DIR, "worker.bundle");
-  const metafile = path.join(DEPLOY_DIR, "bundle-meta.json");
-  await runCommand(
-    WRANGLER,
-    ["deploy", "--dry-run", "--outdir", DEPLOY_DIR, "--outfile", upload, "--metafile", metafile],
-    ROOT,
-  );
-  const file = path.join(DEPLOY_DIR, "index.js");
-  const bytes = readFileSync(file);
-  const out: ColdStart = {
-    bundle: {
-      file: path.relative(ROOT, file),
-      rawBytes: bytes.length,
-      gzipBytes: gzipSync(bytes, { level: 9 }).length,
-      byModule: composition(metafile),
-      eager: await eagerPart(),
-    },
-    problems,
-  };
+  const router = await dryRun("wrangler.toml", DEPLOY_DIR, ["--outfile", upload]);
+  const out: ColdStart = { bundle: router, problems };
+  try {
+    out.admin = await dryRun("wrangler.admin.toml", path.join(OUT_DIR, "deploy-admin"), []);
+  } catch (err) {
+    problems.push(`admin Worker dry run: ${firstLine(describeError(err))}`);
+  }
+  const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
   say(
-    `  deploy bundle ${(out.bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(out.bundle.gzipBytes / 1024).toFixed(1)} KiB gzip; ` +
-      `evaluated by a callback isolate: ${(out.bundle.eager.rawBytes / 1024).toFixed(1)} KiB raw, ` +
-      `${(out.bundle.eager.gzipBytes / 1024).toFixed(1)} KiB gzip`,
+    `  router upload ${kib(router.rawBytes)} raw, ${kib(router.gzipBytes)} gzip` +
+      (out.admin === undefined
+        ? ""
+        : `; admin upload ${kib(out.admin.rawBytes)} raw, ${kib(out.admin.gzipBytes)} gzip`),
   );
+  const file = path.join(ROOT, router.file);
   if (runs === 0) return out;
 
   const map = loadSourceMap(`${file}.map`);

@@ -15,6 +15,8 @@ export type WorkerName =
   | "router-100k-nocache"
   | "router-mixed"
   | "router-import"
+  | "admin-mixed"
+  | "admin-import"
   | "bare"
   | "minimal"
   | "seeder";

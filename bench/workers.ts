@@ -6,13 +6,17 @@
  *   router-nocache, router-100k-nocache   the same with the isolate cache off
  *   router-mixed                the router with its management API, for "mixed"
  *   router-import               the same, isolate cache off, for "import" (time to fully live)
+ *   admin-mixed, admin-import   their admin Workers (src/admin/worker.ts), reached through each
+ *                               router's ADMIN service binding as in `npm run dev`, bound to that
+ *                               router's KV and Durable Objects (by script name) as deployed
  *   bare                        bare pass-through: fetch(request) to the origin (the floor for forwarding)
  *   minimal                     minimal redirect: every callback -> 307, no table (the floor for a redirect)
  *   seeder                      bench-only KV writer
  *
  * The routers get their compatibility date/flags and Durable Object bindings
  * from wrangler.toml (wrangler's unstable_getMiniflareWorkerOptions); their
- * vars are replaced by the benchmark's, their KV by a local namespace.
+ * vars are replaced by the benchmark's, their KV by a local namespace, their ADMIN
+ * service binding by the one to their own admin Worker (none for the others).
  */
 import path from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptionsShape } from "miniflare";
@@ -26,6 +30,7 @@ import { say } from "./util";
 
 export interface Builds {
   routerJs: string;
+  adminJs: string;
   bareJs: string;
   minimalJs: string;
   seedJs: string;
@@ -45,6 +50,7 @@ export async function buildWorkers(options: { sourcemap: boolean } = { sourcemap
   say("bundling Workers with esbuild");
   const out = {
     routerJs: path.join(BUILD_DIR, options.sourcemap ? "router.profiled.mjs" : "router.mjs"),
+    adminJs: path.join(BUILD_DIR, "admin.mjs"),
     bareJs: path.join(BUILD_DIR, "bare-worker.mjs"),
     minimalJs: path.join(BUILD_DIR, "minimal-redirect-worker.mjs"),
     seedJs: path.join(BUILD_DIR, "seed-worker.mjs"),
@@ -58,6 +64,7 @@ export async function buildWorkers(options: { sourcemap: boolean } = { sourcemap
       wranglerOptions.define,
       options.sourcemap,
     ),
+    bundle(path.join(ROOT, "src/admin/worker.ts"), out.adminJs, "browser"),
     bundle(path.join(ROOT, "bench/bare-worker.ts"), out.bareJs, "browser"),
     bundle(path.join(ROOT, "bench/minimal-redirect-worker.ts"), out.minimalJs, "browser"),
     bundle(path.join(ROOT, "bench/seed-worker.ts"), out.seedJs, "browser"),
@@ -96,15 +103,43 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     ALLOWED_TARGET_HOSTS: TARGET_HOST,
     ROUTE_CACHE_SECONDS: String(ROUTE_CACHE_SECONDS),
   };
-  const router = (name: WorkerName, kv: string, bindings: Record<string, string>) => ({
+  const router = (name: WorkerName, kv: string, bindings: Record<string, string>, adminWorker?: WorkerName) => ({
     ...builds.wranglerWorker,
     name,
     modules: true,
     scriptPath: builds.routerJs,
     bindings,
     kvNamespaces: { ROUTES: kv },
+    serviceBindings: (adminWorker === undefined ? {} : { ADMIN: adminWorker }) as Record<string, string>,
     unsafeDirectSockets: direct,
   });
+  // The admin Worker of `routerName`: its KV namespace, its Durable Objects by script name.
+  const admin = (name: WorkerName, routerName: WorkerName, kv: string, bindings: Record<string, string>) => ({
+    name,
+    modules: true,
+    scriptPath: builds.adminJs,
+    compatibilityDate: builds.compatibilityDate,
+    compatibilityFlags: builds.compatibilityFlags,
+    bindings,
+    kvNamespaces: { ROUTES: kv },
+    durableObjects: {
+      ROUTE_WRITER: { className: "RouteTableWriter", scriptName: routerName, useSQLite: true },
+      TRAFFIC_COUNTER: { className: "TrafficCounter", scriptName: routerName, useSQLite: true },
+    },
+    unsafeDirectSockets: direct,
+  });
+  const mixedBindings = {
+    ...routerBindings,
+    ROUTE_CACHE_SECONDS: String(o.mixedRouteCacheSeconds),
+    ADMIN_TOKEN: o.adminToken,
+    ADMIN_TOKEN_NAME: "bench",
+  };
+  const importBindings = {
+    ...routerBindings,
+    ROUTE_CACHE_SECONDS: "0",
+    ADMIN_TOKEN: o.adminToken,
+    ADMIN_TOKEN_NAME: "bench",
+  };
   const plain = (name: WorkerName, scriptPath: string, bindings: Record<string, string>) => ({
     name,
     modules: true,
@@ -133,19 +168,11 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
         router("router-nocache", "routes-small", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
         router("router-100k-nocache", "routes-big", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
         // "mixed": its own KV, filled through its management API (ADMIN_TOKEN) and its RouteTableWriter.
-        router("router-mixed", "routes-mixed", {
-          ...routerBindings,
-          ROUTE_CACHE_SECONDS: String(o.mixedRouteCacheSeconds),
-          ADMIN_TOKEN: o.adminToken,
-          ADMIN_TOKEN_NAME: "bench",
-        }),
+        router("router-mixed", "routes-mixed", mixedBindings, "admin-mixed"),
+        admin("admin-mixed", "router-mixed", "routes-mixed", mixedBindings),
         // "import": its own KV, filled through its API; every callback reads KV (cache off).
-        router("router-import", "routes-import", {
-          ...routerBindings,
-          ROUTE_CACHE_SECONDS: "0",
-          ADMIN_TOKEN: o.adminToken,
-          ADMIN_TOKEN_NAME: "bench",
-        }),
+        router("router-import", "routes-import", importBindings, "admin-import"),
+        admin("admin-import", "router-import", "routes-import", importBindings),
         plain("bare", builds.bareJs, { ORIGIN: o.originUrl }),
         plain("minimal", builds.minimalJs, { ORIGIN: o.originUrl, TARGET: DEFAULT_TARGET }),
         {
@@ -163,6 +190,8 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     "router-100k-nocache",
     "router-mixed",
     "router-import",
+    "admin-mixed",
+    "admin-import",
     "bare",
     "minimal",
     "seeder",
