@@ -1,4 +1,9 @@
-/** The Worker's bindings, as wrangler.toml and secrets provide them. */
+/**
+ * The bindings of both Workers, as wrangler.toml (the router), wrangler.admin.toml (the admin
+ * Worker) and secrets provide them. Which Worker reads which is in the README's table
+ * ("Bindings, variables and secrets"), kept by test/config-docs.test.ts; a key one Worker does
+ * not read is simply unset there.
+ */
 export interface Env {
   /** The route table (see docs/storage.md). */
   ROUTES: KVNamespace;

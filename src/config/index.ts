@@ -3,7 +3,12 @@
  * of ./read, validated once per env object (./once-per-env). Each part parses
  * on its own, so a mistake in one (say, the management API's) never stops
  * another (the callback router). The README's "Bindings, variables and secrets" table
- * lists every variable; test/config-docs.test.ts keeps it complete.
+ * lists every variable and the Worker that reads it; test/config-docs.test.ts keeps it complete.
+ *
+ * Both Workers parse with these same modules, each only what it reads: the router
+ * (src/index.ts) ./router, ./stats and, for the admin prefix and credential stripping,
+ * ./admin; the admin Worker (src/admin/worker.ts) all of them, ./workos included (the API
+ * evaluates routing with the router's own configuration).
  */
 export { adminConfigFor, DEFAULT_PREFIX, parseAdminConfig, type AdminConfig, type AdminConfigResult } from "./admin";
 export { oncePerEnv } from "./once-per-env";
