@@ -7,7 +7,7 @@
  * Every request to the sign-in domain comes through here, so this is a plain
  * dispatcher (no router framework): the URL is parsed once and the path folded
  * once. The management API is another Worker (src/admin/worker.ts): requests under its
- * prefix go to `admin` (by default the ADMIN service binding, src/admin-forward.ts).
+ * prefix go to `toAdmin` (by default the ADMIN service binding, src/admin-forward.ts).
  */
 import { toAdminWorker } from "./admin-forward";
 import { isAdminCredential } from "./admin/auth";
