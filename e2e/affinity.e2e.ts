@@ -164,6 +164,30 @@ describe("transaction affinity in Chromium", () => {
     ]);
   });
 
+  test("36 logins left open in one browser: a callback leaves the newest 32 but its own (Chromium lists them oldest first)", async () => {
+    await withContext(async (context, page) => {
+      const created: string[] = [];
+      let newest = oidcLogin();
+      for (let i = 0; i < 36; i++) {
+        if (i > 0) newest = oidcLogin();
+        await page.goto(newest.start);
+        await page.getByRole("heading", { name: "Entra ID" }).waitFor();
+        const names = (await affinityCookies(context)).map((c) => c.name);
+        const added = names.filter((name) => !created.includes(name));
+        expect(added).toHaveLength(1);
+        created.push(added[0]!);
+      }
+      await page.getByRole("link", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: APP_HEADING }).waitFor();
+      // Expired by the callback's answer: the finished one and the 4 oldest.
+      const left = (await affinityCookies(context)).map((c) => c.name).sort();
+      expect(left).toEqual(created.slice(4, 35).sort());
+    });
+    expect(callbackLogs().map((l) => [l["decision"], l["reason"], l["affinity"]])).toEqual([
+      ["auth0", "auth0-transaction", "match"],
+    ]);
+  });
+
   test("an SP-initiated SAML login (HTTP-POST binding) of a migrated connection finishes at Auth0; IdP-initiated goes to the new provider", async () => {
     n++;
     const id = `_e2e${n}0123456789abcdef0123456789abcdef`;

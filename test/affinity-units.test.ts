@@ -12,6 +12,8 @@ import {
   matchTransaction,
   MAX_COOKIES,
   readTransactionCookies,
+  staleCookieNames,
+  KEEP_COOKIES,
   transactionSetCookie,
 } from "../src/affinity/cookie";
 import type { Handle } from "../src/affinity/handles";
@@ -330,7 +332,7 @@ describe("the affinity cookie", () => {
     const read = readTransactionCookies(
       `cra-abcd=short; cra-abcd=${"A".repeat(24)}; cra-toolongname=AAAAAAAA; cra-abcd=AAAAAAAA.bad..name; cra-abcd; other=1`,
     );
-    expect(read).toEqual({ cookies: [], malformed: 5, overflow: 0 });
+    expect(read).toEqual({ cookies: [], malformed: 5, overflow: 0, names: ["cra-abcd"] });
     const many = Array.from({ length: MAX_COOKIES + 5 }, (_, i) => `cra-${String(i).padStart(4, "0")}=AAAAAAAA`).join(
       "; ",
     );
@@ -359,6 +361,27 @@ describe("the affinity cookie", () => {
       const match = await matchTransaction(key, read.cookies, [{ kind: "state", value: states[i]! }]);
       expect(match?.names).toEqual([headers[i]!.split("=")[0]]);
     }
+    // A callback's answer expires the 18 oldest: the browser keeps 32, 17 × 32 + 31 × 2 = 606 bytes.
+    const stale = staleCookieNames(read);
+    expect(stale).toEqual(headers.slice(0, 18).map((h) => h.split("=")[0]));
+    const bounded = headers.filter((h) => !stale.includes(h.split("=")[0]!)).join("; ");
+    expect(bounded.length).toBe(KEEP_COOKIES * 17 + (KEEP_COOKIES - 1) * 2);
+    expect(bounded.length).toBe(606);
+  });
+
+  it("expires the oldest beyond KEEP_COOKIES (32), at most MAX_EXPIRED_PER_ANSWER (64) per answer", () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `cra-${String(i).padStart(4, "0")}`);
+    const header = (n: number) =>
+      names(n)
+        .map((name) => `${name}=AAAAAAAA`)
+        .join("; ");
+    expect(staleCookieNames(readTransactionCookies(header(32)))).toEqual([]);
+    expect(staleCookieNames(readTransactionCookies(header(40)))).toEqual(names(8));
+    // 200 abandoned logins: the 64 oldest now, the next callback goes on (every name counts, read or not).
+    expect(staleCookieNames(readTransactionCookies(header(200)))).toEqual(names(64));
+    // Of the Worker's shape only, each name once; malformed values count (the browser stores them).
+    const mixed = `${header(32)}; cra-0000=x; cra-toolongname=AAAAAAAA; other=1; cra-zzzz=bad..value`;
+    expect(staleCookieNames(readTransactionCookies(mixed))).toEqual(["cra-0000"]);
   });
 });
 

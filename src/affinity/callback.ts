@@ -8,18 +8,22 @@
  *          body scan (src/callback/body-scan.ts) read them: `InResponseTo` sits in
  *          the first bytes, RelayState/wctx often after the message, unread.
  */
-import { affinityKey, matchTransaction, readTransactionCookies } from "./cookie";
+import { affinityKey, matchTransaction, readTransactionCookies, staleCookieNames } from "./cookie";
 import { isUsableHandle, type Handle, type HandleKind } from "./handles";
 
 const FIELD_KINDS: readonly HandleKind[] = ["state", "RelayState", "wctx"];
 
-/** What the affinity check found, for the decision and the log line (never a handle). */
+/**
+ * What the affinity check found, for the decision and the log line (never a handle).
+ * `stale`: the oldest affinity cookies beyond the bound (cookie.ts, staleCookieNames),
+ * for the answer to expire whatever it is.
+ */
 export type AffinityCheck =
   | { outcome: "off" }
-  | { outcome: "no-cookie"; ignored: number }
-  | { outcome: "no-handle"; ignored: number }
-  | { outcome: "no-match"; ignored: number }
-  | { outcome: "match"; ignored: number; connection: string | undefined; cookies: string[] };
+  | { outcome: "no-cookie"; ignored: number; stale: string[] }
+  | { outcome: "no-handle"; ignored: number; stale: string[] }
+  | { outcome: "no-match"; ignored: number; stale: string[] }
+  | { outcome: "match"; ignored: number; stale: string[]; connection: string | undefined; cookies: string[] };
 
 export type AffinityOutcome = AffinityCheck["outcome"];
 
@@ -64,10 +68,27 @@ export interface CallbackAffinityInput {
 export async function checkCallbackAffinity(input: CallbackAffinityInput): Promise<AffinityCheck> {
   const read = readTransactionCookies(input.cookieHeader);
   const ignored = read.malformed + read.overflow;
-  if (read.cookies.length === 0) return { outcome: "no-cookie", ignored };
+  const stale = staleCookieNames(read);
+  if (read.cookies.length === 0) return { outcome: "no-cookie", ignored, stale };
   const handles = await input.handles();
-  if (handles.length === 0) return { outcome: "no-handle", ignored };
+  if (handles.length === 0) return { outcome: "no-handle", ignored, stale };
   const match = await matchTransaction(await affinityKey(input.secret), read.cookies, handles);
-  if (match === undefined) return { outcome: "no-match", ignored };
-  return { outcome: "match", ignored, connection: match.connection, cookies: match.names };
+  if (match === undefined) return { outcome: "no-match", ignored, stale };
+  return {
+    outcome: "match",
+    ignored,
+    stale: stale.filter((name) => !match.names.includes(name)),
+    connection: match.connection,
+    cookies: match.names,
+  };
+}
+
+/**
+ * The affinity cookies a callback's answer expires: the finished transaction's, when it
+ * matched and went to Auth0, and the oldest beyond the bound, whatever the answer.
+ */
+export function cookiesToExpire(check: AffinityCheck | undefined, finishedAtAuth0: boolean): string[] {
+  if (check === undefined || check.outcome === "off") return [];
+  if (check.outcome === "match" && finishedAtAuth0) return [...check.cookies, ...check.stale];
+  return check.stale;
 }

@@ -18,6 +18,11 @@
  * `slot`: 4 base64url characters from bytes 6–8 of the first tag (so two
  * transactions rarely share a name); `tag`: 8 base64url characters each.
  * A cookie that does not have this shape, or any beyond MAX_COOKIES, is ignored.
+ *
+ * Bound: logins abandoned before their callback leave their cookie for Max-Age. A login
+ * start cannot see them (Path), a callback can, oldest first (RFC 6265 §5.4 step 2: equal
+ * paths are listed by creation time): its answer also expires all but the newest
+ * KEEP_COOKIES (staleCookieNames), at most MAX_EXPIRED_PER_ANSWER at a time.
  */
 import { isConnectionName } from "../table/schema";
 import { bytesToBase64Url } from "./base64";
@@ -30,6 +35,10 @@ const TAG_CHARS = 8;
 const SLOT_CHARS = 4;
 /** At most this many affinity cookies are read from one request; the rest are ignored. */
 export const MAX_COOKIES = 64;
+/** A callback's answer expires the affinity cookies beyond the newest this many (logins in flight in one browser). */
+export const KEEP_COOKIES = 32;
+/** Expired by one answer at most (about 90 bytes of Set-Cookie each); the next callback goes on. */
+export const MAX_EXPIRED_PER_ANSWER = 64;
 /** Handles per transaction: SAML records two (RelayState and the AuthnRequest ID). */
 export const MAX_TAGS_PER_COOKIE = 2;
 /** Connection names longer than this are not put in the cookie (the transaction is still recorded). */
@@ -111,6 +120,11 @@ export interface ReadCookies {
   malformed: number;
   /** Affinity cookies beyond MAX_COOKIES, not read. */
   overflow: number;
+  /**
+   * Every distinct cookie name of the shape this Worker writes, read or not, in the order
+   * of the header: oldest first (RFC 6265 §5.4 step 2, all having Path=/login/callback).
+   */
+  names: string[];
 }
 
 const VALUE_SHAPE = new RegExp(
@@ -120,12 +134,17 @@ const NAME_SHAPE = new RegExp(`^${COOKIE_PREFIX}[A-Za-z0-9_-]{${SLOT_CHARS}}$`);
 
 /** The affinity cookies of a `Cookie` request header (RFC 6265 §4.2.1); other cookies are skipped. */
 export function readTransactionCookies(cookieHeader: string | null): ReadCookies {
-  const read: ReadCookies = { cookies: [], malformed: 0, overflow: 0 };
+  const read: ReadCookies = { cookies: [], malformed: 0, overflow: 0, names: [] };
   if (cookieHeader === null) return read;
+  const seen = new Set<string>();
   for (const pair of cookieHeader.split(";")) {
     const eq = pair.indexOf("=");
     const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
     if (!name.startsWith(COOKIE_PREFIX)) continue;
+    if (NAME_SHAPE.test(name) && !seen.has(name)) {
+      seen.add(name);
+      read.names.push(name);
+    }
     if (read.cookies.length >= MAX_COOKIES) {
       read.overflow++;
       continue;
@@ -143,6 +162,16 @@ export function readTransactionCookies(cookieHeader: string | null): ReadCookies
     read.cookies.push({ name, tags: list, connection });
   }
   return read;
+}
+
+/**
+ * The affinity cookies to expire so that at most `keep` remain: the oldest names beyond
+ * the newest `keep`, at most MAX_EXPIRED_PER_ANSWER of them. A browser that did not list
+ * cookies oldest first would lose other ones; the number left is bounded all the same.
+ */
+export function staleCookieNames(read: Pick<ReadCookies, "names">, keep = KEEP_COOKIES): string[] {
+  const extra = read.names.length - keep;
+  return extra <= 0 ? [] : read.names.slice(0, Math.min(extra, MAX_EXPIRED_PER_ANSWER));
 }
 
 export interface TransactionMatch {

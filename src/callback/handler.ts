@@ -4,7 +4,7 @@
  * I/O (KV store, forwarding, redirect). It never answers with a 500: any
  * unexpected failure sends the callback on to Auth0 unchanged.
  */
-import type { AffinityCheck } from "../affinity/callback";
+import { cookiesToExpire, type AffinityCheck } from "../affinity/callback";
 import { expiredSetCookie } from "../affinity/cookie";
 import { forwardToAuth0 } from "../auth0/forward";
 import { ClientGone } from "../client-gone";
@@ -83,10 +83,9 @@ export async function handleCallback(
     if (body.sourceError === undefined || err instanceof ClientGone) throw err;
     throw new ClientGone("while its body was read", body.sourceError.error);
   }
-  if (decision.destination === "auth0") {
-    // The transaction is finishing: its affinity cookie has done its job.
-    if (affinity?.outcome === "match") response = withExpiredCookies(response, affinity.cookies);
-  }
+  // A finishing transaction's affinity cookie has done its job; the oldest beyond the bound go too.
+  const expire = cookiesToExpire(affinity, decision.destination === "auth0");
+  if (expire.length > 0) response = withExpiredCookies(response, expire);
 
   const entry: CallbackLog = {
     event: "callback",
