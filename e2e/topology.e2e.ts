@@ -53,27 +53,28 @@ function readConfig(role: keyof typeof CONFIGS, env: string | undefined): Worker
 }
 
 describe("the two configs agree (wrangler.toml, wrangler.admin.toml)", () => {
-  it.each([undefined, "staging", "production"])(
-    "in %s: same vars, same KV namespace, the router's Durable Objects",
-    (env) => {
-      const router = readConfig("router", env);
-      const admin = readConfig("admin", env);
-      expect(admin.vars).toEqual(router.vars);
-      expect(admin.kv_namespaces.map((k) => [k.binding, k.id])).toEqual(
-        router.kv_namespaces.map((k) => [k.binding, k.id]),
-      );
-      // wrangler names an environment's script <name>-<env>; the admin must bind that script's classes.
-      expect(router.name).toBe(env === undefined ? "callback-router" : `callback-router-${env}`);
-      expect(admin.durable_objects.bindings).toEqual(
-        router.durable_objects.bindings.map((b) => ({ ...b, script_name: router.name })),
-      );
-      const migrated = router.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])]);
-      for (const b of admin.durable_objects.bindings) expect(migrated).toContain(b.class_name);
-      // The cron runs the provider sync in the admin Worker only.
-      expect(router.triggers.crons ?? []).toEqual([]);
-      expect(admin.triggers.crons?.length).toBeGreaterThan(0);
-    },
-  );
+  it.each([
+    ["the top level (local development)", undefined],
+    ["[env.staging]", "staging"],
+    ["[env.production]", "production"],
+  ] as const)("in %s: same vars, same KV namespace, the router's Durable Objects", (_name, env) => {
+    const router = readConfig("router", env);
+    const admin = readConfig("admin", env);
+    expect(admin.vars).toEqual(router.vars);
+    expect(admin.kv_namespaces.map((k) => [k.binding, k.id])).toEqual(
+      router.kv_namespaces.map((k) => [k.binding, k.id]),
+    );
+    // wrangler names an environment's script <name>-<env>; the admin must bind that script's classes.
+    expect(router.name).toBe(env === undefined ? "callback-router" : `callback-router-${env}`);
+    expect(admin.durable_objects.bindings).toEqual(
+      router.durable_objects.bindings.map((b) => ({ ...b, script_name: router.name })),
+    );
+    const migrated = router.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])]);
+    for (const b of admin.durable_objects.bindings) expect(migrated).toContain(b.class_name);
+    // The cron runs the provider sync in the admin Worker only.
+    expect(router.triggers.crons ?? []).toEqual([]);
+    expect(admin.triggers.crons?.length).toBeGreaterThan(0);
+  });
 
   it.each(["staging", "production"])(
     "in %s: the admin route is the router's host under /__router/, no service binding",
