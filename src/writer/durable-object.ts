@@ -14,15 +14,13 @@
  * an outbox entry is settled only if it did not change meanwhile, so KV always
  * converges on the latest value. Settings go first: a settings change is
  * written at once, beside any flush, and a batch writes settings before its
- * routes. Failed KV writes stay queued and an alarm retries them; callbacks
+ * routes (kv-write-through.ts). Failed KV writes stay queued and an alarm retries them; callbacks
  * never wait for this object.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { log } from "../log";
 import type { FlagSnapshot, ProviderConnection } from "../sync/workos-client";
 import type { Route, RouteInput, RouteState, Settings } from "../table/schema";
-import { SETTINGS_KEY } from "../table/kv-layout";
 import { validateSettings } from "../table/validate";
 import type { AuditEntry } from "./audit-log";
 import { checkRoute, refuseInactive, staleVersion, targetConfig } from "./checks";
@@ -31,25 +29,20 @@ import { inputOf, type ImportDiff } from "./diff";
 import { checkFlagSync } from "./flag-plan";
 import { checkImport, type ImportPlan } from "./import-plan";
 import { mergePatch, mergeSettingsPatch, type RoutePatch, type SettingsPatch } from "./patch";
+import { KvWriteThrough } from "./kv-write-through";
 import { keepSyncedFields } from "./provider-fields";
 import { invalid, notFound, precondition, type Result, type DryRunOptions, type WriteOptions } from "./result";
 import type { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
 import { TableDb, type RouteFilter, type VersionedSettings } from "./table-db";
 
-/** KV writes done inside one request; the rest go to the alarm. */
-const FLUSH_BATCH = 500;
-const FLUSH_PARALLELISM = 25;
-const RETRY_MS = 2_000;
-
 export class RouteTableWriter extends DurableObject<Env> {
   private readonly db: TableDb;
-  private flushQueue: Promise<unknown> = Promise.resolve();
-  /** KV writes in flight, by key (writeKey). */
-  private readonly writing = new Map<string, Promise<boolean>>();
+  private readonly kvWrites: KvWriteThrough;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new TableDb(ctx.storage.sql);
+    this.kvWrites = new KvWriteThrough(this.db, env.ROUTES, ctx.storage);
   }
 
   // ---- reads ----------------------------------------------------------------
@@ -158,7 +151,7 @@ export class RouteTableWriter extends DurableObject<Env> {
       this.audit(options.actor, options.action, null, before.settings, written.settings);
       return written;
     });
-    return { ok: true, value: next, kvPending: await this.flushSettings() };
+    return { ok: true, value: next, kvPending: await this.kvWrites.flushSettings() };
   }
 
   /**
@@ -241,87 +234,18 @@ export class RouteTableWriter extends DurableObject<Env> {
         conflicts: report.conflicts,
       });
     });
-    return { ok: true, value: report, kvPending: await this.flushSettings() };
+    return { ok: true, value: report, kvPending: await this.kvWrites.flushSettings() };
   }
 
-  // ---- KV write-through -----------------------------------------------------
+  // ---- KV write-through (kv-write-through.ts) ---------------------------------
 
   override async alarm(): Promise<void> {
-    await this.flush();
-  }
-
-  /**
-   * A settings change (the kill switch above all) reaches KV at once: the
-   * settings key is written now, not behind route writes still queued from an
-   * import; those are left to the alarm, set to run right away. Returns how
-   * many keys are still queued.
-   */
-  private async flushSettings(): Promise<number> {
-    await this.writeKey(SETTINGS_KEY);
-    const left = this.db.outbox.pendingCount();
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now());
-    return left;
+    await this.kvWrites.flush();
   }
 
   /** Writes queued keys to KV (one flush at a time); returns how many are still queued. */
   flush(): Promise<number> {
-    const run = this.flushQueue.then(() => this.flushOnce());
-    this.flushQueue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async flushOnce(): Promise<number> {
-    const batch = this.db.outbox.pending(FLUSH_BATCH);
-    let failed = false;
-    let i = 0;
-    // The settings key heads the batch (Outbox.pending) and is written before any route:
-    // an import's settings are live before its routes are.
-    if (batch[0]?.key === SETTINGS_KEY) {
-      failed = !(await this.writeKey(SETTINGS_KEY));
-      i = 1;
-    }
-    for (; i < batch.length; i += FLUSH_PARALLELISM) {
-      const written = await Promise.all(batch.slice(i, i + FLUSH_PARALLELISM).map(({ key }) => this.writeKey(key)));
-      if (written.includes(false)) failed = true;
-    }
-    const left = this.db.outbox.pendingCount();
-    // More queued: the next batch at once (a 10 000-route import is 20+ batches); after a
-    // failed KV write, a pause before trying again.
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + (failed ? RETRY_MS : 0));
-    return left;
-  }
-
-  /**
-   * Writes `key`'s current value to KV, after any write of the same key still
-   * in flight, so the last write to land is the latest value (flushSettings
-   * runs beside a batch). False when KV refused it (it stays queued).
-   */
-  private writeKey(key: string): Promise<boolean> {
-    const run = (this.writing.get(key) ?? Promise.resolve(true)).then(() => this.putKey(key));
-    this.writing.set(key, run);
-    void run.then(() => {
-      if (this.writing.get(key) === run) this.writing.delete(key);
-    });
-    return run;
-  }
-
-  private async putKey(key: string): Promise<boolean> {
-    // Read together, with no await between: the value and the change it settles.
-    const seq = this.db.outbox.seqOf(key);
-    if (seq === undefined) return true;
-    const value = this.db.kvValue(key);
-    try {
-      if (value === null) await this.env.ROUTES.delete(key);
-      else await this.env.ROUTES.put(key, value);
-      this.db.outbox.settle(key, seq);
-      return true;
-    } catch (err) {
-      log({
-        event: "kv-error",
-        message: `KV write of ${key.split(":")[0]} key failed: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`,
-      });
-      return false;
-    }
+    return this.kvWrites.flush();
   }
 
   // ---- helpers --------------------------------------------------------------

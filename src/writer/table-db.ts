@@ -3,7 +3,7 @@
  * Every method is synchronous: SQLite calls in a Durable Object do not yield,
  * so a mutation cannot interleave with another one. Each mutation also queues
  * the KV keys it changed in the outbox (outbox.ts), in the same transaction,
- * so the KV replica can always be brought up to date (see durable-object.ts).
+ * so the KV replica can always be brought up to date (see kv-write-through.ts).
  */
 import {
   matchKey,
