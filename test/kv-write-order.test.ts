@@ -7,6 +7,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { routeKey, SETTINGS_KEY } from "../src/table/kv-layout";
 import type { RouteTableWriter } from "../src/writer";
+import { KvWriteThrough } from "../src/writer/kv-write-through";
 import { api, json, resetTable } from "./support/admin";
 
 beforeEach(() => resetTable());
@@ -85,4 +86,30 @@ describe("the order the writer's changes reach KV", () => {
     const final = await runInDurableObject(writer(), (instance: RouteTableWriter) => instance.getSettings());
     expect(await kvSettings()).toMatchObject({ mode: final.settings.mode });
   }, 60_000);
+});
+
+describe("a write whose storage read threw", () => {
+  it("does not stop the next write of the same key, and leaves no rejection unhandled", async () => {
+    const key = "settings-under-test";
+    let reads = 0;
+    // Fault injection: the first read of the writer's own SQLite throws (a disk error), the second works.
+    const db = {
+      outbox: {
+        seqOf: () => {
+          reads += 1;
+          if (reads === 1) throw new Error("SQLITE_IOERR");
+          return 7;
+        },
+        settle: () => undefined,
+      },
+      kvValue: () => '{"v":2}',
+    } as unknown as ConstructorParameters<typeof KvWriteThrough>[0];
+    const storage = { setAlarm: async () => undefined } as unknown as DurableObjectStorage;
+    const through = new KvWriteThrough(db, env.ROUTES, storage);
+    const write = (through as unknown as { writeKey(k: string): Promise<boolean> }).writeKey.bind(through);
+    await expect(write(key)).rejects.toThrow("SQLITE_IOERR");
+    await expect(write(key)).resolves.toBe(true);
+    expect(await env.ROUTES.get(key)).toBe('{"v":2}');
+    await env.ROUTES.delete(key);
+  });
 });

@@ -75,11 +75,15 @@ export class KvWriteThrough {
    * runs beside a batch). False when KV refused it (it stays queued).
    */
   private writeKey(key: string): Promise<boolean> {
-    const run = (this.writing.get(key) ?? Promise.resolve(true)).then(() => this.putKey(key));
+    // A failed earlier write (a storage read that threw) must not skip this one, and the
+    // clean-up must not leave a rejection unhandled: both run on either outcome.
+    const write = () => this.putKey(key);
+    const run = (this.writing.get(key) ?? Promise.resolve(true)).then(write, write);
     this.writing.set(key, run);
-    void run.then(() => {
+    const forget = () => {
       if (this.writing.get(key) === run) this.writing.delete(key);
-    });
+    };
+    run.then(forget, forget);
     return run;
   }
 
