@@ -12,6 +12,8 @@ export interface QueryParam {
 
 /** application/x-www-form-urlencoded decoding of one component; undefined when malformed. */
 export function decodeComponent(raw: string): string | undefined {
+  // Nothing to decode (most names and values): the text is its own decoding.
+  if (raw.indexOf("%") === -1 && raw.indexOf("+") === -1) return raw;
   try {
     return decodeURIComponent(raw.replace(/\+/g, " "));
   } catch {
@@ -57,6 +59,8 @@ export function withoutFallback(rawQuery: string): string {
   return rawQuery
     .split("&")
     .filter((segment) => {
+      // Only a segment spelled "fallback…" or holding an escape can decode to the name "fallback".
+      if (!segment.startsWith("fallback") && segment.indexOf("%") === -1) return true;
       const param = parseSegment(segment);
       return param === undefined || !isFallbackParam(param);
     })
