@@ -16,7 +16,7 @@ import { withAffinityRecorded } from "./affinity/pass-through";
 import { forwardToAuth0 } from "./auth0/forward";
 import { ClientGone, clientGoneResponse } from "./client-gone";
 import { handleCallback } from "./callback/handler";
-import { adminConfigFor, configFor, statsConfigFor } from "./config";
+import { adminConfigFor, configFor, statsConfigFor, type Config } from "./config";
 import type { Env } from "./env";
 import { log } from "./log";
 import { errorPage } from "./pages";
@@ -27,7 +27,8 @@ import { recordOutcome } from "./stats/recorder";
 type Context = Pick<ExecutionContext, "waitUntil" | "passThroughOnException">;
 
 export interface App {
-  fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response>;
+  /** A Response when it is ready at once (a cached callback's 307), else a promise of one. */
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
 }
 
 /**
@@ -53,67 +54,91 @@ export function createApp(
   toAdmin: AdminHandler = (request, env, _ctx, prefix) => toAdminWorker(request, env, prefix),
 ): App {
   return {
-    async fetch(request, env, ctx) {
+    fetch(request, env, ctx) {
       const url = new URL(request.url);
       try {
-        // The management API is matched first: it must stay reachable when the router's
-        // own configuration is wrong (that is when an operator needs it most).
-        const admin = adminConfigFor(env);
-        const prefix = admin.ok ? admin.config.prefix : admin.prefix;
-        if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
-          const hostname = admin.ok ? admin.config.hostname : admin.hostname;
-          if (hostname === undefined || url.hostname === hostname) {
-            // Another Worker's: the router's bundle has no API, OpenAPI document or dashboard.
-            return await toAdmin(request, env, ctx, prefix);
-          }
-        }
-        const path = classifyPath(url.pathname);
-        // The rest of /__ (any spelling, any host) is the Worker's namespace: Auth0 has no such
-        // paths, and a near-miss API call must not carry its credential to Auth0.
-        if (path.reserved) {
-          return problemResponse(
-            new ApiProblem(404, "Not found", "Nothing is served at this path (paths under /__ are the router's own)."),
-          );
-        }
-        return await routed(await withoutAdminCredential(request, env), url, path.callback, env, ctx);
+        const answer = dispatch(request, url, env, ctx, toAdmin);
+        return answer instanceof Promise ? answer.catch((err: unknown) => failed(err, request, url, env, ctx)) : answer;
       } catch (err) {
-        // Nobody is waiting for this answer: not a router error, nothing counted (src/client-gone.ts).
-        if (err instanceof ClientGone) {
-          log({ event: "client-gone", message: err.message, path: url.pathname });
-          return clientGoneResponse();
-        }
-        log({
-          event: "unexpected",
-          message: (err instanceof Error ? err.message : String(err)).slice(0, 200),
-          path: url.pathname,
-        });
-        try {
-          countAnswer(env, ctx, classifyPath(url.pathname).callback, 502, "unexpected");
-        } catch {
-          // Counting never changes the answer.
-        }
-        return errorPage(
-          request,
-          502,
-          "Sign-in router error",
-          "The router could not handle this request. Please start signing in again from your application.",
-        );
+        return failed(err, request, url, env, ctx);
       }
     },
   };
 }
 
-/** An admin credential never leaves the Worker for Auth0, whatever the path says. */
-async function withoutAdminCredential(request: Request, env: Env): Promise<Request> {
+/**
+ * The management API first, then the router's own namespace, then the callback or
+ * pass-through. Synchronous as far as it can be: a request that needs no I/O to answer
+ * (a cached callback's 307) gets its Response without a promise.
+ */
+function dispatch(
+  request: Request,
+  url: URL,
+  env: Env,
+  ctx: ExecutionContext,
+  toAdmin: AdminHandler,
+): Response | Promise<Response> {
+  // The management API is matched first: it must stay reachable when the router's
+  // own configuration is wrong (that is when an operator needs it most).
+  const admin = adminConfigFor(env);
+  const prefix = admin.ok ? admin.config.prefix : admin.prefix;
+  if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
+    const hostname = admin.ok ? admin.config.hostname : admin.hostname;
+    if (hostname === undefined || url.hostname === hostname) {
+      // Another Worker's: the router's bundle has no API, OpenAPI document or dashboard.
+      return toAdmin(request, env, ctx, prefix);
+    }
+  }
+  const path = classifyPath(url.pathname);
+  // The rest of /__ (any spelling, any host) is the Worker's namespace: Auth0 has no such
+  // paths, and a near-miss API call must not carry its credential to Auth0.
+  if (path.reserved) {
+    return problemResponse(
+      new ApiProblem(404, "Not found", "Nothing is served at this path (paths under /__ are the router's own)."),
+    );
+  }
   const authorization = request.headers.get("authorization");
-  if (authorization === null || !(await isAdminCredential(authorization, env))) return request;
+  if (authorization === null) return routed(request, url, path.callback, env, ctx);
+  return withoutAdminCredential(request, authorization, env).then((stripped) =>
+    routed(stripped, url, path.callback, env, ctx),
+  );
+}
+
+/** The answer when handling a request threw: never a 500, and never for a client that left. */
+function failed(err: unknown, request: Request, url: URL, env: Env, ctx: Context): Response {
+  // Nobody is waiting for this answer: not a router error, nothing counted (src/client-gone.ts).
+  if (err instanceof ClientGone) {
+    log({ event: "client-gone", message: err.message, path: url.pathname });
+    return clientGoneResponse();
+  }
+  log({
+    event: "unexpected",
+    message: (err instanceof Error ? err.message : String(err)).slice(0, 200),
+    path: url.pathname,
+  });
+  try {
+    countAnswer(env, ctx, classifyPath(url.pathname).callback, 502, "unexpected");
+  } catch {
+    // Counting never changes the answer.
+  }
+  return errorPage(
+    request,
+    502,
+    "Sign-in router error",
+    "The router could not handle this request. Please start signing in again from your application.",
+  );
+}
+
+/** An admin credential never leaves the Worker for Auth0, whatever the path says. */
+async function withoutAdminCredential(request: Request, authorization: string, env: Env): Promise<Request> {
+  if (!(await isAdminCredential(authorization, env))) return request;
   const headers = new Headers(request.headers);
   headers.delete("authorization");
   return new Request(request, { headers });
 }
 
 /** Configuration checked, then the callback is routed and anything else passes through. */
-async function routed(request: Request, url: URL, callback: boolean, env: Env, ctx: Context): Promise<Response> {
+function routed(request: Request, url: URL, callback: boolean, env: Env, ctx: Context): Response | Promise<Response> {
   const result = configFor(env);
   const origin = result.ok ? result.config.auth0Origin : result.forward?.auth0Origin;
   if (origin !== undefined && origin.host === url.host) {
@@ -144,12 +169,13 @@ async function routed(request: Request, url: URL, callback: boolean, env: Env, c
       );
     }
     // The rest of the configuration is wrong but Auth0 is known: send everything there (fail safe).
-    const forwarded = await forwardToAuth0(request, result.forward, {
+    return forwardToAuth0(request, result.forward, {
       pathAndQuery: url.pathname + url.search,
       body: request.body,
+    }).then((forwarded) => {
+      countAnswer(env, ctx, callback, forwarded.status, "config-error");
+      return forwarded;
     });
-    countAnswer(env, ctx, callback, forwarded.status, "config-error");
-    return forwarded;
   }
   const config = result.config;
   // Every spelling that could reach Auth0's callback handler is routed like it (docs/design.md).
@@ -162,6 +188,11 @@ async function routed(request: Request, url: URL, callback: boolean, env: Env, c
       url,
     );
   }
+  return passThrough(request, url, config, env, ctx);
+}
+
+/** Anything but a callback goes to Auth0 as sent. */
+async function passThrough(request: Request, url: URL, config: Config, env: Env, ctx: Context): Promise<Response> {
   const response = await forwardToAuth0(request, config, {
     pathAndQuery: url.pathname + url.search,
     body: request.body,

@@ -14,54 +14,93 @@ import type { Settings } from "../table/schema";
 import { RouteStore, type LoadedSettings, type Lookup } from "../table/store";
 import { redirectLocation } from "../targets";
 import { PeekableBody } from "./body";
-import type { Decision } from "./decide";
 import { queryFacts, type CallbackFacts } from "./facts";
 import { isFormUrlEncoded, parseFormBody } from "./form";
 import { fromQueryOnly, type Identification } from "./identify";
 import { rawQueryOf, withoutFallback } from "./query";
 import { autoPostForm, isReplayableForm, redirect307 } from "./redirect";
-import { routeCallback } from "./route-callback";
+import { routeCallback, routeFromCache, type AffinityRequest, type Routed as RoutedCallback } from "./route-callback";
 
 /**
  * `onDecision` sees the same entry the log gets (e.g. to count it); it must
  * not throw or wait — the answer is already decided. `url` is `request.url`
  * parsed (the dispatcher has parsed it already).
+ *
+ * A callback whose route and settings are fresh in the isolate cache and that needs no body
+ * or cookie check (routeFromCache) is answered synchronously when it is a 307: no promise,
+ * no microtask. Everything else (and any failure there) takes the awaited path.
  */
-export async function handleCallback(
+export function handleCallback(
   request: Request,
   kv: KVNamespace,
   config: Config,
   onDecision?: (entry: CallbackLog) => void,
   /** `request.url` parsed, when the caller has it already. */
   url: URL = new URL(request.url),
-): Promise<Response> {
+): Response | Promise<Response> {
   const started = Date.now();
   const rawQuery = rawQueryOf(url);
+  const facts = queryFacts(rawQuery);
+  const store = new RouteStore(kv, config);
+  const affinityRequest =
+    config.affinity === undefined
+      ? undefined
+      : { secret: config.affinity.secret, cookieHeader: request.headers.get("cookie") };
+  let cached: Routed | undefined;
+  try {
+    cached = routeFromCache(request.method, facts, store, config, affinityRequest);
+    if (cached !== undefined && cached.decision.destination === "new") {
+      const mode = cached.settings.status === "found" ? cached.settings.value.redirect : "307";
+      if (!needsFormAnswer(request, mode)) {
+        const response = redirect307(redirectLocation(cached.decision.target, rawQuery));
+        return answered(request, config, cached, response, started, onDecision);
+      }
+    }
+  } catch {
+    // Whatever broke is met again on the awaited path, which fails safe.
+    cached = undefined;
+  }
+  return handleRead(request, store, config, onDecision, url, started, rawQuery, facts, affinityRequest, cached);
+}
+
+/** handleCallback's awaited path: reads what the cache did not have, the body if needed, forwards. */
+async function handleRead(
+  request: Request,
+  store: RouteStore,
+  config: Config,
+  onDecision: ((entry: CallbackLog) => void) | undefined,
+  url: URL,
+  started: number,
+  rawQuery: string,
+  queried: CallbackFacts,
+  affinityRequest: AffinityRequest | undefined,
+  cached: Routed | undefined,
+): Promise<Response> {
   const body = new PeekableBody(request.body, request.headers.get("content-length"));
-  let facts: CallbackFacts = queryFacts(rawQuery);
-  let identification: Identification = fromQueryOnly(facts);
-  let settings: Lookup<LoadedSettings> = { status: "unavailable", error: "not read" };
-  let decision: Decision;
-  let problem: string | undefined;
-  let affinity: AffinityCheck | undefined;
+  let routed: Routed;
 
   try {
-    const routed = await routeCallback(
-      { method: request.method, contentType: request.headers.get("content-type"), body },
-      facts,
-      new RouteStore(kv, config),
-      config,
-      config.affinity === undefined
-        ? undefined
-        : { secret: config.affinity.secret, cookieHeader: request.headers.get("cookie") },
-    );
-    ({ facts, identification, settings, decision, affinity } = routed);
-    problem = problemOf(settings, identification);
+    routed =
+      cached ??
+      (await routeCallback(
+        { method: request.method, contentType: request.headers.get("content-type"), body },
+        queried,
+        store,
+        config,
+        affinityRequest,
+      ));
   } catch (err) {
     // Fail safe: whatever broke, the callback still reaches Auth0.
-    problem = `unexpected: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`;
-    decision = { destination: "auth0", reason: "route-table-unavailable" };
+    routed = {
+      facts: queried,
+      identification: fromQueryOnly(queried),
+      settings: { status: "unavailable", error: "not read" },
+      decision: { destination: "auth0", reason: "route-table-unavailable" },
+      affinity: undefined,
+      problem: `unexpected: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`,
+    };
   }
+  const { facts, settings, decision } = routed;
 
   let response: Response;
   try {
@@ -83,6 +122,24 @@ export async function handleCallback(
     if (body.sourceError === undefined || err instanceof ClientGone) throw err;
     throw new ClientGone("while its body was read", body.sourceError.error);
   }
+  return answered(request, config, routed, response, started, onDecision);
+}
+
+/** The routing outcome and, when the table could not be used as written (or routing failed), why. */
+type Routed = RoutedCallback & { problem?: string };
+
+/** Expires what affinity says to, then logs the callback's one line and counts it. */
+function answered(
+  request: Request,
+  config: Config,
+  routed: Routed,
+  answer: Response,
+  started: number,
+  onDecision: ((entry: CallbackLog) => void) | undefined,
+): Response {
+  const { facts, identification, settings, decision, affinity } = routed;
+  const problem = "problem" in routed ? routed.problem : problemOf(settings, identification);
+  let response = answer;
   // A finishing transaction's affinity cookie has done its job; the oldest beyond the bound go too.
   const expire = cookiesToExpire(affinity, decision.destination === "auth0");
   if (expire.length > 0) response = withExpiredCookies(response, expire);
@@ -141,6 +198,11 @@ function problemOf(settings: Lookup<LoadedSettings>, identification: Identificat
   return undefined;
 }
 
+/** The "form" answer needs the POST's body (an auto-submitting form of its fields); else a 307. */
+function needsFormAnswer(request: Request, mode: Settings["redirect"]): boolean {
+  return mode === "form" && request.method === "POST" && isFormUrlEncoded(request.headers.get("content-type"));
+}
+
 async function answerNew(
   request: Request,
   location: string,
@@ -148,7 +210,7 @@ async function answerNew(
   body: PeekableBody,
   config: Config,
 ): Promise<Response> {
-  if (mode === "form" && request.method === "POST" && isFormUrlEncoded(request.headers.get("content-type"))) {
+  if (needsFormAnswer(request, mode)) {
     const peek = await body.peek(config.bodyScanLimitBytes);
     if (isReplayableForm(peek.bytes, peek.complete)) {
       return autoPostForm(location, parseFormBody(peek.bytes, true), crypto.randomUUID().replace(/-/g, ""));

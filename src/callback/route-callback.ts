@@ -34,6 +34,60 @@ export interface AffinityRequest {
 
 type CallbackRequest = { method: string; contentType: string | null; body: PeekableBody | undefined };
 
+/**
+ * routeCallback's answer when it needs no I/O and no wait: the settings and the one route
+ * it would read are fresh in the isolate cache (RouteStore.cachedSettings / cachedRoute),
+ * and neither a body scan nor an affinity check (an HMAC) is needed. Synchronous, so a
+ * cached callback's 307 is answered without a promise; undefined whenever routeCallback
+ * would read KV, the body or a cookie (then ask it). It takes routeCallback's steps in
+ * routeCallback's order and answers what routeCallback would (test/callback-cached.test.ts).
+ */
+export function routeFromCache(
+  method: string,
+  facts: CallbackFacts,
+  store: RouteStore,
+  config: Pick<Config, "auth0Tenant">,
+  affinityRequest?: AffinityRequest,
+): Routed | undefined {
+  const settings = store.cachedSettings();
+  if (settings === undefined) return undefined;
+  const early = shortCut({ method, fallback: facts.fallback, settings });
+  if (early !== undefined) {
+    // A bounce without connection= is identified from the body or issuers, for the log and counts.
+    if (early.reason === "fallback-bounce" && facts.connection.kind === "none") return undefined;
+    return { facts, identification: fromQueryOnly(facts), settings, decision: early, affinity: undefined };
+  }
+  let affinity: AffinityCheck | undefined;
+  if (affinityRequest !== undefined && settings.status === "found") {
+    if (settings.value.affinity !== "off") return undefined;
+    affinity = { outcome: "off" };
+  }
+  if (needsBodyScan(facts, method)) return undefined;
+  const candidates = candidatesOf(facts, config.auth0Tenant);
+  let identification: Identification;
+  if (candidates.length === 0) {
+    identification = { connection: undefined, identifiedBy: "none", route: undefined };
+  } else {
+    const [only] = candidates;
+    // Issuers go through the match index (more reads): routeCallback's.
+    if (candidates.length > 1 || only === undefined || only.by !== "query") return undefined;
+    const route = store.cachedRoute(only.connection);
+    if (route === undefined) return undefined;
+    // identify()'s answer for one named candidate, whatever the route's status.
+    identification = { connection: only.connection, identifiedBy: "query", route };
+  }
+  const decision = decide({
+    method,
+    fallback: facts.fallback,
+    connectionParam: facts.connection,
+    settings,
+    connection: identification.connection,
+    route: identification.route,
+    auth0Transaction: false,
+  });
+  return { facts, identification, settings, decision, affinity };
+}
+
 export async function routeCallback(
   request: CallbackRequest,
   initialFacts: CallbackFacts,

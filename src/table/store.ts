@@ -40,7 +40,7 @@ interface CacheEntry {
    * What `raw` parsed to (schema, allow-list), for the config it was checked
    * against: a cached record is parsed once, not on every callback.
    */
-  parsed?: { by: StoreConfig; lookup: Parsed<unknown> };
+  parsed?: { by: StoreConfig; lookup: Parsed<unknown>; fresh?: Lookup<unknown> };
 }
 
 /** A lookup before its `stale` flag, which belongs to each read. */
@@ -86,6 +86,12 @@ export class RouteStore {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The isolate's copy of `key` while it is younger than `routeCacheMs`, else undefined; never reads KV. */
+  private fresh(key: string): CacheEntry | undefined {
+    const cached = this.cache.get(key);
+    return cached !== undefined && this.now() - cached.readAt < this.config.routeCacheMs ? cached : undefined;
+  }
+
   /** The raw text under `key`, or null; through the isolate cache, with the stale fallback. */
   private async read(
     key: string,
@@ -111,20 +117,35 @@ export class RouteStore {
     }
   }
 
-  /** `parse(raw)` once per cached text and config; the result is shared, so never mutated. */
+  /**
+   * `parse(raw)` once per cached text and config; the result (and its not-stale lookup, which
+   * every callback within `routeCacheMs` gets) is shared, so never mutated.
+   */
   private parsedOnce<T>(entry: CacheEntry, stale: boolean, parse: (raw: string | null) => Parsed<T>): Lookup<T> {
     let parsed = entry.parsed;
     if (parsed === undefined || parsed.by !== this.config) {
       parsed = { by: this.config, lookup: parse(entry.raw) };
       entry.parsed = parsed;
     }
-    return { ...(parsed.lookup as Parsed<T>), stale };
+    if (stale) return { ...(parsed.lookup as Parsed<T>), stale };
+    parsed.fresh ??= { ...parsed.lookup, stale: false };
+    return parsed.fresh as Lookup<T>;
   }
 
   async route(connection: string): Promise<Lookup<LoadedRoute>> {
     const read = await this.read(routeKey(connection));
     if (!read.ok) return { status: "unavailable", error: read.error };
     return this.parsedOnce(read.entry, read.stale, (raw) => this.parseRoute(connection, raw));
+  }
+
+  /**
+   * What `route(connection)` answers, when the isolate's copy is fresh (younger than
+   * `routeCacheMs`): synchronously, without a KV read or a promise. Undefined otherwise
+   * (then ask `route`). The callback's hot path (src/callback/route-callback.ts).
+   */
+  cachedRoute(connection: string): Lookup<LoadedRoute> | undefined {
+    const entry = this.fresh(routeKey(connection));
+    return entry === undefined ? undefined : this.parsedOnce(entry, false, (raw) => this.parseRoute(connection, raw));
   }
 
   private parseRoute(connection: string, raw: string | null): Parsed<LoadedRoute> {
@@ -174,6 +195,12 @@ export class RouteStore {
     const read = await this.read(SETTINGS_KEY);
     if (!read.ok) return { status: "unavailable", error: read.error };
     return this.parsedOnce(read.entry, read.stale, (raw) => this.parseSettings(raw));
+  }
+
+  /** What `settings()` answers when the isolate's copy is fresh, synchronously; else undefined (see cachedRoute). */
+  cachedSettings(): Lookup<LoadedSettings> | undefined {
+    const entry = this.fresh(SETTINGS_KEY);
+    return entry === undefined ? undefined : this.parsedOnce(entry, false, (raw) => this.parseSettings(raw));
   }
 
   private parseSettings(raw: string | null): Parsed<LoadedSettings> {

@@ -1,0 +1,140 @@
+/**
+ * A callback whose settings and route are in the isolate cache is decided without a KV read
+ * and, when it is a 307, answered without a promise (src/callback/route-callback.ts,
+ * routeFromCache). It must get exactly the answer and the log line the same callback gets
+ * when the table is read from KV.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../src/env";
+import type { RouteTableFile } from "../src/table/schema";
+import worker from "./support/in-process-worker";
+import { TEST_TABLE } from "./support/table";
+import { captureLogs, form, HOST, postForm, seed, testEnv } from "./support/worker";
+
+const SECRET = "a-test-affinity-secret-of-32-characters-or-more";
+
+function withSettings(settings: Partial<RouteTableFile["settings"]>): RouteTableFile {
+  return { ...TEST_TABLE, settings: { ...TEST_TABLE.settings, ...settings } };
+}
+
+interface Case {
+  name: string;
+  table?: RouteTableFile;
+  request: () => Request;
+  env?: Partial<Env>;
+}
+
+const SAML_BODY = form({ SAMLResponse: "PHNhbWxwOlJlc3BvbnNlLz4=", RelayState: "opaque-relay" });
+const get = (query: string, init?: RequestInit) => () => new Request(`${HOST}/login/callback?${query}`, init);
+
+const CASES: Case[] = [
+  { name: "a migrated connection's GET", request: get("connection=acme-saml&code=c&state=s") },
+  { name: "a migrated connection's POST", request: () => postForm("/login/callback?connection=acme-saml", SAML_BODY) },
+  { name: "a route without its own target (defaultTarget)", request: get("connection=initech-saml&code=c") },
+  { name: "a legacy connection's GET", request: get("connection=globex-saml&code=c") },
+  { name: "a rollout route", request: get("connection=stark-saml&code=c") },
+  { name: "a route whose target is refused", request: get("connection=evil-target&code=c") },
+  { name: "an unknown connection", request: get("connection=nobody-here&code=c") },
+  {
+    name: "an unknown connection under unknown: probe",
+    table: withSettings({ unknown: "probe" }),
+    request: get("connection=nobody-here&code=c"),
+  },
+  { name: "the kill switch", table: withSettings({ mode: "passthrough" }), request: get("connection=acme-saml") },
+  { name: "shadow mode", table: withSettings({ mode: "shadow" }), request: get("connection=acme-saml&code=c") },
+  { name: "a fallback=auth0 bounce", request: get("connection=acme-saml&code=c&fallback=auth0") },
+  { name: "a bounce without connection=", request: get("code=c&fallback=auth0&iss=https%3A%2F%2Fhooli.okta.test") },
+  { name: "a HEAD", request: get("connection=acme-saml", { method: "HEAD" }) },
+  { name: "two connection parameters", request: get("connection=acme-saml&connection=globex-saml") },
+  { name: "an invalid connection name", request: get("connection=%3Cscript%3E") },
+  { name: "an OIDC callback identified by iss", request: get("code=c&state=s&iss=https%3A%2F%2Fhooli.okta.test") },
+  { name: "a GET with nothing to identify it", request: get("code=c&state=s") },
+  {
+    name: "a POST under redirect: form",
+    table: withSettings({ redirect: "form" }),
+    request: () => postForm("/login/callback?connection=acme-saml", SAML_BODY),
+  },
+  {
+    name: "a GET under redirect: form",
+    table: withSettings({ redirect: "form" }),
+    request: get("connection=acme-saml"),
+  },
+  { name: "affinity on, no cookie", env: { AFFINITY_SECRET: SECRET }, request: get("connection=acme-saml&state=s") },
+  {
+    name: "affinity off at run time",
+    table: withSettings({ affinity: "off" }),
+    env: { AFFINITY_SECRET: SECRET },
+    request: get("connection=acme-saml&state=s"),
+  },
+];
+
+interface Seen {
+  status: number;
+  location: string | null;
+  cacheControl: string | null;
+  referrerPolicy: string | null;
+  contentType: string | null;
+  log: Record<string, unknown> | undefined;
+}
+
+async function seen(request: Request, env: Partial<Env>): Promise<{ seen: Seen; sync: boolean }> {
+  const ctx = createExecutionContext();
+  let sync = false;
+  const { result: response, logs } = await captureLogs(async () => {
+    const answer = worker.fetch(request, testEnv(env), ctx);
+    sync = answer instanceof Response;
+    return await answer;
+  });
+  await waitOnExecutionContext(ctx);
+  await response.body?.cancel();
+  const log = logs.find((l) => l.event === "callback");
+  if (log !== undefined) {
+    delete log.ts;
+    delete log.durationMs;
+  }
+  return {
+    sync,
+    seen: {
+      status: response.status,
+      location: response.headers.get("location"),
+      cacheControl: response.headers.get("cache-control"),
+      referrerPolicy: response.headers.get("referrer-policy"),
+      contentType: response.headers.get("content-type"),
+      log,
+    },
+  };
+}
+
+describe("callbacks decided from the isolate cache", () => {
+  for (const c of CASES) {
+    it(`answers ${c.name} from the cache as it does from KV`, async () => {
+      await seed(c.table ?? TEST_TABLE);
+      const fromKv = await seen(c.request(), { ...c.env, ROUTE_CACHE_SECONDS: "0" });
+      const cachedEnv = { ...c.env, ROUTE_CACHE_SECONDS: "60" };
+      await seen(c.request(), cachedEnv); // fills the isolate cache
+      const fromCache = await seen(c.request(), cachedEnv);
+      expect(fromKv.seen.log).toBeDefined();
+      expect(fromCache.seen).toEqual(fromKv.seen);
+    });
+  }
+
+  it("answers a cached migrated connection's 307 without a promise, and a first one with one", async () => {
+    await seed(TEST_TABLE);
+    const env = { ROUTE_CACHE_SECONDS: "60" };
+    const first = await seen(get("connection=acme-saml&code=c")(), env);
+    expect(first.sync).toBe(false);
+    const cached = await seen(get("connection=acme-saml&code=c")(), env);
+    expect(cached.sync).toBe(true);
+    expect(cached.seen.status).toBe(307);
+    expect(cached.seen.log).toMatchObject({ decision: "new", reason: "migrated", connection: "acme-saml" });
+  });
+
+  it("reads KV again once the cached copy is older than ROUTE_CACHE_SECONDS", async () => {
+    await seed(TEST_TABLE);
+    const env = { ROUTE_CACHE_SECONDS: "0" };
+    await seen(get("connection=acme-saml")(), env);
+    // With the cache off nothing is fresh: every callback takes the awaited path.
+    expect((await seen(get("connection=acme-saml")(), env)).sync).toBe(false);
+  });
+});
