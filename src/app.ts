@@ -82,14 +82,15 @@ function dispatch(
   // own configuration is wrong (that is when an operator needs it most).
   const admin = adminConfigFor(env);
   const prefix = admin.ok ? admin.config.prefix : admin.prefix;
-  if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
+  const pathname = url.pathname;
+  if (pathname.startsWith(prefix) && (pathname.length === prefix.length || pathname[prefix.length] === "/")) {
     const hostname = admin.ok ? admin.config.hostname : admin.hostname;
     if (hostname === undefined || url.hostname === hostname) {
       // Another Worker's: the router's bundle has no API, OpenAPI document or dashboard.
       return toAdmin(request, env, ctx, prefix);
     }
   }
-  const path = classifyPath(url.pathname);
+  const path = classifyPath(pathname);
   // The rest of /__ (any spelling, any host) is the Worker's namespace: Auth0 has no such
   // paths, and a near-miss API call must not carry its credential to Auth0.
   if (path.reserved) {

@@ -24,8 +24,40 @@ export function checkTarget(raw: string, config: Pick<Config, "environment" | "a
  * query string appended byte for byte (after the target's own query, if any).
  */
 export function redirectLocation(target: URL, rawQuery: string): string {
-  const base = `${target.origin}${target.pathname}`;
-  const own = target.search.length > 1 ? target.search.slice(1) : "";
-  const query = [own, rawQuery].filter((part) => part !== "").join("&");
-  return query === "" ? base : `${base}?${query}`;
+  const { base, own } = partsOf(target);
+  if (own === "") return rawQuery === "" ? base : `${base}?${rawQuery}`;
+  return rawQuery === "" ? `${base}?${own}` : `${base}?${own}&${rawQuery}`;
+}
+
+/** A target's host, as logged (`targetHost`). */
+export function targetHost(target: URL): string {
+  return partsOf(target).host;
+}
+
+interface TargetParts {
+  /** origin + pathname */
+  base: string;
+  /** The target's own query, without '?'; "" when none. */
+  own: string;
+  host: string;
+}
+
+/**
+ * A target URL's parts, read once per URL object: a route's checked target is parsed once
+ * per isolate (src/table/store.ts) and shared, never mutated, so its callbacks reuse them.
+ */
+const targetParts = new WeakMap<URL, TargetParts>();
+
+function partsOf(target: URL): TargetParts {
+  let parts = targetParts.get(target);
+  if (parts === undefined) {
+    const search = target.search;
+    parts = {
+      base: `${target.origin}${target.pathname}`,
+      own: search.length > 1 ? search.slice(1) : "",
+      host: target.host,
+    };
+    targetParts.set(target, parts);
+  }
+  return parts;
 }

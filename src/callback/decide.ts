@@ -98,8 +98,14 @@ export function shortCut(input: ShortCutInput): Decision | undefined {
 }
 
 export function decide(input: DecisionInput): Decision {
-  const early = shortCut(input);
-  if (early !== undefined) return early;
+  return shortCut(input) ?? decideRoute(input);
+}
+
+/**
+ * decide() for an input whose shortCut() was undefined (asked already, e.g. by the router
+ * before it read the route): identification, the route and shadow mode (steps 3–5).
+ */
+export function decideRoute(input: DecisionInput): Decision {
   // shortCut answered every settings status but "found"; this narrows the type.
   if (input.settings.status !== "found") return { destination: "auth0", reason: "settings-unavailable" };
   const s = input.settings.value;

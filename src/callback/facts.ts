@@ -61,14 +61,39 @@ export function connectionParamOf(params: QueryParam[]): ConnectionParam {
   return isConnectionName(name) ? { kind: "one", name } : { kind: "invalid" };
 }
 
+const NO_CONNECTION: ConnectionParam = Object.freeze({ kind: "none" });
+const MANY_CONNECTIONS: ConnectionParam = Object.freeze({ kind: "many" });
+const INVALID_CONNECTION: ConnectionParam = Object.freeze({ kind: "invalid" });
+
 /** Facts from the query string alone (enough for fallback and `connection=` callbacks). */
 export function queryFacts(rawQuery: string): CallbackFacts {
   const params = parseQuery(rawQuery);
-  const iss = valuesOf(params, "iss").filter(isPlausibleIssuer).slice(0, 2);
+  // One pass (every callback comes here): what valuesOf/isFallbackParam/connectionParamOf would read.
+  const iss: string[] = [];
+  let fallback = false;
+  let connections = 0;
+  let connection = "";
+  for (const param of params) {
+    if (param.name === "connection") {
+      connections += 1;
+      connection = param.value;
+    } else if (param.name === "iss") {
+      if (iss.length < 2 && isPlausibleIssuer(param.value)) iss.push(param.value);
+    } else if (!fallback && isFallbackParam(param)) {
+      fallback = true;
+    }
+  }
   return {
     params,
-    fallback: params.some(isFallbackParam),
-    connection: connectionParamOf(params),
+    fallback,
+    connection:
+      connections === 0
+        ? NO_CONNECTION
+        : connections > 1
+          ? MANY_CONNECTIONS
+          : isConnectionName(connection)
+            ? { kind: "one", name: connection }
+            : INVALID_CONNECTION,
     samlAudiences: [],
     samlIssuers: [],
     oidcIssuers: iss,

@@ -12,7 +12,7 @@ import type { Config } from "../config";
 import { log, type CallbackLog } from "../log";
 import type { Settings } from "../table/schema";
 import { RouteStore, type LoadedSettings, type Lookup } from "../table/store";
-import { redirectLocation } from "../targets";
+import { redirectLocation, targetHost } from "../targets";
 import { PeekableBody } from "./body";
 import { queryFacts, type CallbackFacts } from "./facts";
 import { isFormUrlEncoded, parseFormBody } from "./form";
@@ -141,8 +141,10 @@ function answered(
   const problem = "problem" in routed ? routed.problem : problemOf(settings, identification);
   let response = answer;
   // A finishing transaction's affinity cookie has done its job; the oldest beyond the bound go too.
-  const expire = cookiesToExpire(affinity, decision.destination === "auth0");
-  if (expire.length > 0) response = withExpiredCookies(response, expire);
+  if (affinity !== undefined) {
+    const expire = cookiesToExpire(affinity, decision.destination === "auth0");
+    if (expire.length > 0) response = withExpiredCookies(response, expire);
+  }
 
   const entry: CallbackLog = {
     event: "callback",
@@ -152,8 +154,9 @@ function answered(
     bodyScan: facts.bodyScan,
     decision: decision.destination,
     reason: decision.reason,
-    ...(facts.fallback ? { fallback: true as const } : {}),
-    targetHost: decision.destination === "new" ? decision.target.host : config.auth0Origin.host,
+    // Absent unless true (JSON.stringify leaves an undefined field out).
+    fallback: facts.fallback ? true : undefined,
+    targetHost: decision.destination === "new" ? targetHost(decision.target) : config.auth0Origin.host,
     status: response.status,
     durationMs: Date.now() - started,
   };

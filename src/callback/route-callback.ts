@@ -12,7 +12,7 @@ import { checkCallbackAffinity, handlesOfBody, handlesOfFields, type AffinityChe
 import type { Config } from "../config";
 import type { LoadedSettings, Lookup, RouteStore } from "../table/store";
 import type { PeekableBody } from "./body";
-import { decide, shortCut, type Decision } from "./decide";
+import { decide, decideRoute, shortCut, type Decision } from "./decide";
 import { addBodyFacts, needsBodyScan, type CallbackFacts } from "./facts";
 import { isFormUrlEncoded, parseFormBody } from "./form";
 import { candidatesOf, fromQueryOnly, identify, type Identification } from "./identify";
@@ -76,7 +76,8 @@ export function routeFromCache(
     // identify()'s answer for one named candidate, whatever the route's status.
     identification = { connection: only.connection, identifiedBy: "query", route };
   }
-  const decision = decide({
+  // shortCut answered undefined above, and no affinity match: the rest of decide().
+  const decision = decideRoute({
     method,
     fallback: facts.fallback,
     connectionParam: facts.connection,
