@@ -20,24 +20,38 @@ function withSettings(settings: Partial<RouteTableFile["settings"]>): RouteTable
 
 interface Case {
   name: string;
+  /** Answered from the cache without a promise. */
+  sync?: boolean;
   table?: RouteTableFile;
   request: () => Request;
   env?: Partial<Env>;
 }
 
+/** Affinity-shaped names with values no router wrote: read as malformed, and the oldest beyond 32 expired. */
+const MALFORMED_COOKIES = Array.from({ length: 40 }, (_, i) => `cra-AA${String(i).padStart(2, "0")}=x!`).join("; ");
+
 const SAML_BODY = form({ SAMLResponse: "PHNhbWxwOlJlc3BvbnNlLz4=", RelayState: "opaque-relay" });
 const get = (query: string, init?: RequestInit) => () => new Request(`${HOST}/login/callback?${query}`, init);
 
 const CASES: Case[] = [
-  { name: "a migrated connection's GET", request: get("connection=acme-saml&code=c&state=s") },
-  { name: "a migrated connection's POST", request: () => postForm("/login/callback?connection=acme-saml", SAML_BODY) },
-  { name: "a route without its own target (defaultTarget)", request: get("connection=initech-saml&code=c") },
+  { name: "a migrated connection's GET", sync: true, request: get("connection=acme-saml&code=c&state=s") },
+  {
+    name: "a migrated connection's POST",
+    sync: true,
+    request: () => postForm("/login/callback?connection=acme-saml", SAML_BODY),
+  },
+  {
+    name: "a route without its own target (defaultTarget)",
+    sync: true,
+    request: get("connection=initech-saml&code=c"),
+  },
   { name: "a legacy connection's GET", request: get("connection=globex-saml&code=c") },
   { name: "a rollout route", request: get("connection=stark-saml&code=c") },
   { name: "a route whose target is refused", request: get("connection=evil-target&code=c") },
   { name: "an unknown connection", request: get("connection=nobody-here&code=c") },
   {
     name: "an unknown connection under unknown: probe",
+    sync: true,
     table: withSettings({ unknown: "probe" }),
     request: get("connection=nobody-here&code=c"),
   },
@@ -57,12 +71,36 @@ const CASES: Case[] = [
   },
   {
     name: "a GET under redirect: form",
+    sync: true,
     table: withSettings({ redirect: "form" }),
     request: get("connection=acme-saml"),
   },
-  { name: "affinity on, no cookie", env: { AFFINITY_SECRET: SECRET }, request: get("connection=acme-saml&state=s") },
+  {
+    name: "affinity on, no cookie",
+    sync: true,
+    env: { AFFINITY_SECRET: SECRET },
+    request: get("connection=acme-saml&state=s"),
+  },
+  {
+    name: "affinity on, only other cookies",
+    sync: true,
+    env: { AFFINITY_SECRET: SECRET },
+    request: get("connection=acme-saml&state=s", { headers: { cookie: "session=1; cra-=x; other=2" } }),
+  },
+  {
+    name: "affinity on, 40 malformed affinity cookies (the oldest expired)",
+    sync: true,
+    env: { AFFINITY_SECRET: SECRET },
+    request: get("connection=acme-saml&state=s", { headers: { cookie: MALFORMED_COOKIES } }),
+  },
+  {
+    name: "affinity on, an affinity cookie that matches nothing",
+    env: { AFFINITY_SECRET: SECRET },
+    request: get("connection=acme-saml&state=s", { headers: { cookie: "cra-AAAA=AAAAAAAA" } }),
+  },
   {
     name: "affinity off at run time",
+    sync: true,
     table: withSettings({ affinity: "off" }),
     env: { AFFINITY_SECRET: SECRET },
     request: get("connection=acme-saml&state=s"),
@@ -75,6 +113,7 @@ interface Seen {
   cacheControl: string | null;
   referrerPolicy: string | null;
   contentType: string | null;
+  setCookie: string[];
   log: Record<string, unknown> | undefined;
 }
 
@@ -101,6 +140,7 @@ async function seen(request: Request, env: Partial<Env>): Promise<{ seen: Seen; 
       cacheControl: response.headers.get("cache-control"),
       referrerPolicy: response.headers.get("referrer-policy"),
       contentType: response.headers.get("content-type"),
+      setCookie: response.headers.getSetCookie(),
       log,
     },
   };
@@ -116,6 +156,8 @@ describe("callbacks decided from the isolate cache", () => {
       const fromCache = await seen(c.request(), cachedEnv);
       expect(fromKv.seen.log).toBeDefined();
       expect(fromCache.seen).toEqual(fromKv.seen);
+      // The shapes the cache answers without a promise: a 307 needing no body and no HMAC.
+      expect(fromCache.sync).toBe(c.sync === true);
     });
   }
 

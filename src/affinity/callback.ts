@@ -8,7 +8,7 @@
  *          body scan (src/callback/body-scan.ts) read them: `InResponseTo` sits in
  *          the first bytes, RelayState/wctx often after the message, unread.
  */
-import { affinityKey, matchTransaction, readTransactionCookies, staleCookieNames } from "./cookie";
+import { affinityKey, matchTransaction, readTransactionCookies, staleCookieNames, type ReadCookies } from "./cookie";
 import { isUsableHandle, type Handle, type HandleKind } from "./handles";
 
 const FIELD_KINDS: readonly HandleKind[] = ["state", "RelayState", "wctx"];
@@ -62,14 +62,35 @@ export interface CallbackAffinityInput {
 }
 
 /**
+ * checkCallbackAffinity's answer when the `Cookie` header holds no usable affinity cookie
+ * ("no-cookie", synchronously: no handle, no body, no HMAC); undefined when it holds one
+ * (then the handles decide: ask checkCallbackAffinity). A callback without a Cookie header
+ * costs one comparison.
+ */
+export function affinityWithoutCookie(cookieHeader: string | null): AffinityCheck | undefined {
+  return cookieHeader === null ? NO_COOKIE : noCookie(readTransactionCookies(cookieHeader));
+}
+
+function noCookie(read: ReadCookies): AffinityCheck | undefined {
+  if (read.cookies.length > 0) return undefined;
+  return { outcome: "no-cookie", ignored: read.malformed + read.overflow, stale: staleCookieNames(read) };
+}
+
+/** "no-cookie" of a request without a Cookie header: shared, never mutated. */
+const NO_STALE: string[] = [];
+Object.freeze(NO_STALE);
+const NO_COOKIE: AffinityCheck = Object.freeze({ outcome: "no-cookie", ignored: 0, stale: NO_STALE });
+
+/**
  * Whether Auth0 started this callback's login. The cookie is looked at first:
  * with no affinity cookie, nothing else is read (the body stays unread).
  */
 export async function checkCallbackAffinity(input: CallbackAffinityInput): Promise<AffinityCheck> {
   const read = readTransactionCookies(input.cookieHeader);
+  const none = noCookie(read);
+  if (none !== undefined) return none;
   const ignored = read.malformed + read.overflow;
   const stale = staleCookieNames(read);
-  if (read.cookies.length === 0) return { outcome: "no-cookie", ignored, stale };
   const handles = await input.handles();
   if (handles.length === 0) return { outcome: "no-handle", ignored, stale };
   const match = await matchTransaction(await affinityKey(input.secret), read.cookies, handles);

@@ -8,7 +8,13 @@
  * The router's handler and the API's /evaluate both call this, so the answer
  * an application gets is the one a callback would get.
  */
-import { checkCallbackAffinity, handlesOfBody, handlesOfFields, type AffinityCheck } from "../affinity/callback";
+import {
+  affinityWithoutCookie,
+  checkCallbackAffinity,
+  handlesOfBody,
+  handlesOfFields,
+  type AffinityCheck,
+} from "../affinity/callback";
 import type { Config } from "../config";
 import type { LoadedSettings, Lookup, RouteStore } from "../table/store";
 import type { PeekableBody } from "./body";
@@ -37,7 +43,8 @@ type CallbackRequest = { method: string; contentType: string | null; body: Peeka
 /**
  * routeCallback's answer when it needs no I/O and no wait: the settings and the one route
  * it would read are fresh in the isolate cache (RouteStore.cachedSettings / cachedRoute),
- * and neither a body scan nor an affinity check (an HMAC) is needed. Synchronous, so a
+ * and neither a body scan nor an affinity match (an HMAC) is needed: affinity off, or no
+ * affinity cookie in the request (affinityWithoutCookie). Synchronous, so a
  * cached callback's 307 is answered without a promise; undefined whenever routeCallback
  * would read KV, the body or a cookie (then ask it). It takes routeCallback's steps in
  * routeCallback's order and answers what routeCallback would (test/callback-cached.test.ts).
@@ -59,8 +66,9 @@ export function routeFromCache(
   }
   let affinity: AffinityCheck | undefined;
   if (affinityRequest !== undefined && settings.status === "found") {
-    if (settings.value.affinity !== "off") return undefined;
-    affinity = { outcome: "off" };
+    // With an affinity cookie the handles decide (maybe a body scan, an HMAC): routeCallback's.
+    affinity = settings.value.affinity === "off" ? AFFINITY_OFF : affinityWithoutCookie(affinityRequest.cookieHeader);
+    if (affinity === undefined) return undefined;
   }
   if (needsBodyScan(facts, method)) return undefined;
   const candidates = candidatesOf(facts, config.auth0Tenant);
@@ -88,6 +96,8 @@ export function routeFromCache(
   });
   return { facts, identification, settings, decision, affinity };
 }
+
+const AFFINITY_OFF: AffinityCheck = Object.freeze({ outcome: "off" });
 
 export async function routeCallback(
   request: CallbackRequest,
