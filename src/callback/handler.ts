@@ -47,18 +47,21 @@ export function handleCallback(
       ? undefined
       : { secret: config.affinity.secret, cookieHeader: request.headers.get("cookie") };
   let cached: Routed | undefined;
+  let redirect: Response | undefined;
   try {
     cached = routeFromCache(request.method, facts, store, config, affinityRequest);
     if (cached !== undefined && cached.decision.destination === "new") {
       const mode = cached.settings.status === "found" ? cached.settings.value.redirect : "307";
-      if (!needsFormAnswer(request, mode)) {
-        const response = redirect307(redirectLocation(cached.decision.target, rawQuery));
-        return answered(request, config, cached, response, started, onDecision);
-      }
+      if (!needsFormAnswer(request, mode)) redirect = redirect307(redirectLocation(cached.decision.target, rawQuery));
     }
   } catch {
     // Whatever broke is met again on the awaited path, which fails safe.
     cached = undefined;
+    redirect = undefined;
+  }
+  // Logged and counted once, outside the try: a failure there is not retried on the awaited path.
+  if (cached !== undefined && redirect !== undefined) {
+    return answered(request, config, cached, redirect, started, onDecision);
   }
   return handleRead(request, store, config, onDecision, url, started, rawQuery, facts, affinityRequest, cached);
 }
