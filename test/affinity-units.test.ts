@@ -338,7 +338,30 @@ describe("the affinity cookie", () => {
     );
     const big = readTransactionCookies(many);
     expect(big.cookies).toHaveLength(MAX_COOKIES);
+    expect(big.cookies[0]?.name).toBe("cra-0005");
     expect(big.overflow).toBe(5);
+  });
+
+  it("reads the newest MAX_COOKIES when more piled up: the login finishing now matches, the oldest are the ones left unread", async () => {
+    // 100 logins started and abandoned within Max-Age (a synthetic check failing at the IdP, say),
+    // then the newest one's callback: the browser lists the cookies oldest first (RFC 6265 §5.4).
+    const key = await affinityKey(SECRET);
+    const states = Array.from({ length: MAX_COOKIES + 36 }, (_, i) => `state-${i}-${"y".repeat(30)}`);
+    const jar: string[] = [];
+    for (const state of states) {
+      const cookie = await transactionSetCookie(key, [{ kind: "state", value: state }], undefined, {
+        maxAgeSeconds: 3600,
+      });
+      jar.push(cookieOf(cookie!.header));
+    }
+    const read = readTransactionCookies(jar.join("; "));
+    expect(read.cookies.map((c) => c.name)).toEqual(jar.slice(-MAX_COOKIES).map((c) => c.split("=")[0]));
+    expect(read.overflow).toBe(36);
+    const newest = await matchTransaction(key, read.cookies, [{ kind: "state", value: states.at(-1)! }]);
+    expect(newest?.names).toEqual([jar.at(-1)!.split("=")[0]]);
+    // The ones not read are among those the answer expires (the oldest beyond the bound).
+    const stale = new Set(staleCookieNames(read));
+    for (const c of jar.slice(0, 36)) expect(stale.has(c.split("=")[0]!)).toBe(true);
   });
 
   it("finds one transaction among fifty, and its size per transaction stays small", async () => {

@@ -17,7 +17,7 @@
  *
  * `slot`: 4 base64url characters from bytes 6–8 of the first tag (so two
  * transactions rarely share a name); `tag`: 8 base64url characters each.
- * A cookie that does not have this shape, or any beyond MAX_COOKIES, is ignored.
+ * A cookie that does not have this shape, or any but the newest MAX_COOKIES, is ignored.
  *
  * Bound: logins abandoned before their callback leave their cookie for Max-Age. A login
  * start cannot see them (Path), a callback can, oldest first (RFC 6265 §5.4 step 2: equal
@@ -33,7 +33,11 @@ export const COOKIE_PREFIX = "cra-";
 export const TAG_BYTES = 6;
 const TAG_CHARS = 8;
 const SLOT_CHARS = 4;
-/** At most this many affinity cookies are read from one request; the rest are ignored. */
+/**
+ * At most this many affinity cookies are read from one request: the newest (the last listed),
+ * since the login finishing now is one of the newest and the oldest are the ones its answer
+ * expires (staleCookieNames); the others are ignored.
+ */
 export const MAX_COOKIES = 64;
 /** A callback's answer expires the affinity cookies beyond the newest this many (logins in flight in one browser). */
 export const KEEP_COOKIES = 32;
@@ -118,7 +122,7 @@ export interface ReadCookies {
   cookies: TransactionCookie[];
   /** Affinity cookies that did not have the shape this Worker writes (edited, truncated, foreign). */
   malformed: number;
-  /** Affinity cookies beyond MAX_COOKIES, not read. */
+  /** Affinity cookies older than the newest MAX_COOKIES, not read. */
   overflow: number;
   /**
    * Every distinct cookie name of the shape this Worker writes, read or not, in the order
@@ -137,7 +141,11 @@ export function readTransactionCookies(cookieHeader: string | null): ReadCookies
   const read: ReadCookies = { cookies: [], malformed: 0, overflow: 0, names: [] };
   if (cookieHeader === null) return read;
   const seen = new Set<string>();
-  for (const pair of cookieHeader.split(";")) {
+  const pairs = cookieHeader.split(";");
+  // Listed oldest first (RFC 6265 §5.4 step 2): the ones before the newest MAX_COOKIES are not read.
+  let older = -MAX_COOKIES;
+  for (const pair of pairs) if (pair.trimStart().startsWith(COOKIE_PREFIX)) older++;
+  for (const pair of pairs) {
     const eq = pair.indexOf("=");
     const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
     if (!name.startsWith(COOKIE_PREFIX)) continue;
@@ -145,7 +153,8 @@ export function readTransactionCookies(cookieHeader: string | null): ReadCookies
       seen.add(name);
       read.names.push(name);
     }
-    if (read.cookies.length >= MAX_COOKIES) {
+    if (older > 0) {
+      older--;
       read.overflow++;
       continue;
     }
