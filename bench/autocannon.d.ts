@@ -72,3 +72,24 @@ declare module "autocannon" {
   function autocannon(options: Options, callback: (error: Error | null, result: Result) => void): Instance;
   export default autocannon;
 }
+
+/**
+ * autocannon's own aggregation (the public aggregateResult starts the per-second request
+ * histogram empty): off Node's main thread autocannon hands back the raw result of its
+ * `workers` mode, histograms base64-encoded, and leaves aggregating to the caller.
+ */
+declare module "autocannon/lib/aggregateResult.js" {
+  import type { Options, Result } from "autocannon";
+
+  function aggregateResult(
+    results: unknown,
+    opts: Options,
+    histograms: { requests: unknown; throughput: unknown },
+  ): Result;
+  export default aggregateResult;
+}
+
+declare module "autocannon/lib/histUtil.js" {
+  const histUtil: { decodeHist(encoded: string | null): unknown };
+  export default histUtil;
+}

@@ -8,6 +8,8 @@ export async function bundle(
   platform: "browser" | "node",
   define: Record<string, string> = {},
   sourcemap = false,
+  /** Packages left to Node's resolution (the load thread's autocannon, a CommonJS package). */
+  external: string[] = [],
 ): Promise<void> {
   // wrangler's [build] step: the router imports the dashboard's bundled client.
   if (platform === "browser") await buildDashboard();
@@ -20,7 +22,7 @@ export async function bundle(
     target: platform === "node" ? "node20" : "es2022",
     conditions: platform === "node" ? [] : ["workerd", "worker", "browser"],
     mainFields: platform === "node" ? ["module", "main"] : ["browser", "module", "main"],
-    external: platform === "node" ? [] : ["cloudflare:*"],
+    external: platform === "node" ? external : ["cloudflare:*"],
     define,
     // wrangler.toml deploys minified; wrangler keeps names by default.
     minify: platform !== "node",

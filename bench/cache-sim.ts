@@ -26,9 +26,8 @@ export class CacheSimulation {
     private readonly maxEntries: number = ISOLATE_CACHE_MAX_ENTRIES,
   ) {}
 
-  /** One read of `key` by the Worker; counted into `tally` when given. */
-  access(key: string, tally: CacheTally | undefined): void {
-    const now = Date.now();
+  /** One read of `key` by the Worker at `now` (ms since the epoch); counted into `tally` when given. */
+  access(key: string, tally: CacheTally | undefined, now: number = Date.now()): void {
     const at = this.readAt.get(key);
     const hit = at !== undefined && now - at < this.ttlMs;
     if (!hit) {

@@ -5,20 +5,21 @@
  * workerd's CPU time taken around every measured run.
  */
 import { cpuSeconds } from "./cpu";
-import { runLoad } from "./load";
+import type { LoadGenerator } from "./load-generator";
 import type { LogTally } from "./logs";
 import type { OriginHandle } from "./origin";
 import { runInterleaved } from "./rounds";
 import {
   aggregate,
   errorCount,
+  loadSpecOf,
   measurementOf,
+  replayCacheReads,
   type Measurement,
   type Scenario,
   type ScenarioResult,
   type WorkerName,
 } from "./scenario";
-import type { ScenarioContext } from "./scenarios/common";
 import type { Settings } from "./settings";
 import { fmt, say, sleep } from "./util";
 
@@ -27,9 +28,10 @@ export interface MeasureOptions {
   urls: Record<WorkerName, URL>;
   origin: OriginHandle;
   logs: LogTally;
-  ctx: ScenarioContext;
   /** workerd's pids (bench/cpu.ts). */
   workerdPids: number[];
+  /** autocannon, in its own thread (bench/load-generator.ts). */
+  generator: LoadGenerator;
 }
 
 /** Preflight problems by scenario id; every scenario warmed up. */
@@ -41,11 +43,8 @@ export async function preflightAndWarmUp(scenarios: Scenario[], o: MeasureOption
     problemsById.set(scenario.id, problems);
     if (problems.length > 0) say(`${scenario.id}: PREFLIGHT FAILED: ${problems.slice(0, 3).join("; ")}`);
     say(`${scenario.id}: warm-up ${o.settings.warmupS}s`);
-    await runLoad(
-      base,
-      { ...scenario, connections: scenario.connections ?? o.settings.connections },
-      o.settings.warmupS,
-    );
+    const stats = await o.generator.run(base, loadSpecOf(scenario, o.settings.connections), o.settings.warmupS);
+    replayCacheReads(scenario, stats, undefined);
     await settle(o.origin, o.logs);
   }
   return problemsById;
@@ -80,22 +79,20 @@ export async function measureRounds(
     async (scenario, round, slot): Promise<Measurement> => {
       o.logs.reset();
       const originBefore = await o.origin.requests();
-      o.ctx.counting = scenario.cacheTally;
       const cpuBefore = cpuSeconds(o.workerdPids);
-      const stats = await runLoad(
-        o.urls[scenario.worker],
-        { ...scenario, connections: scenario.connections ?? connections },
-        durationS,
-      );
+      const mainBefore = process.threadCpuUsage();
+      const stats = await o.generator.run(o.urls[scenario.worker], loadSpecOf(scenario, connections), durationS);
       const cpu = cpuSeconds(o.workerdPids) - cpuBefore;
-      o.ctx.counting = undefined;
+      const main = process.threadCpuUsage(mainBefore);
+      replayCacheReads(scenario, stats, scenario.cacheTally);
       // Requests still in flight when the load stopped finish here, not in the next scenario.
       await settle(o.origin, o.logs);
       const originRequests = (await o.origin.requests()) - originBefore;
-      const m = measurementOf(stats, round, slot, originRequests, o.logs, cpu);
+      const m = measurementOf(stats, round, slot, originRequests, o.logs, cpu, main.user + main.system);
       say(
         `  ${scenario.id.padEnd(14)} ${String(stats.responses).padStart(6)} req, ${fmt(m.sample.reqPerSec, 0).padStart(5)} req/s, ` +
-          `p50 ${fmt(m.sample.p50Ms)} ms, p99 ${fmt(m.sample.p99Ms)} ms, workerd ${fmt(m.sample.cpuUsPerRequest, 0)} µs CPU/req, ` +
+          `p50 ${fmt(m.sample.p50Ms)} ms, p99 ${fmt(m.sample.p99Ms)} ms, CPU µs/req: workerd ${fmt(m.sample.cpuUsPerRequest, 0)}, ` +
+          `autocannon ${fmt(m.sample.generatorUsPerRequest, 0)}, main ${fmt(m.sample.mainUsPerRequest, 0)}, ` +
           `errors ${errorCount(m)}`,
       );
       return m;

@@ -4,7 +4,7 @@
  *
  * - The table (default 2 000 routes) is loaded with POST /__router/v1/import?mode=replace,
  *   through the RouteTableWriter Durable Object, which writes it through to KV.
- * - Load (autocannon; each request's kind drawn at random):
+ * - Load (autocannon on the load generator's thread, bench/mixed-load.ts; each request's kind drawn at random):
  *     60 %  GET  /login/callback?connection=<a connection migrated at import time>
  *     20 %  POST /login/callback?connection=<a connection legacy at import time>, ~8 KB SAML form
  *     20 %  GET  /authorize?…  (pass-through)
@@ -18,32 +18,17 @@
  * made, and flipped connections must be answered by their final state.
  */
 import { randomBytes } from "node:crypto";
-import autocannon, { type RequestSpec } from "autocannon";
 import { ADMIN_PREFIX, AdminApi, describeAnswer } from "./admin-api";
-import { generateTable, samlPostBody, TARGET_HOST, type GeneratedTable } from "./fixtures";
-import { check, countSocketError, Samples } from "./load";
-import {
-  KINDS,
-  type AfterRun,
-  type ErrorBreakdown,
-  type KindResult,
-  type MixedKind,
-  type MixedLoad,
-  type MixedResult,
-} from "./mixed-report";
+import { generateTable, samlPostBody, type GeneratedTable } from "./fixtures";
+import { check } from "./load";
+import type { LoadGenerator } from "./load-generator";
+import { FORM, locationProblem, SHARES } from "./mixed-load";
+import type { AfterRun, MixedLoad, MixedResult } from "./mixed-report";
 import { TableChanges, type FlipState } from "./table-changes";
-import { describeError, firstLine, fmt, percentile, pickFrom, say, sleep } from "./util";
+import { describeError, firstLine, fmt, say, sleep } from "./util";
 
 /** The mixed router's isolate cache (wrangler.toml's local value): short, so changes show within the run. */
 export const MIXED_ROUTE_CACHE_SECONDS = 2;
-
-const SHARES: Record<MixedKind, number> = { redirect: 0.6, "legacy-post": 0.2, "pass-through": 0.2 };
-const LABELS: Record<MixedKind, string> = {
-  redirect: "GET callback, migrated at import",
-  "legacy-post": "POST callback, legacy at import, SAML form",
-  "pass-through": "GET /authorize",
-};
-const FORM = "application/x-www-form-urlencoded";
 
 /** A fresh management API token for this run (43 characters). */
 export function newAdminToken(): string {
@@ -60,31 +45,13 @@ export interface MixedOptions {
   durationSeconds: number;
   changeEveryMs: number;
   authorizePath: string;
-}
-
-function headerValue(headers: Record<string, string | string[]>, name: string): string | undefined {
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name) return Array.isArray(value) ? value[0] : value;
-  }
-  return undefined;
-}
-
-/** undefined when `location` is an https URL on the allow-listed target host. */
-function locationProblem(location: string | null | undefined): string | undefined {
-  if (location === undefined || location === null) return "307 without Location";
-  try {
-    const url = new URL(location);
-    if (url.protocol === "https:" && url.host === TARGET_HOST) return undefined;
-  } catch {
-    // not an absolute URL
-  }
-  return `307 to "${location.slice(0, 120)}"`;
+  /** Runs the load (its own thread). */
+  generator: LoadGenerator;
 }
 
 export class MixedScenario {
   private readonly api: AdminApi;
   private readonly table: GeneratedTable;
-  private readonly bodies = new Map<string, string>();
   private readonly changes: TableChanges;
   private seedInfo: MixedResult["seed"] = { importStatus: 0, importMs: NaN, kvSettleMs: NaN };
   private preflightProblems: string[] = [];
@@ -94,10 +61,7 @@ export class MixedScenario {
     this.table = generateTable(options.routes);
     const states = new Map<string, FlipState>();
     for (const c of this.table.migrated) states.set(c, "migrated");
-    for (const c of this.table.legacy) {
-      states.set(c, "legacy");
-      this.bodies.set(c, samlPostBody(c));
-    }
+    for (const c of this.table.legacy) states.set(c, "legacy");
     this.changes = new TableChanges(this.api, states);
   }
 
@@ -137,7 +101,7 @@ export class MixedScenario {
       problems.push(await check(url, { method: "GET" }, 307, (res) => locationProblem(res.headers.get("location"))));
     }
     const legacy = this.table.legacy[0] ?? "";
-    const body = this.bodies.get(legacy) ?? "";
+    const body = samlPostBody(legacy);
     const bytes = String(Buffer.byteLength(body));
     problems.push(
       await check(
@@ -200,171 +164,22 @@ export class MixedScenario {
     };
   }
 
-  private pickKind(): MixedKind {
-    const r = Math.random();
-    if (r < SHARES.redirect) return "redirect";
-    if (r < SHARES.redirect + SHARES["legacy-post"]) return "legacy-post";
-    return "pass-through";
-  }
-
-  private requestFactory(): (kind: MixedKind) => RequestSpec {
-    const pickMigrated = pickFrom(this.table.migrated);
-    const pickLegacy = pickFrom(this.table.legacy);
-    return (kind): RequestSpec => {
-      if (kind === "redirect") {
-        return { method: "GET", path: `/login/callback?connection=${pickMigrated()}`, headers: {}, body: "" };
-      }
-      if (kind === "legacy-post") {
-        const connection = pickLegacy();
-        const body = this.bodies.get(connection) ?? "";
-        return {
-          method: "POST",
-          path: `/login/callback?connection=${connection}`,
-          headers: { "content-type": FORM },
-          body,
-        };
-      }
-      return { method: "GET", path: this.options.authorizePath, headers: {}, body: "" };
-    };
-  }
-
-  /** The mixed load for `seconds`; with `changes`, the API change loop runs alongside. */
-  private load(seconds: number, changes: TableChanges | undefined): Promise<MixedLoad> {
-    const build = this.requestFactory();
-    const overall = new Samples();
-    const perKind = new Map(
-      KINDS.map((k) => [k, { samples: new Samples(), statusCounts: {} as Record<string, number>, errors: 0 }]),
-    );
-    const breakdown: ErrorBreakdown = {
-      status5xx: 0,
-      wrongStatus: 0,
-      badLocation: 0,
-      unclassified: 0,
-      timeouts: 0,
-      socketErrors: {},
-    };
-    const examples: string[] = [];
-    let bodyMismatches = 0;
-    // onResponse (which sees the headers and the request's per-connection context) runs just
-    // before the "response" event (which has the latency) for the same response.
-    let classified: { kind: MixedKind; error: boolean } | undefined;
-
-    const classify = (
-      kind: MixedKind,
-      status: number,
-      headers: Record<string, string | string[]>,
-    ): string | undefined => {
-      if (status >= 500) {
-        breakdown.status5xx++;
-        return `${kind}: status ${status}`;
-      }
-      if (kind !== "pass-through" && status === 307) {
-        const where = locationProblem(headerValue(headers, "location"));
-        if (where !== undefined) breakdown.badLocation++;
-        return where === undefined ? undefined : `${kind}: ${where}`;
-      }
-      if (status !== 200) {
-        breakdown.wrongStatus++;
-        return `${kind}: status ${status}`;
-      }
-      return undefined;
-    };
-
-    const request: RequestSpec = {
-      method: "GET",
-      path: this.options.authorizePath,
-      setupRequest: (req, context) => {
-        const kind = this.pickKind();
-        const spec = build(kind);
-        context["kind"] = kind;
-        context["bytes"] = String(Buffer.byteLength(spec.body ?? ""));
-        return { ...req, ...spec };
-      },
-      onResponse: (status, _body, context, headers) => {
-        const kind = KINDS.find((k) => k === context["kind"]);
-        classified = undefined;
-        if (kind === undefined) return;
-        const problem = classify(kind, status, headers);
-        if (problem !== undefined && examples.length < 8) examples.push(problem);
-        if (kind === "legacy-post" && status === 200 && headerValue(headers, "x-received-bytes") !== context["bytes"]) {
-          bodyMismatches++;
-        }
-        classified = { kind, error: problem !== undefined };
-      },
-    };
-
-    return new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const socketErrors: Record<string, number> = {};
-      const loop = changes?.run(seconds * 1000, this.options.changeEveryMs) ?? Promise.resolve();
-      const instance = autocannon(
-        {
-          url: this.options.base.origin,
-          connections: this.options.connections,
-          pipelining: 1,
-          duration: seconds,
-          timeout: 10,
-          requests: [request],
-        },
-        (error, result) => {
-          const elapsedS = (performance.now() - t0) / 1000;
-          changes?.stop();
-          void loop.then(() => {
-            if (error !== null) return reject(error);
-            breakdown.timeouts = result.timeouts;
-            breakdown.socketErrors = socketErrors;
-            const kinds = {} as Record<MixedKind, KindResult>;
-            for (const k of KINDS) {
-              const c = perKind.get(k);
-              const sorted = c?.samples.sorted() ?? new Float64Array(0);
-              kinds[k] = {
-                label: LABELS[k],
-                requests: sorted.length,
-                p50Ms: percentile(sorted, 0.5),
-                p99Ms: percentile(sorted, 0.99),
-                statusCounts: c?.statusCounts ?? {},
-                errors: c?.errors ?? 0,
-              };
-            }
-            const socket = Object.values(socketErrors).reduce((a, b) => a + b, 0);
-            const sorted = overall.sorted();
-            resolve({
-              seconds: elapsedS,
-              requests: overall.count,
-              reqPerSec: overall.count / elapsedS,
-              p50Ms: percentile(sorted, 0.5),
-              p99Ms: percentile(sorted, 0.99),
-              errors:
-                breakdown.status5xx +
-                breakdown.wrongStatus +
-                breakdown.badLocation +
-                breakdown.unclassified +
-                breakdown.timeouts +
-                socket,
-              errorBreakdown: breakdown,
-              errorExamples: examples,
-              kinds,
-              bodyMismatches,
-            });
-          }, reject);
-        },
-      );
-      instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-        overall.add(responseTime);
-        const c = classified;
-        classified = undefined;
-        const kind = c === undefined ? undefined : perKind.get(c.kind);
-        if (c === undefined || kind === undefined) {
-          breakdown.unclassified++;
-          if (examples.length < 8) examples.push(`unclassified response, status ${statusCode}`);
-          return;
-        }
-        kind.samples.add(responseTime);
-        kind.statusCounts[statusCode] = (kind.statusCounts[statusCode] ?? 0) + 1;
-        if (c.error) kind.errors++;
+  /** The mixed load for `seconds` on the load generator's thread; with `changes`, the API change loop runs alongside. */
+  private async load(seconds: number, changes: TableChanges | undefined): Promise<MixedLoad> {
+    const loop = changes?.run(seconds * 1000, this.options.changeEveryMs) ?? Promise.resolve();
+    try {
+      return await this.options.generator.mixed({
+        base: this.options.base.href,
+        connections: this.options.connections,
+        seconds,
+        migrated: this.table.migrated,
+        legacy: this.table.legacy,
+        authorizePath: this.options.authorizePath,
       });
-      instance.on("reqError", (error: Error) => countSocketError(socketErrors, error));
-    });
+    } finally {
+      changes?.stop();
+      await loop;
+    }
   }
 
   /** Callbacks the router's traffic counters have recorded so far (GET /stats totals). */

@@ -118,11 +118,13 @@ export function roundsReport(
   const lines = [
     `Figures are medians of ${rounds} interleaved rounds (${durationSeconds}s per scenario per round, order ` +
       `alternating forward/backward); "requests" and "errors" are totals over the rounds. "CPU µs/req": workerd's ` +
-      "CPU time over the run / responses (all Workers share one workerd; the origin and autocannon are not in it).",
+      "CPU time over the run / responses (all Workers share one workerd; the origin and autocannon are not in it). " +
+      '"gen" and "main": the same for the load generator\'s thread (autocannon) and for the main thread, which ' +
+      'handles the Workers\' log lines (Miniflare parses each; bench/README.md, "Where things run").',
   ];
   lines.push(
     ...formatTable(
-      ["scenario", "requests", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "errors", "req/s by round"],
+      ["scenario", "requests", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "gen", "main", "errors", "req/s by round"],
       results.map((r) => [
         r.label,
         String(r.requests),
@@ -130,6 +132,8 @@ export function roundsReport(
         fmt(r.p50Ms),
         fmt(r.p99Ms),
         fmt(r.cpuUsPerRequest, 0),
+        fmt(r.generatorUsPerRequest, 0),
+        fmt(r.mainUsPerRequest, 0),
         String(r.errors),
         r.rounds.map((s) => fmt(s.reqPerSec, 0)).join(" "),
       ]),

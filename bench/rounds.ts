@@ -24,9 +24,23 @@ export interface RoundSample {
   maxMs: number;
   /** workerd's CPU time (user + system) over the run divided by its responses, in µs; NaN when unknown. */
   cpuUsPerRequest: number;
+  /** The same for the load generator's thread (autocannon). */
+  generatorUsPerRequest: number;
+  /**
+   * The same for the bench's main thread while the load ran: Miniflare's handling of the
+   * Workers' log lines and the bench's tally of them (bench/logs.ts); NaN when not measured.
+   */
+  mainUsPerRequest: number;
 }
 
-export function sampleOf(stats: RunStats, round: number, slot: number, workerdCpuSeconds = NaN): RoundSample {
+export function sampleOf(
+  stats: RunStats,
+  round: number,
+  slot: number,
+  workerdCpuSeconds = NaN,
+  mainThreadCpuUs = NaN,
+): RoundSample {
+  const perRequest = (us: number): number => (stats.responses > 0 ? us / stats.responses : NaN);
   return {
     round,
     slot,
@@ -37,7 +51,9 @@ export function sampleOf(stats: RunStats, round: number, slot: number, workerdCp
     p90Ms: percentile(stats.latencies, 0.9),
     p99Ms: percentile(stats.latencies, 0.99),
     maxMs: percentile(stats.latencies, 1),
-    cpuUsPerRequest: stats.responses > 0 ? (workerdCpuSeconds * 1e6) / stats.responses : NaN,
+    cpuUsPerRequest: perRequest(workerdCpuSeconds * 1e6),
+    generatorUsPerRequest: perRequest(stats.generatorCpuUs),
+    mainUsPerRequest: perRequest(mainThreadCpuUs),
   };
 }
 
@@ -72,6 +88,8 @@ export interface Medians {
   p99Ms: number;
   maxMs: number;
   cpuUsPerRequest: number;
+  generatorUsPerRequest: number;
+  mainUsPerRequest: number;
 }
 
 export function mediansOf(samples: readonly RoundSample[]): Medians {
@@ -82,6 +100,8 @@ export function mediansOf(samples: readonly RoundSample[]): Medians {
     p99Ms: median(samples.map((s) => s.p99Ms)),
     maxMs: median(samples.map((s) => s.maxMs)),
     cpuUsPerRequest: median(samples.map((s) => s.cpuUsPerRequest)),
+    generatorUsPerRequest: median(samples.map((s) => s.generatorUsPerRequest)),
+    mainUsPerRequest: median(samples.map((s) => s.mainUsPerRequest)),
   };
 }
 

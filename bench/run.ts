@@ -19,6 +19,7 @@ import { mkdirSync } from "node:fs";
 import { measureColdStart } from "./cold-start";
 import { descendantsNamed } from "./cpu";
 import { measureImportLive } from "./import-live";
+import { LoadGenerator } from "./load-generator";
 import { makeKvDir } from "./kv-dir";
 import { SEED_BATCH, SEED_PUTS_PER_REQUEST, SEED_REQUESTS_IN_FLIGHT, seedKv } from "./kv-seed";
 import { KvSnapshot } from "./kv-snapshot";
@@ -101,6 +102,8 @@ async function main(): Promise<number> {
   const origin = await startOrigin(builds.originJs);
   const originUrl = `http://127.0.0.1:${origin.port}`;
   say(`origin (Auth0 stand-in) listening on ${originUrl}`);
+  // autocannon in a thread of its own: Miniflare parses every Worker log line on this one.
+  const generator = await LoadGenerator.start(builds.loadJs);
   const logs = new LogTally();
   const snapshot = new KvSnapshot(tables.bigEntries, machine.miniflare, kvDir.persist);
   const needBig = scenarios.some((s) => s.worker.includes("100k"));
@@ -110,7 +113,7 @@ async function main(): Promise<number> {
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
     cleaned = true;
-    await Promise.allSettled([workerd?.mf.dispose(), origin.close()]);
+    await Promise.allSettled([workerd?.mf.dispose(), origin.close(), generator.close()]);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     console.error(`\n${signal}: stopping`);
@@ -150,11 +153,12 @@ async function main(): Promise<number> {
             durationSeconds: mixedS,
             changeEveryMs: settings.mixedIntervalMs,
             authorizePath: AUTHORIZE_PATH,
+            generator,
           })
         : undefined;
     await mixed?.seed();
 
-    const measure: MeasureOptions = { settings, urls: workerd.urls, origin, logs, ctx, workerdPids };
+    const measure: MeasureOptions = { settings, urls: workerd.urls, origin, logs, workerdPids, generator };
     const preflight = await preflightAndWarmUp(scenarios, measure);
     if ([...preflight.values()].some((p) => p.length > 0)) outcome.failed = true;
     if (mixed !== undefined && (await mixed.settleAndPreflight()).length > 0) outcome.failed = true;

@@ -3,8 +3,8 @@
  * and a scenario's result over its interleaved rounds (medians, summed counts).
  */
 import type { RequestSpec } from "autocannon";
-import type { CacheTally } from "./cache-sim";
-import type { RunStats } from "./load";
+import type { CacheSimulation, CacheTally } from "./cache-sim";
+import type { LoadSpec, PathChoices, RunStats } from "./load";
 import { mediansOf, sampleOf, type RoundSample } from "./rounds";
 import { addCounts } from "./util";
 
@@ -31,13 +31,39 @@ export interface Scenario {
   usesOrigin: boolean;
   /** Concurrent connections when not --connections (the 2 MiB POSTs: fewer, on both sides of the pair). */
   connections?: number;
+  /** Method, path, headers and body (plain data: the load generator runs in its own thread). */
   request: RequestSpec;
-  /** Builds each request's path; fixed when absent. */
-  nextPath?: () => string;
+  /** Each request's path, drawn at random; `request.path` when absent. */
+  paths?: PathChoices;
+  /** Mirrors the Worker's isolate cache: every run's picks (`paths.choices`) are replayed into it. */
+  cache?: CacheSimulation;
   /** Counts the estimated isolate-cache hits of this scenario's measured runs. */
   cacheTally?: CacheTally;
   /** Sends a few requests the way the load will and checks the answers in detail. */
   preflight(base: URL): Promise<string[]>;
+}
+
+/** What the load generator needs of a scenario (plain data, to cross to its thread). */
+export function loadSpecOf(scenario: Scenario, connections: number): LoadSpec {
+  return {
+    connections: scenario.connections ?? connections,
+    expectStatus: scenario.expectStatus,
+    request: scenario.request,
+    ...(scenario.paths === undefined ? {} : { paths: scenario.paths }),
+  };
+}
+
+/**
+ * Replays a run's requests into the scenario's isolate-cache mirror, in order and at the
+ * times they were built, counting into `tally` when given (measured runs).
+ */
+export function replayCacheReads(scenario: Scenario, stats: RunStats, tally: CacheTally | undefined): void {
+  const { cache, paths } = scenario;
+  const picks = stats.picks;
+  if (cache === undefined || paths === undefined || picks === undefined) return;
+  for (let i = 0; i < picks.count; i++) {
+    cache.access(paths.choices[picks.index[i] ?? 0] ?? "", tally, picks.atMs[i]);
+  }
 }
 
 /** One measured run of one scenario (one round). */
@@ -70,6 +96,8 @@ export interface ScenarioResult {
   p99Ms: number;
   maxMs: number;
   cpuUsPerRequest: number;
+  generatorUsPerRequest: number;
+  mainUsPerRequest: number;
   rounds: RoundSample[];
   errors: number;
   wrongStatus: number;
@@ -93,9 +121,10 @@ export function measurementOf(
   originRequests: number,
   logs: { reasons: Map<string, number>; problemEvents: Map<string, number>; lastProblems: string[] },
   workerdCpuSeconds: number,
+  mainThreadCpuUs: number,
 ): Measurement {
   return {
-    sample: sampleOf(stats, round, slot, workerdCpuSeconds),
+    sample: sampleOf(stats, round, slot, workerdCpuSeconds, mainThreadCpuUs),
     wrongStatus: stats.wrongStatus,
     status5xx: stats.status5xx,
     timeouts: stats.timeouts,

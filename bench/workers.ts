@@ -35,6 +35,7 @@ export interface Builds {
   minimalJs: string;
   seedJs: string;
   originJs: string;
+  loadJs: string;
   compatibilityDate: string;
   compatibilityFlags: string[];
   wranglerWorker: Omit<ReturnType<typeof unstable_getMiniflareWorkerOptions>["workerOptions"], "modulesRules">;
@@ -55,6 +56,7 @@ export async function buildWorkers(options: { sourcemap: boolean } = { sourcemap
     minimalJs: path.join(BUILD_DIR, "minimal-redirect-worker.mjs"),
     seedJs: path.join(BUILD_DIR, "seed-worker.mjs"),
     originJs: path.join(BUILD_DIR, "origin-thread.mjs"),
+    loadJs: path.join(BUILD_DIR, "load-thread.mjs"),
   };
   await Promise.all([
     bundle(
@@ -69,6 +71,7 @@ export async function buildWorkers(options: { sourcemap: boolean } = { sourcemap
     bundle(path.join(ROOT, "bench/minimal-redirect-worker.ts"), out.minimalJs, "browser"),
     bundle(path.join(ROOT, "bench/seed-worker.ts"), out.seedJs, "browser"),
     bundle(path.join(ROOT, "bench/origin-thread.ts"), out.originJs, "node"),
+    bundle(path.join(ROOT, "bench/load-thread.ts"), out.loadJs, "node", {}, false, ["autocannon"]),
   ]);
   return {
     ...out,

@@ -1,5 +1,5 @@
 /** What every scenario module builds on: the tables, fixed request paths, and detailed checks. */
-import { CacheSimulation, type CacheTally } from "../cache-sim";
+import { CacheSimulation } from "../cache-sim";
 import { TARGET_HOST } from "../fixtures";
 import { check } from "../load";
 import { ROUTE_CACHE_SECONDS } from "../settings";
@@ -11,6 +11,9 @@ export const AUTHORIZE_PATH =
   "/authorize?client_id=x&response_type=code&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback" +
   "&scope=openid%20profile%20email&state=bench-state-1234567890&nonce=bench-nonce-0987654321";
 
+/** GET callbacks: each request's path is this + a connection (Scenario.paths). */
+export const CALLBACK_PREFIX = "/login/callback?connection=";
+
 /** An OIDC-style callback's query after `connection=` (code and state, as an IdP sends them back). */
 export const CODE_AND_STATE = "code=bench-code-4f9c2a7e1d3b5a60&state=bench-state-1234567890";
 
@@ -20,19 +23,8 @@ export class ScenarioContext {
   readonly cacheBig = new CacheSimulation(ROUTE_CACHE_SECONDS * 1000);
   readonly noCacheSmall = new CacheSimulation(0);
   readonly noCacheBig = new CacheSimulation(0);
-  /** The measured scenario's tally while a measured run is on; undefined in warm-ups. */
-  counting: CacheTally | undefined;
 
   constructor(readonly tables: Tables) {}
-
-  /** Each request's path: `pick` chooses the connection; the cache mirror counts the read. */
-  callbackPath(pick: () => string, cache: CacheSimulation): () => string {
-    return () => {
-      const connection = pick();
-      cache.access(connection, this.counting);
-      return `/login/callback?connection=${connection}`;
-    };
-  }
 
   /** GET callbacks for `connections` must be 307s to the allow-listed target host, query kept. */
   async checkRedirects(base: URL, connections: string[], cache: CacheSimulation): Promise<string[]> {

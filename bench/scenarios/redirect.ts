@@ -9,12 +9,10 @@ import { DEFAULT_TARGET } from "../fixtures";
 import { check } from "../load";
 import type { Scenario } from "../scenario";
 import { SMALL_ROUTES } from "../settings";
-import { pickFrom } from "../util";
-import { only, type ScenarioContext } from "./common";
+import { CALLBACK_PREFIX, only, type ScenarioContext } from "./common";
 
 export function redirectScenarios(ctx: ScenarioContext): Scenario[] {
   const { small } = ctx.tables;
-  const pickSmallMigrated = pickFrom(small.migrated);
   return [
     {
       id: "a-min",
@@ -23,7 +21,7 @@ export function redirectScenarios(ctx: ScenarioContext): Scenario[] {
       expectStatus: 307,
       usesOrigin: false,
       request: { method: "GET" },
-      nextPath: () => `/login/callback?connection=${pickSmallMigrated()}`,
+      paths: { prefix: CALLBACK_PREFIX, choices: small.migrated },
       preflight: async (base) => {
         const path = `/login/callback?connection=${small.migrated[0] ?? ""}`;
         return only([
@@ -43,7 +41,8 @@ export function redirectScenarios(ctx: ScenarioContext): Scenario[] {
       expectReason: "migrated",
       usesOrigin: false,
       request: { method: "GET" },
-      nextPath: ctx.callbackPath(pickSmallMigrated, ctx.cacheSmall),
+      paths: { prefix: CALLBACK_PREFIX, choices: small.migrated },
+      cache: ctx.cacheSmall,
       cacheTally: new CacheTally(),
       preflight: (base) => ctx.checkRedirects(base, small.migrated, ctx.cacheSmall),
     },

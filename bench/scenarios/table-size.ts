@@ -10,11 +10,10 @@ import { CacheTally } from "../cache-sim";
 import type { Scenario } from "../scenario";
 import { SMALL_ROUTES } from "../settings";
 import { pickFrom } from "../util";
-import { sample, type ScenarioContext } from "./common";
+import { CALLBACK_PREFIX, sample, type ScenarioContext } from "./common";
 
 export function tableSizeScenarios(ctx: ScenarioContext, bigRoutes: number): Scenario[] {
   const { small, big } = ctx.tables;
-  const pickSmallMigrated = pickFrom(small.migrated);
   const pickBigMigrated = pickFrom(big.migrated);
   const hotConnection = big.migrated[Math.floor(big.migrated.length / 2)] ?? "";
   const redirect = { expectStatus: 307, expectReason: "migrated", usesOrigin: false, request: { method: "GET" } };
@@ -24,7 +23,8 @@ export function tableSizeScenarios(ctx: ScenarioContext, bigRoutes: number): Sce
       id: "a-100k",
       label: `(a)  GET callback -> 307, ${bigRoutes} routes, random conn`,
       worker: "router-100k",
-      nextPath: ctx.callbackPath(pickBigMigrated, ctx.cacheBig),
+      paths: { prefix: CALLBACK_PREFIX, choices: big.migrated },
+      cache: ctx.cacheBig,
       cacheTally: new CacheTally(),
       preflight: (base) => ctx.checkRedirects(base, sample(pickBigMigrated, 25), ctx.cacheBig),
     },
@@ -33,7 +33,8 @@ export function tableSizeScenarios(ctx: ScenarioContext, bigRoutes: number): Sce
       id: "a-100k-hot",
       label: `(a)  GET callback -> 307, ${bigRoutes} routes, one conn`,
       worker: "router-100k",
-      nextPath: ctx.callbackPath(() => hotConnection, ctx.cacheBig),
+      paths: { prefix: CALLBACK_PREFIX, choices: [hotConnection] },
+      cache: ctx.cacheBig,
       cacheTally: new CacheTally(),
       preflight: (base) => ctx.checkRedirects(base, [hotConnection], ctx.cacheBig),
     },
@@ -42,7 +43,8 @@ export function tableSizeScenarios(ctx: ScenarioContext, bigRoutes: number): Sce
       id: "a-nocache",
       label: `(a)  GET callback -> 307, ${SMALL_ROUTES} routes, no isolate cache`,
       worker: "router-nocache",
-      nextPath: ctx.callbackPath(pickSmallMigrated, ctx.noCacheSmall),
+      paths: { prefix: CALLBACK_PREFIX, choices: small.migrated },
+      cache: ctx.noCacheSmall,
       cacheTally: new CacheTally(),
       preflight: (base) => ctx.checkRedirects(base, small.migrated, ctx.noCacheSmall),
     },
@@ -51,7 +53,8 @@ export function tableSizeScenarios(ctx: ScenarioContext, bigRoutes: number): Sce
       id: "a-100k-nocache",
       label: `(a)  GET callback -> 307, ${bigRoutes} routes, no isolate cache`,
       worker: "router-100k-nocache",
-      nextPath: ctx.callbackPath(pickBigMigrated, ctx.noCacheBig),
+      paths: { prefix: CALLBACK_PREFIX, choices: big.migrated },
+      cache: ctx.noCacheBig,
       cacheTally: new CacheTally(),
       preflight: (base) => ctx.checkRedirects(base, sample(pickBigMigrated, 25), ctx.noCacheBig),
     },
