@@ -77,7 +77,7 @@ describe("the two configs agree (wrangler.toml, wrangler.admin.toml)", () => {
   });
 
   it.each(["staging", "production"])(
-    "in %s: the admin route is the router's host under /__router/, no service binding",
+    "in %s: the admin route is the router's host (or ADMIN_HOSTNAME) under /__router/, no service binding",
     (env) => {
       const router = readConfig("router", env);
       const admin = readConfig("admin", env);
@@ -85,7 +85,10 @@ describe("the two configs agree (wrangler.toml, wrangler.admin.toml)", () => {
         (routes ?? []).map((r) => (typeof r === "string" ? r : r.pattern));
       const hosts = patterns(router.routes).map((p) => p.slice(0, p.indexOf("/")));
       expect(patterns(router.routes)).toEqual(hosts.map((h) => `${h}/*`));
-      expect(patterns(admin.routes)).toEqual(hosts.map((h) => `${h}/__router/*`));
+      // README step 4: with ADMIN_HOSTNAME set, the API lives on that host alone.
+      const adminHostname = admin.vars.ADMIN_HOSTNAME;
+      const adminHosts = typeof adminHostname === "string" && adminHostname !== "" ? [adminHostname] : hosts;
+      expect(patterns(admin.routes)).toEqual(adminHosts.map((h) => `${h}/__router/*`));
       expect(DEFAULT_PREFIX.startsWith("/__router/")).toBe(true);
       expect(router.services ?? []).toEqual([]);
       expect(admin.services ?? []).toEqual([]);
