@@ -129,37 +129,42 @@ describe("the router's bundle", () => {
   });
 });
 
-describe("deployed topology: router and admin Worker on their routes", () => {
-  let bundles: Bundles;
-  let worker: RunningWorker;
-  let auth0: RecordingServer;
-
+/**
+ * Registers, for the enclosing describe, the production configs' Workers (built as
+ * wrangler builds them) started beside an Auth0 stand-in that records what reaches it;
+ * `vars` are added to the usual ones. Stopped after the describe's tests.
+ */
+function deployedWorkers(vars: Record<string, string>, config: { withoutAdmin?: true } = {}) {
+  const deployed = {} as { worker: RunningWorker; auth0: RecordingServer; bundles?: Bundles };
   beforeAll(async () => {
-    auth0 = new RecordingServer("auth0", () => ({ status: 200, body: "auth0 stand-in" }));
-    const [b, port] = await Promise.all([bundleWorker(), auth0.start()]);
-    bundles = b;
-    const auth0Origin = `http://127.0.0.1:${port}`;
-    worker = await startBundledWorker(
+    deployed.auth0 = new RecordingServer("auth0", () => ({ status: 200, body: "auth0 stand-in" }));
+    const [bundles, port] = await Promise.all([bundleWorker(), deployed.auth0.start()]);
+    deployed.bundles = bundles;
+    deployed.worker = await startBundledWorker(
       bundles,
       {
         ENVIRONMENT: "development",
-        AUTH0_ORIGIN: auth0Origin,
+        AUTH0_ORIGIN: `http://127.0.0.1:${port}`,
         ALLOWED_TARGET_HOSTS: "sso.example.com",
         ADMIN_TOKEN: TOKEN,
-        ROUTE_CACHE_SECONDS: "0",
-        STATS_FLUSH_MS: "0",
+        ...vars,
       },
-      { environment: "production" },
+      { environment: "production", ...config },
     );
   });
   afterAll(async () => {
-    await worker?.stop();
-    bundles?.remove();
-    await auth0?.close();
+    await deployed.worker?.stop();
+    deployed.bundles?.remove();
+    await deployed.auth0?.close();
   });
+  return deployed;
+}
+
+describe("deployed topology: router and admin Worker on their routes", () => {
+  const deployed = deployedWorkers({ ROUTE_CACHE_SECONDS: "0", STATS_FLUSH_MS: "0" });
 
   const api = (method: string, apiPath: string, body?: unknown) =>
-    fetch(`${worker.origin}${DEFAULT_PREFIX}${apiPath}`, {
+    fetch(`${deployed.worker.origin}${DEFAULT_PREFIX}${apiPath}`, {
       method,
       headers: {
         authorization: `Bearer ${TOKEN}`,
@@ -170,7 +175,10 @@ describe("deployed topology: router and admin Worker on their routes", () => {
     });
 
   it("starts the two Workers under their production script names", () => {
-    expect(worker.names).toEqual({ router: "callback-router-production", admin: "callback-router-admin-production" });
+    expect(deployed.worker.names).toEqual({
+      router: "callback-router-production",
+      admin: "callback-router-admin-production",
+    });
   });
 
   it("an import through the admin prefix lands in the router's KV, and a callback then 307s by it", async () => {
@@ -183,13 +191,13 @@ describe("deployed topology: router and admin Worker on their routes", () => {
     });
     expect(res.status, await res.clone().text()).toBe(200);
     // The writer (in the router's script) replicates to KV; read it as the router sees it.
-    const kv = (await worker.mf.getKVNamespace("ROUTES", worker.names.router)) as unknown as KvList;
+    const kv = (await deployed.worker.mf.getKVNamespace("ROUTES", deployed.worker.names.router)) as unknown as KvList;
     await expect
       .poll(async () => (await kv.list()).keys.map((k) => k.name), { timeout: 10_000 })
       .toEqual(expect.arrayContaining(["settings", "route:acme-saml", "route:globex-saml"]));
 
-    const before = auth0.received.length;
-    const migrated = await fetch(`${worker.origin}/login/callback?connection=acme-saml`, {
+    const before = deployed.auth0.received.length;
+    const migrated = await fetch(`${deployed.worker.origin}/login/callback?connection=acme-saml`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=topology",
@@ -197,7 +205,7 @@ describe("deployed topology: router and admin Worker on their routes", () => {
     });
     expect(migrated.status).toBe(307);
     expect(migrated.headers.get("location")).toBe(`${TARGET}?connection=acme-saml`);
-    const legacy = await fetch(`${worker.origin}/login/callback?connection=globex-saml`, {
+    const legacy = await fetch(`${deployed.worker.origin}/login/callback?connection=globex-saml`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=topology",
@@ -205,7 +213,7 @@ describe("deployed topology: router and admin Worker on their routes", () => {
     });
     expect(legacy.status).toBe(200);
     expect(await legacy.text()).toBe("auth0 stand-in");
-    expect(auth0.received.slice(before).map((r) => r.url)).toEqual(["/login/callback?connection=globex-saml"]);
+    expect(deployed.auth0.received.slice(before).map((r) => r.url)).toEqual(["/login/callback?connection=globex-saml"]);
   });
 
   it("counts the router's callbacks where the admin Worker's /stats reads them", async () => {
@@ -221,75 +229,51 @@ describe("deployed topology: router and admin Worker on their routes", () => {
   });
 
   it("serves the dashboard page from the admin Worker", async () => {
-    const res = await fetch(`${worker.origin}${DEFAULT_PREFIX}/`);
+    const res = await fetch(`${deployed.worker.origin}${DEFAULT_PREFIX}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(await res.text()).toContain("<script");
   });
 
   it("never lets a request under the admin prefix, with the admin token, reach Auth0", async () => {
-    const before = auth0.received.length;
+    const before = deployed.auth0.received.length;
     for (const apiPath of ["/routes", "/no-such-endpoint", "/routes%2F..%2F..%2Fuserinfo"]) {
-      const res = await fetch(`${worker.origin}${DEFAULT_PREFIX}${apiPath}`, {
+      const res = await fetch(`${deployed.worker.origin}${DEFAULT_PREFIX}${apiPath}`, {
         headers: { authorization: `Bearer ${TOKEN}` },
       });
       expect(res.headers.get("content-type") ?? "", apiPath).toMatch(/^application\/(problem\+)?json/);
     }
-    expect(auth0.received.slice(before)).toEqual([]);
+    expect(deployed.auth0.received.slice(before)).toEqual([]);
   });
 
   it("strips the admin token from what the router forwards to Auth0 on any other path", async () => {
-    const before = auth0.received.length;
-    const res = await fetch(`${worker.origin}/userinfo`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const before = deployed.auth0.received.length;
+    const res = await fetch(`${deployed.worker.origin}/userinfo`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
-    const forwarded = auth0.received.slice(before);
+    const forwarded = deployed.auth0.received.slice(before);
     expect(forwarded.map((r) => r.path)).toEqual(["/userinfo"]);
     expect(forwarded[0]?.headers.authorization).toBeUndefined();
   });
 });
 
 describe("a router deployed before its admin Worker", () => {
-  let bundles: Bundles;
-  let worker: RunningWorker;
-  let auth0: RecordingServer;
-
-  beforeAll(async () => {
-    auth0 = new RecordingServer("auth0", () => ({ status: 200, body: "auth0 stand-in" }));
-    const [b, port] = await Promise.all([bundleWorker(), auth0.start()]);
-    bundles = b;
-    const auth0Origin = `http://127.0.0.1:${port}`;
-    worker = await startBundledWorker(
-      bundles,
-      {
-        ENVIRONMENT: "development",
-        AUTH0_ORIGIN: auth0Origin,
-        ALLOWED_TARGET_HOSTS: "sso.example.com",
-        ADMIN_TOKEN: TOKEN,
-      },
-      { environment: "production", withoutAdmin: true },
-    );
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    bundles?.remove();
-    await auth0?.close();
-  });
+  const deployed = deployedWorkers({}, { withoutAdmin: true });
 
   it("answers the admin prefix itself with a 503 naming the Worker to deploy; Auth0 sees nothing", async () => {
-    const res = await fetch(`${worker.origin}${DEFAULT_PREFIX}/routes`, {
+    const res = await fetch(`${deployed.worker.origin}${DEFAULT_PREFIX}/routes`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     expect(((await res.json()) as { detail: string }).detail).toContain("callback-router-admin");
-    expect(auth0.received).toEqual([]);
+    expect(deployed.auth0.received).toEqual([]);
   });
 
   it("still serves sign-in traffic: a callback goes to Auth0 (empty table)", async () => {
-    const res = await fetch(`${worker.origin}/login/callback?connection=acme-saml&code=x&state=y`, {
+    const res = await fetch(`${deployed.worker.origin}/login/callback?connection=acme-saml&code=x&state=y`, {
       redirect: "manual",
     });
     expect(res.status).toBe(200);
-    expect(auth0.received.map((r) => r.path)).toEqual(["/login/callback"]);
+    expect(deployed.auth0.received.map((r) => r.path)).toEqual(["/login/callback"]);
   });
 });
