@@ -16,7 +16,7 @@ import { withAffinityRecorded } from "./affinity/pass-through";
 import { forwardToAuth0 } from "./auth0/forward";
 import { ClientGone, clientGoneResponse } from "./client-gone";
 import { handleCallback } from "./callback/handler";
-import { adminConfigFor, configFor, statsConfigFor, type Config } from "./config";
+import { adminConfigFor, adminPlaceOf, configFor, isAdminUrl, statsConfigFor, type Config } from "./config";
 import type { Env } from "./env";
 import { log } from "./log";
 import { errorPage } from "./pages";
@@ -80,17 +80,10 @@ function dispatch(
 ): Response | Promise<Response> {
   // The management API is matched first: it must stay reachable when the router's
   // own configuration is wrong (that is when an operator needs it most).
-  const admin = adminConfigFor(env);
-  const prefix = admin.ok ? admin.config.prefix : admin.prefix;
-  const pathname = url.pathname;
-  if (pathname.startsWith(prefix) && (pathname.length === prefix.length || pathname[prefix.length] === "/")) {
-    const hostname = admin.ok ? admin.config.hostname : admin.hostname;
-    if (hostname === undefined || url.hostname === hostname) {
-      // Another Worker's: the router's bundle has no API, OpenAPI document or dashboard.
-      return toAdmin(request, env, ctx, prefix);
-    }
-  }
-  const path = classifyPath(pathname);
+  const admin = adminPlaceOf(adminConfigFor(env));
+  // Another Worker's: the router's bundle has no API, OpenAPI document or dashboard.
+  if (isAdminUrl(url, admin)) return toAdmin(request, env, ctx, admin.prefix);
+  const path = classifyPath(url.pathname);
   // The rest of /__ (any spelling, any host) is the Worker's namespace: Auth0 has no such
   // paths, and a near-miss API call must not carry its credential to Auth0.
   if (path.reserved) {

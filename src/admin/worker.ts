@@ -11,7 +11,7 @@
  * route (`<sign-in host>/__router/*`, or ADMIN_HOSTNAME) in a deployment, and through
  * the router's ADMIN service binding in local development (src/admin-forward.ts).
  */
-import { adminConfigFor } from "../config/admin";
+import { adminConfigFor, adminPlaceOf, isAdminUrl } from "../config/admin";
 import type { Env } from "../env";
 import { runScheduledSync } from "../writer/scheduled-sync";
 import { adminAppFor } from "./app";
@@ -23,14 +23,9 @@ import { ApiProblem, problemResponse } from "./problem";
  * prefix, e.g. `/__router/*` with ADMIN_PREFIX `/__router/v1`, lands here too).
  */
 export async function adminFetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const admin = adminConfigFor(env);
-  const prefix = admin.ok ? admin.config.prefix : admin.prefix;
-  const hostname = admin.ok ? admin.config.hostname : admin.hostname;
-  const url = new URL(request.url);
-  const underPrefix = url.pathname === prefix || url.pathname.startsWith(`${prefix}/`);
-  if (underPrefix && (hostname === undefined || url.hostname === hostname)) {
-    return await adminAppFor(prefix).fetch(request, env, ctx);
-  }
+  const place = adminPlaceOf(adminConfigFor(env));
+  const { prefix, hostname } = place;
+  if (isAdminUrl(new URL(request.url), place)) return await adminAppFor(prefix).fetch(request, env, ctx);
   return problemResponse(
     new ApiProblem(
       404,

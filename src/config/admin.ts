@@ -91,3 +91,34 @@ export function parseAdminConfig(env: EnvVars): AdminConfigResult {
 }
 
 export const adminConfigFor: (env: EnvVars) => AdminConfigResult = oncePerEnv(parseAdminConfig);
+
+/** Where the management API answers: ADMIN_PREFIX, on ADMIN_HOSTNAME when that is set. */
+export interface AdminPlace {
+  prefix: string;
+  hostname: string | undefined;
+}
+
+/**
+ * The API's place whether its configuration parsed or not (a bad ADMIN_PREFIX falls back
+ * to DEFAULT_PREFIX): the API must stay reachable when the rest of it is wrong, since that
+ * is when an operator needs it. No copy: the result's own object.
+ */
+export function adminPlaceOf(result: AdminConfigResult): AdminPlace {
+  return result.ok ? result.config : result;
+}
+
+/**
+ * Whether `url` is the management API's: its path is `place.prefix` or below it (a path
+ * segment boundary, so /__router/v10 is not under /__router/v1), on `place.hostname` when
+ * set. Both Workers match with this: the router to hand the request on (src/app.ts), the
+ * admin Worker to serve it (src/admin/worker.ts).
+ */
+export function isAdminUrl(url: URL, place: AdminPlace): boolean {
+  const { prefix, hostname } = place;
+  const pathname = url.pathname;
+  return (
+    pathname.startsWith(prefix) &&
+    (pathname.length === prefix.length || pathname[prefix.length] === "/") &&
+    (hostname === undefined || url.hostname === hostname)
+  );
+}

@@ -10,7 +10,16 @@
  * ./admin; the admin Worker (src/admin/worker.ts) all of them, ./workos included (the API
  * evaluates routing with the router's own configuration).
  */
-export { adminConfigFor, DEFAULT_PREFIX, parseAdminConfig, type AdminConfig, type AdminConfigResult } from "./admin";
+export {
+  adminConfigFor,
+  adminPlaceOf,
+  DEFAULT_PREFIX,
+  isAdminUrl,
+  parseAdminConfig,
+  type AdminConfig,
+  type AdminConfigResult,
+  type AdminPlace,
+} from "./admin";
 export { oncePerEnv } from "./once-per-env";
 export { checkUrl, isLocalHostname, type ConfigProblem, type Environment } from "./read";
 export {

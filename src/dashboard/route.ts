@@ -6,7 +6,7 @@
  * answers exactly as it does for every endpoint (401, or 503 when misconfigured).
  */
 import type { AdminApp } from "../admin/context";
-import { adminConfigFor } from "../config";
+import { adminConfigFor, adminPlaceOf } from "../config";
 import { CLIENT_JS_SHA256 } from "./generated/client";
 import { renderDashboard } from "./page";
 
@@ -36,7 +36,7 @@ export function registerDashboard(app: AdminApp): void {
   // hono joins "/" onto the base path as the bare prefix, so `{prefix}/` is matched here.
   app.get("/*", async (c, next) => {
     const admin = adminConfigFor(c.env);
-    const prefix = admin.ok ? admin.config.prefix : admin.prefix;
+    const { prefix } = adminPlaceOf(admin);
     const path = new URL(c.req.url).pathname;
     if (path !== prefix && path !== `${prefix}/`) return next();
     // No usable credential: the guard registered next answers, as it does for the API.
