@@ -8,7 +8,7 @@ import { isConnectionName } from "../table/schema";
 import type { PeekableBody } from "./body";
 import { charsetOf, scanCallbackBody } from "./body-scan";
 import { isFormUrlEncoded } from "./form";
-import { isFallbackParam, parseQuery, valuesOf, type QueryParam } from "./query";
+import { isFallbackParam, parseQuery, type QueryParam } from "./query";
 
 export type ConnectionParam = { kind: "none" } | { kind: "one"; name: string } | { kind: "many" } | { kind: "invalid" };
 
@@ -53,14 +53,6 @@ export interface BodyHandles {
   state?: string;
 }
 
-export function connectionParamOf(params: QueryParam[]): ConnectionParam {
-  const values = valuesOf(params, "connection");
-  if (values.length === 0) return { kind: "none" };
-  if (values.length > 1) return { kind: "many" };
-  const name = values[0] ?? "";
-  return isConnectionName(name) ? { kind: "one", name } : { kind: "invalid" };
-}
-
 const NO_CONNECTION: ConnectionParam = Object.freeze({ kind: "none" });
 const MANY_CONNECTIONS: ConnectionParam = Object.freeze({ kind: "many" });
 const INVALID_CONNECTION: ConnectionParam = Object.freeze({ kind: "invalid" });
@@ -68,7 +60,8 @@ const INVALID_CONNECTION: ConnectionParam = Object.freeze({ kind: "invalid" });
 /** Facts from the query string alone (enough for fallback and `connection=` callbacks). */
 export function queryFacts(rawQuery: string): CallbackFacts {
   const params = parseQuery(rawQuery);
-  // One pass (every callback comes here): what valuesOf/isFallbackParam/connectionParamOf would read.
+  // One pass (every callback comes here): the plausible iss values (at most 2), whether any
+  // parameter is fallback=auth0, and connection=: none, one (valid or not) or many.
   const iss: string[] = [];
   let fallback = false;
   let connections = 0;

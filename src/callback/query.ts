@@ -66,7 +66,3 @@ export function withoutFallback(rawQuery: string): string {
     })
     .join("&");
 }
-
-export function valuesOf(params: QueryParam[], name: string): string[] {
-  return params.filter((p) => p.name === name).map((p) => p.value);
-}
