@@ -8,9 +8,9 @@
  * profile of the startup phase, least and median of --startup-runs runs, mapped to
  * source modules).
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
+import { uploadSize } from "../scripts/bundle-size.mjs";
 import { loadSourceMap, moduleGroup, summarize, type CpuProfile, type ProfileSummary } from "./cpuprofile";
 import { OUT_DIR, ROOT } from "./settings";
 import { describeError, firstLine, median, runCommand, say } from "./util";
@@ -77,16 +77,12 @@ async function dryRun(config: string, dir: string, extra: string[]): Promise<Upl
     ["deploy", "--dry-run", "--env", "production", "-c", config, "--outdir", dir, "--metafile", metafile, ...extra],
     ROOT,
   );
-  // Named after the entry (index.js, worker.js).
-  const script = readdirSync(dir).find((name) => name.endsWith(".js"));
-  if (script === undefined) throw new Error(`wrangler wrote no script into ${dir}`);
-  const file = path.join(dir, script);
-  const bytes = readFileSync(file);
+  const { file, raw, gzip } = uploadSize(dir);
   return {
     config,
     file: path.relative(ROOT, file),
-    rawBytes: bytes.length,
-    gzipBytes: gzipSync(bytes, { level: 9 }).length,
+    rawBytes: raw,
+    gzipBytes: gzip,
     byModule: composition(metafile),
   };
 }

@@ -4,3 +4,4 @@ export declare const ADMIN_ONLY: RegExp[];
 export declare function adminOnlyInputs(metafile: {
   outputs: Record<string, { inputs: Record<string, unknown> }>;
 }): string[];
+export declare function uploadSize(dir: string): { file: string; raw: number; gzip: number };

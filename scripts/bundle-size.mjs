@@ -39,8 +39,12 @@ export function adminOnlyInputs(metafile) {
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
-/** The one script wrangler wrote into `dir` (named after the entry: index.js, worker.js). */
-function size(dir) {
+/**
+ * The one script wrangler wrote into `dir` (named after the entry: index.js, worker.js) and
+ * its size in bytes, raw and gzip -9 (how Cloudflare sizes an upload). Throws unless `dir`
+ * holds exactly one .js file. bench/cold-start.ts measures with this too.
+ */
+export function uploadSize(dir) {
   const scripts = readdirSync(dir).filter((name) => name.endsWith(".js"));
   if (scripts.length !== 1) throw new Error(`expected one .js file in ${dir}, found: ${scripts.join(", ") || "none"}`);
   const file = path.join(dir, scripts[0]);
@@ -51,8 +55,8 @@ function size(dir) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const routerDir = process.argv[2] ?? ".wrangler/deploy-dry-run";
   const adminDir = process.argv[3] ?? ".wrangler/deploy-dry-run-admin";
-  const router = size(routerDir);
-  const admin = size(adminDir);
+  const router = uploadSize(routerDir);
+  const admin = uploadSize(adminDir);
   console.log(
     `router upload ${router.file}: ${kib(router.raw)} raw, ${kib(router.gzip)} gzip (budget ${kib(ROUTER_GZIP_BUDGET)})`,
   );
