@@ -42,9 +42,11 @@ export interface Bundles {
   remove: () => void;
 }
 
-/** Bundles one Worker as wrangler does (ESM, workerd conditions, its config's define and zod alias). */
+/** Bundles one Worker as wrangler does (ESM, workerd conditions, its config's define and [alias]). */
 export async function bundleOne(role: WorkerRole, outfile: string, metafile = false): Promise<Metafile | undefined> {
-  const wranglerOptions = unstable_getMiniflareWorkerOptions(path.join(ROOT, CONFIGS[role]));
+  const file = path.join(ROOT, CONFIGS[role]);
+  const wranglerOptions = unstable_getMiniflareWorkerOptions(file);
+  const alias = unstable_readConfig({ config: file }, { hideWarnings: true }).alias ?? {};
   const result = await build({
     entryPoints: [wranglerOptions.main ?? path.join(ROOT, role === "router" ? "src/index.ts" : "src/admin/worker.ts")],
     outfile,
@@ -58,12 +60,17 @@ export async function bundleOne(role: WorkerRole, outfile: string, metafile = fa
     define: wranglerOptions.define ?? {},
     plugins: [
       {
-        // wrangler.toml / wrangler.admin.toml [alias]: zod's locales namespace is English alone.
-        name: "zod-locales-alias",
+        // The config's [alias] (zod's locales namespace is English alone), applied as wrangler's
+        // own alias plugin does: an import spelled exactly as a key, the value from the project root.
+        name: "wrangler-alias",
         setup(b) {
-          b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, () => ({
-            path: path.join(ROOT, "src/zod-locales.ts"),
-          }));
+          const keys = Object.keys(alias);
+          if (keys.length === 0) return;
+          const filter = new RegExp(`^(?:${keys.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
+          b.onResolve({ filter }, (args) => {
+            const to = alias[args.path];
+            return to === undefined ? undefined : { path: path.resolve(ROOT, to) };
+          });
         },
       },
     ],
