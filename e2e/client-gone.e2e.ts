@@ -81,7 +81,7 @@ describe("a browser that hangs up mid-POST", () => {
     auth0.clear();
     const before = await totals();
     const chunked = headers[0]?.startsWith("Transfer-Encoding") === true;
-    const body = chunked ? `${SAML_HEAD.length.toString(16)}\r\n${SAML_HEAD}\r\n` : SAML_HEAD;
+    const body = chunked ? chunk(SAML_HEAD) : SAML_HEAD;
     await hangUp("/login/callback", ["Content-Type: application/x-www-form-urlencoded", ...headers], body);
     expect(await logged("client-gone")).toMatchObject({ path: "/login/callback" });
     const events = worker.logs.map((l) => l["event"]);
