@@ -197,20 +197,18 @@ describe("deployed topology: router and admin Worker on their routes", () => {
       .toEqual(expect.arrayContaining(["settings", "route:acme-saml", "route:globex-saml"]));
 
     const before = deployed.auth0.received.length;
-    const migrated = await fetch(`${deployed.worker.origin}/login/callback?connection=acme-saml`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=topology",
-      redirect: "manual",
-    });
+    // The same SAML POST for each connection; only the route decides where it goes.
+    const postCallback = (connection: string) =>
+      fetch(`${deployed.worker.origin}/login/callback?connection=${connection}`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=topology",
+        redirect: "manual",
+      });
+    const migrated = await postCallback("acme-saml");
     expect(migrated.status).toBe(307);
     expect(migrated.headers.get("location")).toBe(`${TARGET}?connection=acme-saml`);
-    const legacy = await fetch(`${deployed.worker.origin}/login/callback?connection=globex-saml`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=topology",
-      redirect: "manual",
-    });
+    const legacy = await postCallback("globex-saml");
     expect(legacy.status).toBe(200);
     expect(await legacy.text()).toBe("auth0 stand-in");
     expect(deployed.auth0.received.slice(before).map((r) => r.url)).toEqual(["/login/callback?connection=globex-saml"]);
