@@ -10,7 +10,8 @@ import type { Env } from "../src/env";
 import type { RouteTableFile } from "../src/table/schema";
 import worker from "./support/in-process-worker";
 import { TEST_TABLE } from "./support/table";
-import { captureLogs, form, HOST, postForm, seed, testEnv } from "./support/worker";
+import type { Received } from "./support/origin-server";
+import { captureLogs, form, HOST, postForm, received, seed, testEnv } from "./support/worker";
 
 const SECRET = "a-test-affinity-secret-of-32-characters-or-more";
 
@@ -46,6 +47,10 @@ const CASES: Case[] = [
     request: get("connection=initech-saml&code=c"),
   },
   { name: "a legacy connection's GET", request: get("connection=globex-saml&code=c") },
+  {
+    name: "a legacy connection's POST",
+    request: () => postForm("/login/callback?connection=globex-saml", SAML_BODY),
+  },
   { name: "a rollout route", request: get("connection=stark-saml&code=c") },
   { name: "a route whose target is refused", request: get("connection=evil-target&code=c") },
   { name: "an unknown connection", request: get("connection=nobody-here&code=c") },
@@ -58,6 +63,10 @@ const CASES: Case[] = [
   { name: "the kill switch", table: withSettings({ mode: "passthrough" }), request: get("connection=acme-saml") },
   { name: "shadow mode", table: withSettings({ mode: "shadow" }), request: get("connection=acme-saml&code=c") },
   { name: "a fallback=auth0 bounce", request: get("connection=acme-saml&code=c&fallback=auth0") },
+  {
+    name: "a fallback=auth0 POST bounce",
+    request: () => postForm("/login/callback?fallback=auth0&connection=acme-saml&x=1", SAML_BODY),
+  },
   { name: "a bounce without connection=", request: get("code=c&fallback=auth0&iss=https%3A%2F%2Fhooli.okta.test") },
   { name: "a HEAD", request: get("connection=acme-saml", { method: "HEAD" }) },
   { name: "two connection parameters", request: get("connection=acme-saml&connection=globex-saml") },
@@ -115,6 +124,8 @@ interface Seen {
   contentType: string | null;
   setCookie: string[];
   log: Record<string, unknown> | undefined;
+  /** What the Auth0 stand-in received, for a forwarded callback. */
+  forwarded: Pick<Received, "method" | "url" | "bodyLength" | "bodySha256"> | undefined;
 }
 
 async function seen(request: Request, env: Partial<Env>): Promise<{ seen: Seen; sync: boolean }> {
@@ -126,7 +137,14 @@ async function seen(request: Request, env: Partial<Env>): Promise<{ seen: Seen; 
     return await answer;
   });
   await waitOnExecutionContext(ctx);
-  await response.body?.cancel();
+  let forwarded: Seen["forwarded"];
+  // A HEAD's answer has no body to echo what the stand-in received.
+  if (response.headers.get("x-origin") !== null && request.method !== "HEAD") {
+    const { method, url, bodyLength, bodySha256 } = await received(response);
+    forwarded = { method, url, bodyLength, bodySha256 };
+  } else {
+    await response.body?.cancel();
+  }
   const log = logs.find((l) => l.event === "callback");
   if (log !== undefined) {
     delete log.ts;
@@ -142,6 +160,7 @@ async function seen(request: Request, env: Partial<Env>): Promise<{ seen: Seen; 
       contentType: response.headers.get("content-type"),
       setCookie: response.headers.getSetCookie(),
       log,
+      forwarded,
     },
   };
 }
