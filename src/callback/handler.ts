@@ -28,8 +28,7 @@ import { routeCallback, routeFromCache, type AffinityRequest, type Routed as Rou
  *
  * A callback whose route and settings are fresh in the isolate cache and that needs no body
  * or cookie check (routeFromCache) is answered synchronously when it is a 307: no promise,
- * no microtask; when it is a forward to Auth0, the body (never read) goes on as the runtime's
- * stream straight from here. Everything else (and any failure there) takes the awaited path.
+ * no microtask. Everything else (and any failure there) takes the awaited path.
  */
 export function handleCallback(
   request: Request,
@@ -63,16 +62,6 @@ export function handleCallback(
   // Logged and counted once, outside the try: a failure there is not retried on the awaited path.
   if (cached !== undefined && redirect !== undefined) {
     return answered(request, config, cached, redirect, started, onDecision);
-  }
-  if (cached !== undefined && cached.decision.destination === "auth0") {
-    // A cached forward (legacy, fallback bounce, …) never reads the body: it goes on as the
-    // runtime's stream, with no PeekableBody and no awaited frame (bench/README.md, "Forwards").
-    const routedForward = cached;
-    const query = routedForward.facts.fallback ? withoutFallback(rawQuery) : rawQuery;
-    return forwardToAuth0(request, config, {
-      pathAndQuery: query === "" ? url.pathname : `${url.pathname}?${query}`,
-      body: request.body,
-    }).then((response) => answered(request, config, routedForward, response, started, onDecision));
   }
   return handleRead(request, store, config, onDecision, url, started, rawQuery, facts, affinityRequest, cached);
 }
