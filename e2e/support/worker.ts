@@ -42,10 +42,26 @@ export interface Bundles {
   remove: () => void;
 }
 
+/**
+ * wrangler's Miniflare options for a config. Quietly: reading wrangler.admin.toml's
+ * top-level `[secrets] required` (local dev only) makes wrangler warn that the process has
+ * none of them, while these tests bind every secret they use themselves.
+ */
+function workerOptionsOf(file: string, environment?: string): ReturnType<typeof unstable_getMiniflareWorkerOptions> {
+  const level = process.env.WRANGLER_LOG;
+  process.env.WRANGLER_LOG = "error";
+  try {
+    return unstable_getMiniflareWorkerOptions(file, environment);
+  } finally {
+    if (level === undefined) delete process.env.WRANGLER_LOG;
+    else process.env.WRANGLER_LOG = level;
+  }
+}
+
 /** Bundles one Worker as wrangler does (ESM, workerd conditions, its config's define and [alias]). */
 export async function bundleOne(role: WorkerRole, outfile: string, metafile = false): Promise<Metafile | undefined> {
   const file = path.join(ROOT, CONFIGS[role]);
-  const wranglerOptions = unstable_getMiniflareWorkerOptions(file);
+  const wranglerOptions = workerOptionsOf(file);
   const alias = unstable_readConfig({ config: file }, { hideWarnings: true }).alias ?? {};
   const result = await build({
     entryPoints: [wranglerOptions.main ?? path.join(ROOT, role === "router" ? "src/index.ts" : "src/admin/worker.ts")],
@@ -141,7 +157,7 @@ export async function startBundledWorker(
   const stderr: string[] = [];
   const workers = roles.map((role) => {
     const file = path.join(ROOT, CONFIGS[role]);
-    const wranglerOptions = unstable_getMiniflareWorkerOptions(file, config.environment);
+    const wranglerOptions = workerOptionsOf(file, config.environment);
     const wranglerConfig = unstable_readConfig({ config: file, env: config.environment }, { hideWarnings: true });
     // One esbuild bundle: no module rules to apply (and Miniflare 5's converter refuses them).
     const { modulesRules: _bundled, ...workerOptions } = wranglerOptions.workerOptions;
