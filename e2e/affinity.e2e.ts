@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest"
 import { makeSamlResponse } from "../test/fixtures/saml";
 import { AUTH0_TENANT, SCREENSHOT_DIR, startHarness, type Harness } from "./support/harness";
 import { escapeHtml, htmlPage } from "./support/recording-server";
-import { AUTH0_CALLBACK_PATH, SSO_CALLBACK_PATH } from "./support/stand-ins";
+import { AUTH0_CALLBACK_PATH } from "./support/stand-ins";
 
 const SAML = "acme-saml";
 const OIDC = "contoso-waad";
@@ -43,20 +43,13 @@ beforeEach(async () => {
   h.sso.clear();
   h.idp.server.clear();
   h.workerLogs.length = 0;
-  const answer = await h.api("POST", "/import?mode=replace", {
-    settings: {
-      mode: "route",
-      unknown: "probe",
-      redirect: "307",
-      defaultTarget: `${h.sso.origin}${SSO_CALLBACK_PATH}`,
-      rollout: { percentage: 0, include: [], exclude: [] },
-    },
-    routes: [
+  await h.replaceTable(
+    [
       { connection: SAML, organization: "org_acme", protocol: "samlp", state: "migrated" },
       { connection: OIDC, organization: "org_contoso", protocol: "waad", state: "migrated" },
     ],
-  });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    "probe",
+  );
 });
 
 async function withContext<T>(run: (context: BrowserContext, page: Page) => Promise<T>): Promise<T> {

@@ -14,7 +14,6 @@ import path from "node:path";
 import type { BrowserContext, Dialog, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ADMIN_PREFIX, SCREENSHOT_DIR, startHarness, type Harness } from "./support/harness";
-import { SSO_CALLBACK_PATH } from "./support/stand-ins";
 
 const OIDC_ISSUER = "https://hooli.okta.example/oauth2/default";
 const XSS_ORG = `org_<img src=x onerror="document.title='pwned'">`;
@@ -30,33 +29,23 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   h = await startHarness({ ssoConnections: ["acme-saml"], ssoIssuers: [OIDC_ISSUER] });
-  const seeded = await h.api("POST", "/import?mode=replace", {
-    settings: {
-      mode: "route",
-      unknown: "auth0",
-      redirect: "307",
-      defaultTarget: `${h.sso.origin}${SSO_CALLBACK_PATH}`,
-      rollout: { percentage: 0, include: [], exclude: [] },
+  await h.replaceTable([
+    { connection: "acme-saml", organization: "org_acme", protocol: "samlp", state: "migrated" },
+    { connection: "globex-saml", organization: "org_globex", protocol: "samlp", state: "legacy" },
+    { connection: "umbrella-saml", organization: "org_umbrella", protocol: "samlp", state: "migrated" },
+    {
+      connection: "hooli-okta",
+      organization: "org_hooli",
+      protocol: "okta",
+      state: "migrated",
+      match: { oidcIssuer: OIDC_ISSUER },
     },
-    routes: [
-      { connection: "acme-saml", organization: "org_acme", protocol: "samlp", state: "migrated" },
-      { connection: "globex-saml", organization: "org_globex", protocol: "samlp", state: "legacy" },
-      { connection: "umbrella-saml", organization: "org_umbrella", protocol: "samlp", state: "migrated" },
-      {
-        connection: "hooli-okta",
-        organization: "org_hooli",
-        protocol: "okta",
-        state: "migrated",
-        match: { oidcIssuer: OIDC_ISSUER },
-      },
-      { connection: "initech-saml", organization: "org_initech", protocol: "samlp", state: "legacy" },
-      { connection: "stark-saml", organization: "org_stark", protocol: "samlp", state: "rollout" },
-      { connection: "wayne-adfs", organization: XSS_ORG, protocol: "adfs", state: "legacy" },
-      { connection: "wonka-oidc", organization: "org_wonka", protocol: "oidc", state: "legacy" },
-      { connection: "outage-saml", organization: "org_outage", protocol: "samlp", state: "legacy" },
-    ],
-  });
-  expect(seeded.status, JSON.stringify(seeded.body)).toBe(200);
+    { connection: "initech-saml", organization: "org_initech", protocol: "samlp", state: "legacy" },
+    { connection: "stark-saml", organization: "org_stark", protocol: "samlp", state: "rollout" },
+    { connection: "wayne-adfs", organization: XSS_ORG, protocol: "adfs", state: "legacy" },
+    { connection: "wonka-oidc", organization: "org_wonka", protocol: "oidc", state: "legacy" },
+    { connection: "outage-saml", organization: "org_outage", protocol: "samlp", state: "legacy" },
+  ]);
 
   // The scripted mix (its numbers are in the notes and asserted below): 3 migrated (acme),
   // 2 legacy (globex), 2 bounced back (umbrella: one login each, served by Auth0), 1 OIDC

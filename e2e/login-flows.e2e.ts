@@ -47,30 +47,20 @@ beforeEach(async () => {
   h.auth0.clear();
   h.sso.clear();
   h.workerLogs.length = 0;
-  const answer = await h.api("POST", "/import?mode=replace", {
-    settings: {
-      mode: "route",
-      unknown: "auth0",
-      redirect: "307",
-      defaultTarget: `${h.sso.origin}${SSO_CALLBACK_PATH}`,
-      rollout: { percentage: 0, include: [], exclude: [] },
+  const answer = await h.replaceTable([
+    { connection: LEGACY, organization: "org_globex", protocol: "samlp", state: "legacy" },
+    { connection: MIGRATED, organization: "org_acme", protocol: "samlp", state: "migrated" },
+    { connection: UNKNOWN_TO_SSO, organization: "org_umbrella", protocol: "samlp", state: "migrated" },
+    { connection: FORM_MODE, organization: "org_stark", protocol: "samlp", state: "migrated" },
+    {
+      connection: OIDC,
+      organization: "org_hooli",
+      protocol: "okta",
+      state: "migrated",
+      match: { oidcIssuer: OIDC_ISSUER },
     },
-    routes: [
-      { connection: LEGACY, organization: "org_globex", protocol: "samlp", state: "legacy" },
-      { connection: MIGRATED, organization: "org_acme", protocol: "samlp", state: "migrated" },
-      { connection: UNKNOWN_TO_SSO, organization: "org_umbrella", protocol: "samlp", state: "migrated" },
-      { connection: FORM_MODE, organization: "org_stark", protocol: "samlp", state: "migrated" },
-      {
-        connection: OIDC,
-        organization: "org_hooli",
-        protocol: "okta",
-        state: "migrated",
-        match: { oidcIssuer: OIDC_ISSUER },
-      },
-      { connection: FLIPPED, organization: "org_initech", protocol: "samlp", state: "legacy" },
-    ],
-  });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    { connection: FLIPPED, organization: "org_initech", protocol: "samlp", state: "legacy" },
+  ]);
   expect(answer.body).toMatchObject({ dryRun: false, mode: "replace", kvPending: 0 });
 });
 

@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { getSamlTestCredentials } from "../../test/fixtures/saml";
-import { Auth0StandIn, IdpStandIn, NewSsoStandIn } from "./stand-ins";
+import { Auth0StandIn, IdpStandIn, NewSsoStandIn, SSO_CALLBACK_PATH } from "./stand-ins";
 import { bundleWorker, ROOT, startBundledWorker } from "./worker";
 
 export { ROOT };
@@ -60,6 +60,13 @@ export interface Harness {
   workerLogs: Array<Record<string, unknown>>;
   /** Calls the management API with the run's admin token. */
   api(method: string, apiPath: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
+  /**
+   * Replaces the table through the API (`POST /import?mode=replace`) with `routes` and the
+   * suites' settings: mode route, 307, the new SSO stand-in's callback as defaultTarget, no
+   * rollout, and `unknown` (default auth0). Throws with the API's answer unless it is 200;
+   * returns that answer.
+   */
+  replaceTable(routes: unknown[], unknown?: "auth0" | "probe"): Promise<ApiAnswer>;
   stop(): Promise<void>;
 }
 
@@ -165,7 +172,24 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       );
     }
 
-    return { workerOrigin, auth0, sso, idp, browser, adminToken, workerLogs, api, stop: stopAll };
+    const replaceTable: Harness["replaceTable"] = async (routes, unknown = "auth0") => {
+      const answer = await api("POST", "/import?mode=replace", {
+        settings: {
+          mode: "route",
+          unknown,
+          redirect: "307",
+          defaultTarget: `${sso.origin}${SSO_CALLBACK_PATH}`,
+          rollout: { percentage: 0, include: [], exclude: [] },
+        },
+        routes,
+      });
+      if (answer.status !== 200) {
+        throw new Error(`importing the test table answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      }
+      return answer;
+    };
+
+    return { workerOrigin, auth0, sso, idp, browser, adminToken, workerLogs, api, replaceTable, stop: stopAll };
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
