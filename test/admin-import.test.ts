@@ -1,8 +1,9 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import proxyRoutesCsv from "./fixtures/proxy_routes.csv?raw";
 import seedFile from "../routes.json";
 import { matchKey, orgKey, routeKey } from "../src/table/kv-layout";
+import { TableDb } from "../src/writer/table-db";
 import { api, json, resetTable } from "./support/admin";
 
 beforeEach(() => resetTable());
@@ -246,5 +247,39 @@ describe("importing and exporting routes.json", () => {
     const audit = await json<{ entries: Array<{ action: string; after: { added: string[] } }> }>(await api("/audit"));
     expect(audit.entries[0]).toMatchObject({ action: "import" });
     expect(audit.entries[0]?.after.added).toHaveLength(4);
+  });
+
+  it("a connection's audit includes the imports that created and changed it, not those that left it alone", async () => {
+    await importJson(routesJson);
+    await importJson({ routes: [{ connection: "acme-saml", state: "legacy" }] });
+    await importJson({ routes: [{ connection: "globex-saml", state: "migrated" }] });
+    type Audit = { entries: Array<{ action: string; subject: string | null; after: Record<string, unknown> }> };
+    const acme = await json<Audit>(await api("/audit?connection=acme-saml"));
+    const sorted = (v: unknown) => [...(v as string[])].sort();
+    expect(acme.entries.map((e) => [e.action, sorted(e.after["added"]), e.after["changed"]])).toEqual([
+      ["import", [], ["acme-saml"]],
+      ["import", routesJson.routes.map((r) => r.connection).sort(), []],
+    ]);
+    const removed = await importJson({ routes: [{ connection: "globex-saml", state: "migrated" }] }, "?mode=replace");
+    expect(removed.status).toBe(200);
+    const gone = await json<Audit>(await api("/audit?connection=acme-saml&limit=1"));
+    expect(gone.entries[0]?.after["removed"]).toContain("acme-saml");
+  });
+
+  it("finds an import written before the index existed, once the writer opens its tables", async () => {
+    const stub = env.ROUTE_WRITER.get(env.ROUTE_WRITER.idFromName("route-table"));
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      new TableDb(sql); // the tables as today
+      sql.exec("DROP TABLE audit_subjects"); // as before the index
+      sql.exec(
+        "INSERT INTO audit (at, actor, action, subject, before, after) VALUES (?, ?, 'import', NULL, NULL, ?)",
+        "2026-11-01T00:00:00.000Z",
+        "token:admin",
+        JSON.stringify({ added: ["old-saml"], changed: [], removed: [], settingsChanged: false }),
+      );
+      const entries = new TableDb(sql).audit.list(10, undefined, "old-saml");
+      expect(entries.map((e) => [e.action, e.at])).toEqual([["import", "2026-11-01T00:00:00.000Z"]]);
+    });
   });
 });

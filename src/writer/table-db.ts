@@ -44,6 +44,9 @@ export class TableDb {
   readonly outbox: Outbox;
 
   constructor(private readonly sql: SqlStorage) {
+    // Before 2026-12 imports and syncs were findable only in the whole log: index them once.
+    const indexOldAudit =
+      sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_subjects'").toArray().length === 0;
     sql.exec(`
       CREATE TABLE IF NOT EXISTS routes (
         connection TEXT PRIMARY KEY,
@@ -67,10 +70,12 @@ export class TableDb {
         before TEXT,
         after TEXT
       );
+      -- The connections an import or sync entry touched (its subject is null), for per-connection audit queries.
+      CREATE TABLE IF NOT EXISTS audit_subjects (subject TEXT NOT NULL, audit_id INTEGER NOT NULL, PRIMARY KEY (subject, audit_id));
       CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
-    this.audit = new AuditLog(sql);
+    this.audit = new AuditLog(sql, indexOldAudit);
     this.outbox = new Outbox(sql);
   }
 

@@ -72,7 +72,7 @@ export async function json<T = Record<string, unknown>>(response: Response): Pro
 export async function resetTable(): Promise<void> {
   const stub = env.ROUTE_WRITER.get(env.ROUTE_WRITER.idFromName("route-table"));
   await runInDurableObject(stub, (_instance, state) => {
-    for (const table of ["routes", "route_orgs", "matches", "meta", "audit", "outbox"]) {
+    for (const table of ["routes", "route_orgs", "matches", "meta", "audit", "audit_subjects", "outbox"]) {
       try {
         state.storage.sql.exec(`DELETE FROM ${table}`);
       } catch {
