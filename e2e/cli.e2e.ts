@@ -221,7 +221,7 @@ describe("npm run routes: strict command lines", () => {
     const wet = await cli(["push", "workos-export/sso"]);
     expect(wet.code).toBe(0);
     const coverage = await cli(["coverage"]);
-    expect(coverage.out).toContain("10 route(s): 1 routable, 6 partial, 3 unroutable");
+    expect(coverage.out).toContain("10 route(s): 5 routable, 3 partial, 2 unroutable");
     const missing = await cli(["push", "no-such-folder"]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("no-such-folder/sso/proxy_routes.csv");
@@ -415,9 +415,22 @@ describe("npm run routes: operating a migration", () => {
     const res = await cli(["evaluate", "--organization", "org_acme", "--json"]);
     expect(JSON.parse(res.out)).toMatchObject({ organization: "org_acme", destination: "new", reason: "migrated" });
     const text = (await cli(["evaluate", "--connection", "globex-saml"])).out.split("\n");
-    expect(text[0]).toBe("globex-saml → auth0 (legacy)");
-    expect(text).toContain("  saml-acs → auth0 (legacy)");
-    expect(text[1]).toMatch(/^  routability: (routable|partial) — connection= in the ACS URL/);
+    expect(text[0]).toMatch(/^globex-saml: routability routable — connection= in the ACS URL/);
+    expect(text[1]).toBe("  SAML post with connection= → auth0 (legacy)");
+    expect(text.at(-1)).toBe("worst usual case → auth0 (legacy)");
+  });
+
+  it("evaluate leads with each callback shape of the connection, then the worst usual case", async () => {
+    await cli(["push", "routes.json"]);
+    const text = (await cli(["evaluate", "--connection", "hooli-oidc"])).out.split("\n");
+    expect(text).toEqual([
+      expect.stringMatching(/^hooli-oidc: routability partial — identified only when the IdP sends iss/),
+      "  OIDC GET with iss (some IdPs) → new (migrated)",
+      "  OIDC form_post (id_token) (some IdPs) → new (migrated)",
+      "  OIDC GET without iss → auth0 (unidentified, unknown: auth0)",
+      "worst usual case → auth0 (unidentified)",
+      expect.stringMatching(/^  why: its OIDC GET without iss callbacks are not identified and go to Auth0/),
+    ]);
   });
 
   it("exits 1 with the server's problem detail, field by field", async () => {

@@ -9,10 +9,13 @@
  * Every change is checked through the API as well.
  * Screenshots: test-results/e2e/dashboard-*.png.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { BrowserContext, Dialog, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { nodeIo } from "../cli/node-io";
+import { runCli } from "../cli/run";
 import { ADMIN_PREFIX, SCREENSHOT_DIR, startHarness, type Harness } from "./support/harness";
 
 const OIDC_ISSUER = "https://hooli.okta.example/oauth2/default";
@@ -26,26 +29,29 @@ let page: Page;
 /** Console errors and uncaught exceptions in the dashboard page (CSP violations show up here). */
 const pageErrors: string[] = [];
 
+/** The table every test starts from (routability: SAML routable, okta with an issuer partial, ADFS and OIDC without matches unroutable). */
+const TABLE: Array<Record<string, unknown>> = [
+  { connection: "acme-saml", organization: "org_acme", protocol: "samlp", state: "migrated" },
+  { connection: "globex-saml", organization: "org_globex", protocol: "samlp", state: "legacy" },
+  { connection: "umbrella-saml", organization: "org_umbrella", protocol: "samlp", state: "migrated" },
+  {
+    connection: "hooli-okta",
+    organization: "org_hooli",
+    protocol: "okta",
+    state: "migrated",
+    match: { oidcIssuer: OIDC_ISSUER },
+  },
+  { connection: "initech-saml", organization: "org_initech", protocol: "samlp", state: "legacy" },
+  { connection: "stark-saml", organization: "org_stark", protocol: "samlp", state: "rollout" },
+  { connection: "wayne-adfs", organization: XSS_ORG, protocol: "adfs", state: "legacy" },
+  { connection: "wonka-oidc", organization: "org_wonka", protocol: "oidc", state: "legacy" },
+  { connection: "outage-saml", organization: "org_outage", protocol: "samlp", state: "legacy" },
+];
+
 beforeAll(async () => {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   h = await startHarness({ ssoConnections: ["acme-saml"], ssoIssuers: [OIDC_ISSUER] });
-  await h.replaceTable([
-    { connection: "acme-saml", organization: "org_acme", protocol: "samlp", state: "migrated" },
-    { connection: "globex-saml", organization: "org_globex", protocol: "samlp", state: "legacy" },
-    { connection: "umbrella-saml", organization: "org_umbrella", protocol: "samlp", state: "migrated" },
-    {
-      connection: "hooli-okta",
-      organization: "org_hooli",
-      protocol: "okta",
-      state: "migrated",
-      match: { oidcIssuer: OIDC_ISSUER },
-    },
-    { connection: "initech-saml", organization: "org_initech", protocol: "samlp", state: "legacy" },
-    { connection: "stark-saml", organization: "org_stark", protocol: "samlp", state: "rollout" },
-    { connection: "wayne-adfs", organization: XSS_ORG, protocol: "adfs", state: "legacy" },
-    { connection: "wonka-oidc", organization: "org_wonka", protocol: "oidc", state: "legacy" },
-    { connection: "outage-saml", organization: "org_outage", protocol: "samlp", state: "legacy" },
-  ]);
+  await h.replaceTable(TABLE);
 
   // The scripted mix (its numbers are in the notes and asserted below): 3 migrated (acme),
   // 2 legacy (globex), 2 bounced back (umbrella: one login each, served by Auth0), 1 OIDC
@@ -180,6 +186,29 @@ async function routeState(connection: string): Promise<unknown> {
   return ((await h.api("GET", `/routes/${connection}`)).body as { state?: unknown }).state;
 }
 
+/** The routes CLI in this process against the test Worker (as `npm run dev` seeds the table); its stdout. */
+async function cli(args: string[], cwd = os.tmpdir()): Promise<string> {
+  const out: string[] = [];
+  const code = await runCli(
+    args,
+    nodeIo(
+      cwd,
+      (text) => out.push(text),
+      (text) => out.push(`stderr: ${text}`),
+      { ROUTER_URL: h.workerOrigin, ROUTER_TOKEN: h.adminToken },
+    ),
+  );
+  expect(code, out.join("\n")).toBe(0);
+  return out.join("\n");
+}
+
+/** `text`'s one match of `pattern`'s first group (fails the test when there is none). */
+function wordIn(text: string, pattern: RegExp): string {
+  const found = pattern.exec(text);
+  expect(found, `${String(pattern)} in:\n${text}`).not.toBeNull();
+  return found?.[1] ?? "";
+}
+
 // ---------------------------------------------------------------------------
 
 describe("dashboard, in Chromium at 1440×900", () => {
@@ -250,9 +279,9 @@ describe("dashboard, in Chromium at 1440×900", () => {
     // The route table: all 8, untrusted text shown as text.
     await expect.poll(() => page.locator("#routes-body tr").count()).toBe(9);
     expect(await routeRow("wayne-adfs").locator("td").first().textContent()).toBe(XSS_ORG);
-    // Routability per row: SAML by connection= (partial without an IdP entity id), ADFS without one unroutable.
+    // Routability per row: SAML by connection= (routable, even without an IdP entity id), ADFS without one unroutable.
     expect(await routeRow("wayne-adfs").locator("td.routability").textContent()).toBe("unroutable");
-    expect(await routeRow("acme-saml").locator("td.routability").textContent()).toBe("partial");
+    expect(await routeRow("acme-saml").locator("td.routability").textContent()).toBe("routable");
     expect(await routeRow("wayne-adfs").locator("td.routability").getAttribute("title")).toMatch(/match\.idpEntityId/);
     expect(await page.locator("#routes-body img").count()).toBe(0);
     expect(await page.title()).toBe("Migration dashboard · callback-router");
@@ -270,6 +299,66 @@ describe("dashboard, in Chromium at 1440×900", () => {
     expect(await overflowing(page)).toEqual({ pageScrolls: false, elements: [] });
     await screenshot("overview-1440");
     await screenshot("above-the-fold", false);
+  });
+
+  test("2b. one routability word per route on every surface: dashboard, API, CLI, import warnings, evaluate", async () => {
+    const LEVELS = /(routable|partial|unroutable)/;
+    const words: Record<string, Record<string, string>> = {};
+    const say = (connection: string, surface: string, word: string): void => {
+      (words[connection] ??= {})[surface] = word;
+    };
+    // Every route "migrated" in a dry run: the import warns for each that is not routable, with its word.
+    const allMigrated = TABLE.map((r) => ({ ...r, state: "migrated" }));
+    const dir = mkdtempSync(path.join(os.tmpdir(), "callback-router-vocabulary-"));
+    try {
+      writeFileSync(path.join(dir, "routes.json"), JSON.stringify({ routes: allMigrated }));
+      // What `npm run dev` prints as its seed step (scripts/dev.ts runs this same push).
+      const pushed = await cli(["push", "routes.json", "--dry-run"], dir);
+      const imported = await h.api("POST", "/import?dryRun=true", { routes: allMigrated });
+      const apiWarnings = (imported.body as { warnings: string[] }).warnings.join("\n");
+      const coverageText = await cli(["coverage"]);
+      const coverage = (await h.api("GET", "/coverage")).body as {
+        byLevel: Record<string, number>;
+        atRisk: Array<{ connection: string; level: string }>;
+      };
+      for (const route of TABLE) {
+        const c = String(route["connection"]);
+        say(c, "dashboard", (await routeRow(c).locator("td.routability").textContent()) ?? "");
+        const got = (await h.api("GET", `/routes/${c}`)).body as { routability: { level: string } };
+        say(c, "GET /routes", got.routability.level);
+        say(c, "routes get", wordIn(await cli(["get", c]), /^routability: (\S+) —/m));
+        const evaluation = (await h.api("GET", `/evaluate?connection=${c}`)).body as {
+          routability: { level: string };
+        };
+        say(c, "GET /evaluate", evaluation.routability.level);
+        say(c, "routes evaluate", wordIn(await cli(["evaluate", "--connection", c]), /^\S+: routability (\S+) —/));
+        // Surfaces that name only the routes at risk: absent means routable.
+        const warned = new RegExp(`\\(${c}\\): migrated, ${LEVELS.source} —`);
+        say(c, "push warning (dev seed)", warned.exec(pushed)?.[1] ?? "routable");
+        say(c, "POST /import warning", warned.exec(apiWarnings)?.[1] ?? "routable");
+        if (route["state"] !== "legacy") {
+          say(c, "GET /coverage atRisk", coverage.atRisk.find((r) => r.connection === c)?.level ?? "routable");
+          const risk = new RegExp(`^  ${c} \\(${String(route["state"])}, ${LEVELS.source}\\):`, "m");
+          say(c, "routes coverage", risk.exec(coverageText)?.[1] ?? "routable");
+        }
+      }
+      const expected = Object.fromEntries(
+        Object.entries(words).map(([c, bySurface]) => [
+          c,
+          Object.fromEntries(Object.keys(bySurface).map((surface) => [surface, bySurface["dashboard"]])),
+        ]),
+      );
+      expect(words).toEqual(expected);
+      // All three words occur, and the counts agree with the per-route words.
+      const dashboardWords = Object.values(words).map((w) => w["dashboard"]);
+      const counted = { routable: 0, partial: 0, unroutable: 0 };
+      for (const w of dashboardWords) counted[w as keyof typeof counted]++;
+      expect(counted).toEqual({ routable: 6, partial: 1, unroutable: 2 });
+      expect(coverage.byLevel).toEqual(counted);
+      expect(coverageText).toContain("9 route(s): 6 routable, 1 partial, 2 unroutable");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("3a. the time range re-reads /stats with a step the counters keep, and says so", async () => {
@@ -510,7 +599,7 @@ describe("dashboard, in Chromium at 1440×900", () => {
     const facts = await page.locator("#connection-facts").innerText();
     expect(facts).toMatch(/State\s+legacy\s*migrated\s*rollout/);
     expect(facts).toContain("Organization\norg_umbrella");
-    expect(facts).toMatch(/Routability\npartial — connection= in the ACS URL/);
+    expect(facts).toMatch(/Routability\nroutable — connection= in the ACS URL/);
     expect(facts).toContain("saml-acs: identified by query");
     expect(facts).toMatch(/Last callback seen\n.*(just now|min ago)\): a bounce to Auth0, 302, fallback-bounce/);
     expect(await page.getByLabel("State of umbrella-saml").last().inputValue()).toBe("migrated");

@@ -48,20 +48,20 @@ interface ImportResult {
 
 /** Routability of every row of the fixture after the cut-over file is imported (the notes' table). */
 const EXPECTED: Record<string, { state: string; protocol: string; level: string }> = {
-  "larkspur-saml": { state: "migrated", protocol: "samlp", level: "partial" },
+  "larkspur-saml": { state: "migrated", protocol: "samlp", level: "routable" },
   "brightwater-saml": { state: "legacy", protocol: "samlp", level: "routable" },
-  "meridian-saml": { state: "migrated", protocol: "samlp", level: "partial" },
-  "halden-saml": { state: "migrated", protocol: "samlp", level: "partial" },
-  "foxglove-saml": { state: "legacy", protocol: "samlp", level: "partial" },
+  "meridian-saml": { state: "migrated", protocol: "samlp", level: "routable" },
+  "halden-saml": { state: "migrated", protocol: "samlp", level: "routable" },
+  "foxglove-saml": { state: "legacy", protocol: "samlp", level: "routable" },
   "alder-entra": { state: "migrated", protocol: "waad", level: "unroutable" },
   "saltmarsh-oidc": { state: "migrated", protocol: "oidc", level: "partial" },
   "fernhill-oidc": { state: "legacy", protocol: "oidc", level: "partial" },
-  "copperleaf-okta": { state: "legacy", protocol: "okta", level: "unroutable" },
+  "copperleaf-okta": { state: "legacy", protocol: "okta", level: "partial" },
   "birchway-google": { state: "legacy", protocol: "google-apps", level: "unroutable" },
 };
 
 describe("importing WorkOS' whole migration package", () => {
-  it("dry run: every row, every derived value, and a warning per unroutable migrated row; nothing written", async () => {
+  it("dry run: every row, every derived value, and a warning per migrated row that is not routable; nothing written", async () => {
     const res = await importPackage(packageForm(), "?dryRun=true");
     expect(res.status).toBe(200);
     const result = await json<ImportResult>(res);
@@ -93,11 +93,11 @@ describe("importing WorkOS' whole migration package", () => {
     // meridian-saml's organizations come back from warnings.jsonl: no "imported without an organization" for it.
     expect(warnings).not.toMatch(/\(meridian-saml\): organizationExternalId/);
     expect(warnings).toMatch(/orchard-saml \(samlp\), tidewater-ping \(pingfederate\), kestrel-adfs \(adfs\)/);
-    expect(warnings).toMatch(/proxy_routes\.csv line 7 \(alder-entra\): migrated but unroutable/);
+    expect(warnings).toMatch(/proxy_routes\.csv line 7 \(alder-entra\): migrated, unroutable/);
     expect(warnings).toMatch(
-      /proxy_routes\.csv line 8 \(saltmarsh-oidc\): migrated but unroutable — identified only when the IdP sends iss/,
+      /proxy_routes\.csv line 8 \(saltmarsh-oidc\): migrated, partial — identified only when the IdP sends iss/,
     );
-    expect(warnings).not.toMatch(/\(larkspur-saml\): migrated but unroutable/);
+    expect(warnings).not.toMatch(/\(larkspur-saml\): migrated,/);
 
     expect((await api("/routes/alder-entra")).status).toBe(404);
   });
@@ -119,7 +119,7 @@ describe("importing WorkOS' whole migration package", () => {
     const coverage = await json<{ byLevel: Record<string, number>; atRisk: Array<{ connection: string }> }>(
       await api("/coverage"),
     );
-    expect(coverage.byLevel).toEqual({ routable: 1, partial: 6, unroutable: 3 });
+    expect(coverage.byLevel).toEqual({ routable: 5, partial: 3, unroutable: 2 });
     expect(coverage.atRisk.map((r) => r.connection).sort()).toEqual(["alder-entra", "saltmarsh-oidc"]);
   });
 

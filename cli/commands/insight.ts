@@ -3,6 +3,7 @@ import { UsageError } from "../args";
 import type { Json } from "../client";
 import type { Command } from "../command";
 import { beforeAfter, table } from "../output";
+import { LEVEL_MEANING } from "../../src/table/routability";
 import { describeMode } from "./settings";
 
 export const evaluate: Command = {
@@ -27,21 +28,24 @@ export const evaluate: Command = {
       const target = json["target"] === undefined ? "" : ` ${String(json["target"])}`;
       const shadow = json["shadow"] as { destination: string; target: string } | undefined;
       const would = shadow === undefined ? "" : `; shadow mode: routing would send it to ${shadow.target}`;
-      const head = `${org ?? conn ?? ""} → ${String(json["destination"])} (${String(json["reason"])}${would})${target}`;
+      const answer = `→ ${String(json["destination"])} (${String(json["reason"])}${would})${target}`;
       const conns = (json["connections"] as Json[] | undefined) ?? [];
       const routability = json["routability"] as Json | undefined;
-      const callbacks = (json["callbacks"] as Json[] | undefined) ?? [];
+      const summary = json["summary"] === undefined ? [] : String(json["summary"]).split("; ");
+      const why = json["explanation"] === undefined ? [] : [`  why: ${String(json["explanation"])}`];
+      if (routability === undefined) {
+        return [
+          `${org ?? conn ?? ""} ${answer}`,
+          ...why,
+          ...conns.map((c) => `  ${String(c["connection"])} → ${String(c["destination"])} (${String(c["reason"])})`),
+        ].join("\n");
+      }
+      // A connection: each callback shape first, then the worst of its usual ones.
       return [
-        head,
-        ...(json["explanation"] === undefined ? [] : [`  why: ${String(json["explanation"])}`]),
-        ...(routability === undefined
-          ? []
-          : [`  routability: ${String(routability["level"])} — ${String(routability["reason"])}`]),
-        ...callbacks.map(
-          (c) =>
-            `  ${String(c["shape"])}${c["usual"] === true ? "" : " (some IdPs)"} → ${String(c["destination"])} (${String(c["reason"])})`,
-        ),
-        ...conns.map((c) => `  ${String(c["connection"])} → ${String(c["destination"])} (${String(c["reason"])})`),
+        `${conn ?? ""}: routability ${String(routability["level"])} — ${String(routability["reason"])}`,
+        ...summary.map((line) => `  ${line}`),
+        `worst usual case ${answer}`,
+        ...why,
       ].join("\n");
     });
   },
@@ -53,8 +57,8 @@ export const coverage: Command = {
   positionals: [],
   options: {},
   details: [
-    "routable: every callback shape is identified; partial: some (e.g. OIDC only when the IdP sends iss);",
-    "unroutable: none — those callbacks get affinity (a login Auth0 started returns there), then the unknown policy.",
+    ...Object.entries(LEVEL_MEANING).map(([level, meaning]) => `${level}: ${meaning}.`),
+    "Callbacks not identified get affinity (a login Auth0 started returns there), then the unknown policy.",
   ],
   examples: ["npm run routes -- coverage"],
   async run(ctx) {
@@ -71,7 +75,7 @@ export const coverage: Command = {
         ),
         ...(atRisk.length === 0
           ? ["no migrated or rollout route is at risk"]
-          : ["at risk (migrated/rollout, not always identified):"]),
+          : ["at risk (migrated/rollout, not routable):"]),
         ...atRisk.map(
           (r) =>
             `  ${String(r["connection"])} (${String(r["state"])}, ${String(r["level"])}): ${String(r["reason"])}${r["fix"] === undefined ? "" : `\n    fix: ${String(r["fix"])}`}`,

@@ -6,6 +6,7 @@
 import { AFFINITY_STATE_DESCRIPTION } from "../affinity/state";
 import * as z from "zod";
 import { CONNECTION_NAME_MAX, connectionNameTooLong, Rollout, Route, RouteInput, Settings } from "../table/schema";
+import { LEVEL_MEANING } from "../table/routability";
 
 export const RouteSchema = Route.meta({ id: "Route", description: "A route as stored, with its version." });
 export const RouteInputSchema = RouteInput.meta({
@@ -126,7 +127,11 @@ const CallbackShapeSchema = z.enum([
 
 export const RoutabilitySchema = z
   .object({
-    level: z.enum(["routable", "partial", "unroutable"]),
+    level: z.enum(["routable", "partial", "unroutable"]).meta({
+      description: Object.entries(LEVEL_MEANING)
+        .map(([level, meaning]) => `${level}: ${meaning}`)
+        .join("; "),
+    }),
     protocol: z.string(),
     reason: z.string(),
     fix: z.string().optional(),
@@ -173,6 +178,10 @@ export const CoverageSchema = z
 export const EvaluationSchema = z
   .object({
     connection: z.string().nullable(),
+    summary: z.string().optional().meta({
+      description:
+        'Each callback shape of the route and where it goes, "; "-separated (e.g. "SAML post with connection= → new (migrated); OIDC GET without iss → auth0 (unidentified, unknown: auth0)"); "(some IdPs)" marks shapes only some IdPs send',
+    }),
     destination: z.enum(["new", "auth0"]),
     reason: z.string(),
     target: z.string().optional(),

@@ -14,7 +14,7 @@ import { ApiProblem, badRequest } from "./problem";
 import { csvField, parseProxyRoutesCsv } from "./proxy-routes-csv";
 import { PACKAGE_FILES, parseWorkosPackage, type Derived, type PackageFiles } from "./workos-package";
 import { Protocol } from "../table/schema";
-import { routabilityOf, usualShapesUnidentified } from "../table/routability";
+import { routabilityOf } from "../table/routability";
 import { ImportResultSchema, problemResponses, RouteInputSchema, SettingsSchema } from "./schemas";
 import { writerOf } from "../writer";
 import { unwrap } from "./writer-http";
@@ -156,11 +156,13 @@ async function parseImport(request: {
 }
 
 /**
- * A warning per migrated or rollout row whose usual callbacks the router
- * cannot identify (table/routability.ts): those callbacks follow affinity,
- * then the unknown policy — not the row's state.
+ * A warning per migrated or rollout row whose routability is not `routable`
+ * (table/routability.ts: its usual callbacks are not all identified): those
+ * callbacks follow affinity, then the unknown policy — not the row's state.
+ * Worded `{row} ({connection}): {state}, {level} — {reason}; fix: {fix}` with the
+ * same level word as coverage, GET /routes/{c}, evaluate and the dashboard.
  */
-function unroutableWarnings(parsed: Parsed): string[] {
+function routabilityWarnings(parsed: Parsed): string[] {
   const out: string[] = [];
   parsed.routes.forEach((raw, i) => {
     const state = raw["state"];
@@ -172,9 +174,9 @@ function unroutableWarnings(parsed: Parsed): string[] {
       protocol: protocol.success ? protocol.data : undefined,
       match: raw["match"] as Record<string, string> | undefined,
     });
-    if (!usualShapesUnidentified(routability)) return;
+    if (routability.level === "routable") return;
     out.push(
-      `${parsed.rowName(i)} (${String(raw["connection"])}): ${state} but unroutable — ${routability.reason}${routability.fix === undefined ? "" : `; fix: ${routability.fix}`}`,
+      `${parsed.rowName(i)} (${String(raw["connection"])}): ${state}, ${routability.level} — ${routability.reason}${routability.fix === undefined ? "" : `; fix: ${routability.fix}`}`,
     );
   });
   return out;
@@ -244,7 +246,7 @@ export function registerTableRoutes(app: AdminApp): void {
         mode: query.mode,
         format: parsed.format,
         diff: value,
-        warnings: [...parsed.warnings, ...unroutableWarnings(parsed)],
+        warnings: [...parsed.warnings, ...routabilityWarnings(parsed)],
         ...(parsed.derived === undefined ? {} : { derived: parsed.derived }),
         kvPending,
       },

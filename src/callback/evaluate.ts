@@ -13,7 +13,7 @@
 import { affinityState, type AffinityState } from "../affinity/state";
 import type { Config } from "../config";
 import type { LoadedSettings, Lookup } from "../table/store";
-import { routabilityOf, type CallbackShape, type Routability } from "../table/routability";
+import { routabilityOf, SHAPE_LABEL, type CallbackShape, type Routability } from "../table/routability";
 import type { RouteStore } from "../table/store";
 import { redirectLocation } from "../targets";
 import type { Decision } from "./decide";
@@ -31,6 +31,12 @@ export interface ShapeEvaluation {
 
 export interface Evaluation {
   connection: string | null;
+  /**
+   * What happens to each callback shape of the route, in one line, e.g. "SAML post with
+   * connection= → new (migrated); OIDC GET without iss → auth0 (unidentified, unknown: auth0)".
+   * Shapes only some IdPs send are marked "(some IdPs)". Absent when there is no route.
+   */
+  summary?: string;
   destination: "new" | "auth0";
   reason: string;
   /** Where a callback would be redirected (the target, without a query). */
@@ -83,16 +89,32 @@ export async function evaluateConnection(
   const usual = callbacks.filter((c) => c.usual);
   const worst = usual.find((c) => c.destination === "auth0") ?? usual[0];
   const answer = worst?.decision ?? named.decision;
-  const out = evaluationOf(answer, connection, affinity);
+  const unknown = named.settings.status === "found" ? named.settings.value.unknown : undefined;
+  // summary first: what happens to each shape, before the worst case.
+  const { connection: _named, ...worstCase } = evaluationOf(answer, connection, affinity);
+  const out: Evaluation = {
+    connection,
+    summary: callbacks.map((c) => shapeSummary(c, unknown)).join("; "),
+    ...worstCase,
+  };
   out.routability = routability;
   out.callbacks = callbacks.map(({ decision: _decision, ...rest }) => rest);
   if (worst !== undefined && worst.identifiedBy === "none") {
     out.explanation =
       answer.destination === "new"
-        ? `its ${worst.shape} callbacks are not identified; they reach the new provider only through unknown: probe (a login Auth0 started returns to Auth0 ${affinity === "on" ? "through affinity" : "only through the new provider's fallback bounce: affinity is " + affinity})`
-        : `its ${worst.shape} callbacks are not identified and go to Auth0 (${answer.reason}); a login started at the new provider would fail — start logins at Auth0, or set unknown: probe`;
+        ? `its ${SHAPE_LABEL[worst.shape]} callbacks are not identified; they reach the new provider only through unknown: probe (a login Auth0 started returns to Auth0 ${affinity === "on" ? "through affinity" : "only through the new provider's fallback bounce: affinity is " + affinity})`
+        : `its ${SHAPE_LABEL[worst.shape]} callbacks are not identified and go to Auth0 (${answer.reason}); a login started at the new provider would fail — start logins at Auth0, or set unknown: probe`;
   }
   return out;
+}
+
+/** "OIDC GET without iss → auth0 (unidentified, unknown: auth0)": one shape's line of `summary`. */
+function shapeSummary(c: ShapeEvaluation, unknown: string | undefined): string {
+  const policy =
+    (c.reason === "unidentified" || c.reason === "unknown-connection") && unknown !== undefined
+      ? `, unknown: ${unknown}`
+      : "";
+  return `${SHAPE_LABEL[c.shape]}${c.usual ? "" : " (some IdPs)"} → ${c.destination} (${c.reason}${policy})`;
 }
 
 function evaluationOf(decision: Decision, connection: string | null, affinity: AffinityState): Evaluation {

@@ -35,7 +35,41 @@ export type CallbackShape =
   | "oidc-form-post"
   | "oidc-code-without-iss";
 
+/**
+ * The one word for a route's routability, used by every surface (import warnings, GET
+ * /routes/{c}, coverage, evaluate, the dashboard, the dev seed output). Judged on the
+ * callback shapes its protocol's IdPs usually send (`usual`):
+ *   routable    every usual shape is identified by the table (a rarer one may not be: see `fix`);
+ *   partial     a usual shape is not identified, but some shape is (e.g. OIDC with `iss`);
+ *   unroutable  no shape is identified by the table.
+ * Anything but `routable` puts a migrated or rollout route "at risk": some of its logins
+ * follow affinity, then the `unknown` policy, not its state.
+ */
 export type RoutabilityLevel = "routable" | "partial" | "unroutable";
+
+/** What each level means, in one clause (CLI help, import warnings, the dashboard's tooltips). */
+export const LEVEL_MEANING: Record<RoutabilityLevel, string> = {
+  routable: "its usual callbacks are identified by the table",
+  partial: "some of its callbacks are identified, but not all of its usual ones",
+  unroutable: "none of its callbacks is identified by the table",
+};
+
+/** How an operator would name each callback shape (evaluate's first lines). */
+export const SHAPE_LABEL: Record<CallbackShape, string> = {
+  "saml-acs": "SAML post with connection=",
+  "saml-post-without-connection": "SAML post without connection=",
+  "saml-encrypted-without-connection": "encrypted SAML post without connection=",
+  "wsfed-post": "WS-Fed post",
+  "oidc-code-with-iss": "OIDC GET with iss",
+  "oidc-form-post": "OIDC form_post (id_token)",
+  "oidc-code-without-iss": "OIDC GET without iss",
+};
+
+/** The level of a route with these shapes (see RoutabilityLevel). */
+export function levelOf(shapes: readonly ShapeRoutability[]): RoutabilityLevel {
+  if (shapes.every((s) => !s.usual || s.identified)) return "routable";
+  return shapes.some((s) => s.identified) ? "partial" : "unroutable";
+}
 
 export interface ShapeRoutability {
   shape: CallbackShape;
@@ -43,7 +77,7 @@ export interface ShapeRoutability {
   identified: boolean;
   /** How, when identified. */
   by?: "query" | "saml-audience" | "sp-entity-id" | "idp-issuer" | "oidc-issuer";
-  /** false for shapes only some IdPs of the protocol send (they do not lower the level). */
+  /** false for shapes only some IdPs of the protocol send (they do not lower the level below partial). */
   usual: boolean;
 }
 
@@ -68,6 +102,11 @@ const SENDS_NO_ISS: Partial<Record<Protocol, string>> = {
 
 /** The routability of one route (pure; the same for the API, the import, the CLI and the dashboard). */
 export function routabilityOf(route: RouteFacts): Routability {
+  const described = describe(route);
+  return { level: levelOf(described.shapes), ...described };
+}
+
+function describe(route: RouteFacts): Omit<Routability, "level"> {
   const protocol = route.protocol;
   const match = route.match ?? {};
   switch (protocol) {
@@ -78,7 +117,6 @@ export function routabilityOf(route: RouteFacts): Routability {
     case "wsfed": {
       const identified = match.idpEntityId !== undefined;
       return {
-        level: identified ? "routable" : "unroutable",
         protocol,
         reason: identified
           ? "WS-Fed token Issuer matches match.idpEntityId"
@@ -98,9 +136,8 @@ export function routabilityOf(route: RouteFacts): Routability {
     case "google-apps": {
       const hasIssuer = match.oidcIssuer !== undefined;
       return {
-        level: "unroutable",
         protocol,
-        reason: `${SENDS_NO_ISS[protocol] ?? ""}: its callbacks are not identified by the table; a login Auth0 started returns to Auth0 (affinity), any other gets the unknown policy`,
+        reason: `${SENDS_NO_ISS[protocol] ?? ""}: its usual callbacks (code + state) are not identified by the table; a login Auth0 started returns to Auth0 (affinity), any other gets the unknown policy`,
         fix: "keep settings.unknown = probe while this connection is migrated, so logins the new provider started reach it",
         shapes: [
           { shape: "oidc-code-without-iss", identified: false, usual: true },
@@ -123,7 +160,6 @@ export function routabilityOf(route: RouteFacts): Routability {
         { shape: "oidc-code-without-iss", identified: false, usual: true },
       ];
       return {
-        level: hasIssuer ? "partial" : "unroutable",
         protocol,
         reason: hasIssuer
           ? "identified only when the IdP sends iss (RFC 9207; Keycloak ≥ 23 does) or posts an id_token; a callback with code + state alone gets affinity, then the unknown policy"
@@ -137,7 +173,7 @@ export function routabilityOf(route: RouteFacts): Routability {
   }
 }
 
-function saml(route: RouteFacts, protocol: "samlp" | "unknown"): Routability {
+function saml(route: RouteFacts, protocol: "samlp" | "unknown"): Omit<Routability, "level"> {
   const match = route.match ?? {};
   const byAudience = match.spEntityId !== undefined ? "sp-entity-id" : "saml-audience";
   const byIssuer = match.idpEntityId !== undefined;
@@ -153,7 +189,6 @@ function saml(route: RouteFacts, protocol: "samlp" | "unknown"): Routability {
       ? `its Audience (match.spEntityId ${match.spEntityId})`
       : "its Audience urn:auth0:{tenant}:" + route.connection;
   return {
-    level: byIssuer ? "routable" : "partial",
     protocol,
     reason: byIssuer
       ? `connection= in the ACS URL; a post without it by ${audience}, an encrypted one by its Issuer`
@@ -170,7 +205,7 @@ function saml(route: RouteFacts, protocol: "samlp" | "unknown"): Routability {
 export interface CoverageReport {
   routes: number;
   byLevel: Record<RoutabilityLevel, number>;
-  /** Migrated or rollout routes whose usual callbacks are not all identified. */
+  /** Migrated or rollout routes whose level is not `routable` (their usual callbacks are not all identified). */
   atRisk: Array<{ connection: string; state: string; level: RoutabilityLevel; reason: string; fix?: string }>;
   /** Organizations by how many of their routes are routable. */
   organizations: number;
@@ -193,7 +228,7 @@ export function coverageOf(routes: RouteInput[]): CoverageReport {
     report.byLevel[r.level]++;
     const perProtocol = (report.byProtocol[r.protocol] ??= { routable: 0, partial: 0, unroutable: 0 });
     perProtocol[r.level]++;
-    if (route.state !== "legacy" && usualShapesUnidentified(r)) {
+    if (route.state !== "legacy" && r.level !== "routable") {
       report.atRisk.push({
         connection: route.connection,
         state: route.state,
@@ -204,9 +239,4 @@ export function coverageOf(routes: RouteInput[]): CoverageReport {
     }
   }
   return report;
-}
-
-/** Whether the callbacks this protocol's IdPs usually send are not all identified. */
-export function usualShapesUnidentified(r: Routability): boolean {
-  return r.shapes.some((s) => s.usual && !s.identified);
 }

@@ -1,5 +1,5 @@
 /** The route table: search, a link to each connection's view, a state control per row. */
-import { routabilityOf } from "../../../table/routability";
+import { LEVEL_MEANING, routabilityOf } from "../../../table/routability";
 import type { Route, RouteState } from "../../../table/schema";
 import { IDS } from "../../ids";
 import type { Ctx } from "../context";
@@ -45,7 +45,14 @@ function routeRow(ctx: Ctx, route: Route): HTMLTableRowElement {
   const cells = [
     h("td", {}, organizationText(route)),
     h("td", {}, route.protocol ?? "—"),
-    h("td", { class: `routability routability-${routability.level}`, title: routability.reason }, routability.level),
+    h(
+      "td",
+      {
+        class: `routability routability-${routability.level}`,
+        title: `${LEVEL_MEANING[routability.level]}: ${routability.reason}`,
+      },
+      routability.level,
+    ),
   ];
   const stateCell = h("td", {}, h("div", { class: "state-control" }, select, apply));
   const tr = h("tr", {}, h("th", { scope: "row" }, connectionLink(name)), ...cells, stateCell, version, updated);
