@@ -33,7 +33,7 @@ import { KvWriteThrough } from "./kv-write-through";
 import { keepSyncedFields } from "./provider-fields";
 import { invalid, notFound, precondition, type Result, type DryRunOptions, type WriteOptions } from "./result";
 import type { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
-import { TableDb, type RouteFilter, type VersionedSettings } from "./table-db";
+import { TableDb, type LeverTimes, type RouteFilter, type StateSince, type VersionedSettings } from "./table-db";
 
 export class RouteTableWriter extends DurableObject<Env> {
   private readonly db: TableDb;
@@ -73,6 +73,14 @@ export class RouteTableWriter extends DurableObject<Env> {
   /** The state of each named connection that has a route (for /stats; bounded by the caller's list). */
   statesOf(connections: string[]): Record<string, RouteState> {
     return this.db.statesOf(connections);
+  }
+
+  /**
+   * For /stats' flags: each named connection's state and when it last changed, and when
+   * the kill switch and shadow mode last ended (docs/storage.md, "Flag windows").
+   */
+  statesSince(connections: string[]): { routes: Record<string, StateSince>; levers: LeverTimes } {
+    return { routes: this.db.statesSince(connections), levers: this.db.leverTimes() };
   }
 
   status(): { routes: Record<RouteState, number>; settingsVersion: number; kvPending: number } {

@@ -16,4 +16,4 @@ export { syncConnections, syncFlags } from "./provider-sync";
 export type { Failure, Result, DryRunOptions, WriteOptions } from "./result";
 export { runScheduledSync, SCHEDULED_ACTOR } from "./scheduled-sync";
 export { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
-export type { RouteFilter, VersionedSettings } from "./table-db";
+export type { LeverTimes, RouteFilter, StateSince, VersionedSettings } from "./table-db";

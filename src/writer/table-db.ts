@@ -27,6 +27,26 @@ export interface VersionedSettings {
   updatedAt: string | null;
 }
 
+/** When each lever last ended (ISO times, null = not since these times were kept): src/stats flags start there. */
+export interface LeverTimes {
+  killSwitchEndedAt: string | null;
+  shadowEndedAt: string | null;
+}
+
+/** A route's state and when it last changed (ISO time). */
+export interface StateSince {
+  state: RouteState;
+  since: string;
+}
+
+/**
+ * The kill switch is on. Today it is the mode `passthrough`; when settings carry the
+ * kill switch as its own field, this is the one place that reads it.
+ */
+export function killSwitchOn(settings: Settings): boolean {
+  return settings.mode === "passthrough";
+}
+
 export interface RouteFilter {
   state?: RouteState | undefined;
   organization?: string | undefined;
@@ -75,6 +95,11 @@ export class TableDb {
       CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
+    // When the route's state last changed (ISO); routes written before this column read their updatedAt.
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('routes')").toArray();
+    if (!columns.some((c) => c.name === "state_changed_at")) {
+      sql.exec("ALTER TABLE routes ADD COLUMN state_changed_at TEXT");
+    }
     this.audit = new AuditLog(sql, indexOldAudit);
     this.outbox = new Outbox(sql);
   }
@@ -130,6 +155,34 @@ export class TableDb {
     return out;
   }
 
+  /**
+   * Each named connection's state and when it last became that state (the writer's clock;
+   * for a route stored before the time was kept, its updatedAt, which is no earlier).
+   */
+  statesSince(connections: string[]): Record<string, StateSince> {
+    const out: Record<string, StateSince> = {};
+    for (let i = 0; i < connections.length; i += 100) {
+      const chunk = connections.slice(i, i + 100);
+      const marks = chunk.map(() => "?").join(", ");
+      for (const row of this.sql
+        .exec<Row>(
+          `SELECT connection, state, COALESCE(state_changed_at, json_extract(json, '$.updatedAt')) AS since
+           FROM routes WHERE connection IN (${marks})`,
+          ...chunk,
+        )
+        .toArray()) {
+        out[String(row["connection"])] = { state: String(row["state"]) as RouteState, since: String(row["since"]) };
+      }
+    }
+    return out;
+  }
+
+  leverTimes(): LeverTimes {
+    const row = this.sql.exec<Row>("SELECT json FROM meta WHERE key = 'levers'").toArray()[0];
+    if (row === undefined) return { killSwitchEndedAt: null, shadowEndedAt: null };
+    return JSON.parse(String(row["json"])) as LeverTimes;
+  }
+
   countRoutes(): Record<RouteState, number> {
     const counts: Record<RouteState, number> = { legacy: 0, migrated: 0, rollout: 0 };
     for (const row of this.sql.exec<Row>("SELECT state, COUNT(*) AS n FROM routes GROUP BY state").toArray()) {
@@ -151,13 +204,25 @@ export class TableDb {
   writeRoute(input: RouteInput, now: string): Route {
     const before = this.getRoute(input.connection);
     const route: Route = { ...input, version: (before?.version ?? 0) + 1, updatedAt: now };
+    const since =
+      before === null || before.state !== route.state
+        ? now
+        : String(
+            this.sql
+              .exec<Row>(
+                "SELECT COALESCE(state_changed_at, json_extract(json, '$.updatedAt')) AS since FROM routes WHERE connection = ?",
+                route.connection,
+              )
+              .one()["since"],
+          );
     this.sql.exec(
-      "INSERT OR REPLACE INTO routes (connection, organization, state, json, version) VALUES (?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO routes (connection, organization, state, json, version, state_changed_at) VALUES (?, ?, ?, ?, ?, ?)",
       route.connection,
       route.organization ?? null,
       route.state,
       JSON.stringify(route),
       route.version,
+      since,
     );
     this.reindex(before, route);
     return route;
@@ -209,8 +274,20 @@ export class TableDb {
     return { settings: Settings.parse(stored.settings), version: stored.version, updatedAt: stored.updatedAt };
   }
 
+  /** Writes settings (version + 1), and when the kill switch or shadow mode ends, that time. */
   writeSettings(settings: Settings, now: string): VersionedSettings {
-    const next: VersionedSettings = { settings, version: this.getSettings().version + 1, updatedAt: now };
+    const before = this.getSettings();
+    const levers = this.leverTimes();
+    const killEnded = killSwitchOn(before.settings) && !killSwitchOn(settings);
+    const shadowEnded = before.settings.mode === "shadow" && settings.mode !== "shadow";
+    if (killEnded || shadowEnded) {
+      const next: LeverTimes = {
+        killSwitchEndedAt: killEnded ? now : levers.killSwitchEndedAt,
+        shadowEndedAt: shadowEnded ? now : levers.shadowEndedAt,
+      };
+      this.sql.exec("INSERT OR REPLACE INTO meta (key, json) VALUES ('levers', ?)", JSON.stringify(next));
+    }
+    const next: VersionedSettings = { settings, version: before.version + 1, updatedAt: now };
     this.sql.exec("INSERT OR REPLACE INTO meta (key, json) VALUES ('settings', ?)", JSON.stringify(next));
     this.outbox.enqueue(SETTINGS_KEY);
     return next;
