@@ -13,6 +13,15 @@ type ConnectionStats = Shares & {
   state: string | null;
   counts: Counts;
   flags: string[];
+  flagDetails: Array<{
+    flag: string;
+    since: string;
+    until: string;
+    startsAt: string;
+    count: number;
+    actOn?: { invalid: number; unavailable: number; propagation: number };
+  }>;
+  distinctNames?: { estimate: number; saturated: boolean };
   lastSeen: { at: string; kind: string; destination: string; status: number; reason: string } | null;
 };
 type Report = Shares & {
@@ -27,12 +36,15 @@ type Report = Shares & {
 };
 type One = ConnectionStats & { since: string; until: string; step: string; series: Point[] };
 
+const NO_AUTH0_BY = { killSwitch: 0, shadow: 0, affinity: 0, route: 0, invalid: 0, unavailable: 0, other: 0 };
 const shard = (i: number) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
 
 async function resetCounters(): Promise<void> {
   for (let i = 0; i < 8; i++) {
     await runInDurableObject(shard(i), (_instance, state) => {
-      for (const table of ["minutes", "hours", "last_seen"]) state.storage.sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["minutes", "hours", "last_seen", "unknown_names"]) {
+        state.storage.sql.exec(`DELETE FROM ${table}`);
+      }
     });
   }
 }
@@ -107,6 +119,8 @@ describe("traffic counters: definitions", () => {
       unidentified: 2,
       errors: 3,
       affinity: 0,
+      // Why each Auth0 login went there: globex's 3 and the OIDC one by the table, the missing AUTH0_ORIGIN's before routing.
+      auth0By: { killSwitch: 0, shadow: 0, affinity: 0, route: 4, invalid: 0, unavailable: 0, other: 1 },
       callbacks: 14,
     });
     // Logins the new provider kept (7 sent − 2 bounced) / 12 logins; bounced / sent there.
@@ -214,13 +228,19 @@ describe("traffic counters: definitions", () => {
     expect(of(strict, "umbrella-saml")?.flags).toEqual([]);
   });
 
-  it("flags Auth0 logins of a migrated connection and connections not in the table", async () => {
+  it("flags connections not in the table in one bucket, and no kill-switch login of a migrated connection", async () => {
     await api("/settings", { method: "PUT", body: { mode: "passthrough" } });
     await callback("connection=acme-saml");
     await callback("connection=not-routed");
     const r = await report();
-    expect(of(r, "acme-saml")?.flags).toEqual(["auth0-traffic-while-migrated"]);
-    expect(of(r, "not-routed")).toMatchObject({ state: null, flags: ["not-in-table"] });
+    expect(of(r, "acme-saml")).toMatchObject({ flags: [], counts: { auth0: 1, auth0By: { killSwitch: 1 } } });
+    expect(of(r, "not-routed")).toBeUndefined();
+    expect(of(r, "(not in table)")).toMatchObject({
+      state: null,
+      flags: ["not-in-table"],
+      counts: { logins: 1 },
+      distinctNames: { estimate: 1, saturated: false },
+    });
   });
 
   it("remembers the last callback seen per connection", async () => {
@@ -243,7 +263,7 @@ describe("traffic counters: time", () => {
     const last = r.series.at(-1);
     expect(last?.at).toBe(`${new Date().toISOString().slice(0, 16)}:00.000Z`);
     // The whole mix fell in this minute (or, at a minute's turn, the one before).
-    const sum = (k: keyof Counts) => r.series.reduce((a, p) => a + p[k], 0);
+    const sum = (k: "logins" | "fallback" | "errors") => r.series.reduce((a, p) => a + p[k], 0);
     expect({ logins: sum("logins"), fallback: sum("fallback"), errors: sum("errors") }).toEqual({
       logins: 12,
       fallback: 2,
@@ -316,7 +336,16 @@ describe("traffic counters: time", () => {
   it("keeps minute rows 6 hours and hour rows 35 days (the hourly alarm's prune)", async () => {
     const now = Date.now();
     const key = (ms: number, length: number) => new Date(now - ms).toISOString().slice(0, length);
-    const row = { connection: "acme-saml", auth0: 1, new: 0, fallback: 0, unidentified: 0, errors: 0, affinity: 0 };
+    const row = {
+      connection: "acme-saml",
+      auth0: 1,
+      new: 0,
+      fallback: 0,
+      unidentified: 0,
+      errors: 0,
+      affinity: 0,
+      auth0By: { ...NO_AUTH0_BY, route: 1 },
+    };
     await shard(0).add([
       { ...row, at: key(7 * 3_600_000, 16) },
       { ...row, at: key(60_000, 16) },
@@ -351,6 +380,7 @@ describe("traffic counters: time", () => {
           unidentified: 3,
           errors: 1,
           affinity: 0,
+          auth0By: { ...NO_AUTH0_BY, other: 3 },
         },
         {
           at: "2026-11-23T13",
@@ -361,6 +391,7 @@ describe("traffic counters: time", () => {
           unidentified: 0,
           errors: 0,
           affinity: 0,
+          auth0By: { ...NO_AUTH0_BY, other: 1 },
         },
       ]),
     );

@@ -6,13 +6,29 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import type { Env } from "../env";
-import type { CountRow, LastSeen } from "../stats/rows";
+import type { CountRow, LastSeen, Resolution } from "../stats/rows";
+import { AUTH0_WHY, NOT_IN_TABLE } from "../stats/rows";
 import { shardName } from "../stats/recorder";
 import { statsConfigFor } from "../config";
 import { NOT_A_CALLBACK, UNIDENTIFIED } from "../stats/outcome";
-import { buildReport, connectionStats, seriesOf } from "../stats/report";
+import {
+  buildReport,
+  connectionStats,
+  emptyCounts,
+  flagReads,
+  foldUnrouted,
+  listedConnections,
+  readId,
+  seriesOf,
+  sumByConnection,
+  withLastSeen,
+  type Counts,
+  type FlagInputs,
+  type RouteStateSince,
+} from "../stats/report";
+import { estimateNames, mergeBits, NAME_BYTES, type DistinctNames } from "../stats/sketch";
 import { keyRange, STEP_NAMES, statsWindow, type StatsWindow } from "../stats/window";
-import { connectionNameProblem, isConnectionName, type RouteState } from "../table/schema";
+import { connectionNameProblem, isConnectionName } from "../table/schema";
 import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { badRequest, notAConnection } from "./problem";
@@ -37,6 +53,48 @@ const WindowQuery = z.object({
     }),
 });
 
+/** /stats lists at most this many connections per page (and flagged ones). */
+const MAX_PAGE = 1_000;
+const DEFAULT_PAGE = 100;
+
+const PageQuery = {
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .optional()
+    .meta({
+      description: `Connections per page (1–${MAX_PAGE}, default ${DEFAULT_PAGE}); flagged lists at most this many too`,
+    }),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: "Connections to skip (the previous page's `next`), default 0" }),
+};
+
+const AUTH0_BY_DESCRIPTIONS: Record<(typeof AUTH0_WHY)[number], string> = {
+  killSwitch: "the kill switch was on",
+  shadow: "shadow mode (the route would have sent it to the new provider)",
+  affinity: "Auth0 started the login (transaction affinity)",
+  route:
+    "the table as read said Auth0: legacy, a rollout that did not select it, or no route (before a state change, or propagation after one)",
+  invalid: "a refused record: the route or settings failed validation, or no usable target",
+  unavailable: "the table could not be read, or only a stale copy after a KV error",
+  other:
+    "anything else (an ambiguous connection parameter, a failure before routing; and logins counted before the classes existed)",
+};
+
+const Auth0BySchema = z
+  .object(
+    Object.fromEntries(
+      AUTH0_WHY.map((why) => [why, z.number().int().meta({ description: AUTH0_BY_DESCRIPTIONS[why] })]),
+    ) as Record<(typeof AUTH0_WHY)[number], z.ZodNumber>,
+  )
+  .meta({ id: "Auth0By", description: "The auth0 logins by why they went to Auth0; the classes add up to auth0" });
+
 const COUNT_DESCRIPTIONS = {
   logins: "Logins, each counted once on its first callback (auth0 + new); a bounced login is one login",
   auth0: "Logins forwarded to Auth0 on their first callback",
@@ -51,11 +109,12 @@ const COUNT_DESCRIPTIONS = {
 } as const;
 
 const CountsSchema = z
-  .object(
-    Object.fromEntries(
+  .object({
+    ...(Object.fromEntries(
       Object.entries(COUNT_DESCRIPTIONS).map(([k, description]) => [k, z.number().int().meta({ description })]),
-    ) as Record<keyof typeof COUNT_DESCRIPTIONS, z.ZodNumber>,
-  )
+    ) as Record<keyof typeof COUNT_DESCRIPTIONS, z.ZodNumber>),
+    auth0By: Auth0BySchema,
+  })
   .meta({ id: "Counts" });
 
 const SHARES = {
@@ -87,16 +146,75 @@ const LastSeenSchema = z
     description: "The newest callback seen for the connection (kept 35 days), whatever the window",
   });
 
+const FLAGS = ["fallback-share-high", "auth0-traffic-while-migrated", "errors", "not-in-table"] as const;
+
+const FlagDetailSchema = z
+  .object({
+    flag: z.enum(FLAGS),
+    since: z
+      .string()
+      .meta({ description: "Start of the window this flag was computed over (a minute or hour boundary)" }),
+    until: z.string(),
+    startsAt: z.enum(["window", "state-change", "kill-switch-off", "shadow-off"]).meta({
+      description:
+        "What the window starts at: the report's own start, or the route's last state change, or the end of the kill switch or shadow mode, whichever is latest",
+    }),
+    count: z.number().int().meta({
+      description:
+        "What raised it: logins (auth0-traffic-while-migrated, not-in-table), bounces (fallback-share-high), 5xx answers (errors)",
+    }),
+    actOn: z
+      .object({
+        invalid: z.number().int().meta({ description: "Logins sent to Auth0 by a refused route or settings record" }),
+        unavailable: z.number().int().meta({ description: "Logins sent to Auth0 because the table could not be read" }),
+        propagation: z.number().int().meta({
+          description:
+            "Logins the table still sent to Auth0 later than ROUTE_CACHE_SECONDS + 60 s (KV propagation) after the state change",
+        }),
+      })
+      .optional(),
+    propagationSince: z
+      .string()
+      .optional()
+      .meta({ description: "From when late propagation was counted: the state change + ROUTE_CACHE_SECONDS + 60 s" }),
+  })
+  .meta({ id: "FlagDetail" });
+
 const ConnectionStatsSchema = z
   .object({
-    connection: z
-      .string()
-      .meta({ description: `A connection name, ${UNIDENTIFIED} or ${NOT_A_CALLBACK} (5xx on other paths)` }),
+    connection: z.string().meta({
+      description: `A connection name, ${UNIDENTIFIED}, ${NOT_IN_TABLE} (every name that has no route) or ${NOT_A_CALLBACK} (5xx on other paths)`,
+    }),
     state: z.enum(["legacy", "migrated", "rollout"]).nullable(),
+    stateSince: z
+      .string()
+      .nullable()
+      .meta({ description: "When the route's state last changed; null without a route" }),
+    flagWindow: z
+      .object({
+        since: z.string(),
+        until: z.string(),
+        startsAt: z.enum(["window", "state-change", "kill-switch-off", "shadow-off"]),
+        propagationSince: z.string(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "Migrated connections: the window fallback-share-high and auth0-traffic-while-migrated are computed over, raised or not (null otherwise)",
+      }),
     counts: CountsSchema,
     ...SHARES,
-    flags: z.array(z.enum(["fallback-share-high", "auth0-traffic-while-migrated", "errors", "not-in-table"])),
+    flags: z.array(z.enum(FLAGS)),
+    flagDetails: z
+      .array(FlagDetailSchema)
+      .meta({ description: "Each flag with the window it used and what raised it" }),
     lastSeen: LastSeenSchema,
+    distinctNames: z
+      .object({ estimate: z.number().int(), saturated: z.boolean() })
+      .optional()
+      .meta({
+        description: `${NOT_IN_TABLE} only: how many distinct names it holds over the window, estimated from a fixed 1 KiB bitmap per hour (the names are not kept); saturated = at least estimate`,
+      }),
   })
   .meta({ id: "ConnectionStats" });
 
@@ -112,24 +230,74 @@ function windowOf(query: z.infer<typeof WindowQuery>): StatsWindow {
   return result.window;
 }
 
-function shards(env: Env): Array<DurableObjectStub<import("../stats/counter-do").TrafficCounter>> {
+type Shard = DurableObjectStub<import("../stats/counter-do").TrafficCounter>;
+
+function shards(env: Env): Shard[] {
   const { shards: n } = statsConfigFor(env);
   return Array.from({ length: n }, (_, i) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i))));
 }
 
-async function readShards(
-  env: Env,
-  w: StatsWindow,
-  connection?: string,
-): Promise<{ rows: CountRow[]; last: LastSeen[] }> {
-  const { first, last } = keyRange(w);
-  const parts = await Promise.all(
-    shards(env).map(async (s) => ({
-      rows: await s.query(w.resolution, first, last, connection),
-      last: await s.lastSeen(connection),
-    })),
+/** The last key of a resolution up to `until`. */
+function lastKey(resolution: Resolution, until: number): string {
+  return new Date(until).toISOString().slice(0, resolution === "minute" ? 16 : 13);
+}
+
+/** Sums per connection over every shard (the named connections, or all). */
+async function sums(
+  all: Shard[],
+  resolution: Resolution,
+  from: string,
+  to: string,
+  connections?: string[],
+): Promise<{ sums: Map<string, Counts>; truncated: boolean }> {
+  const parts = await Promise.all(all.map((s) => s.byConnection(resolution, from, to, connections)));
+  return { sums: sumByConnection(parts.flatMap((p) => p.rows)), truncated: parts.some((p) => p.truncated) };
+}
+
+/** The distinct-names estimate of NOT_IN_TABLE over the window's hours (every shard's bitmaps OR-ed). */
+async function distinctNames(all: Shard[], w: StatsWindow): Promise<DistinctNames | undefined> {
+  const from = new Date(w.from).toISOString().slice(0, 13);
+  const parts = await Promise.all(all.map((s) => s.unknownNames(from, lastKey("hour", w.until))));
+  const bits = new Uint8Array(NAME_BYTES);
+  let any = false;
+  for (const p of parts) {
+    if (p === null) continue;
+    any = true;
+    mergeBits(bits, new Uint8Array(p));
+  }
+  return any ? estimateNames(bits) : undefined;
+}
+
+/** What the flags need besides the window's sums: route states and times, levers, the extra reads. */
+async function flagInputs(env: Env, all: Shard[], names: string[], w: StatsWindow): Promise<FlagInputs> {
+  const { routes: states, levers } = await writerOf(env).statesSince(names);
+  const routes = new Map<string, RouteStateSince>(
+    Object.entries(states).map(([c, s]) => [c, { state: s.state, since: Date.parse(s.since) }]),
   );
-  return { rows: parts.flatMap((p) => p.rows), last: parts.flatMap((p) => p.last) };
+  const config = statsConfigFor(env);
+  const f: FlagInputs = {
+    routes,
+    levers: {
+      killSwitchEndedAt: levers.killSwitchEndedAt === null ? null : Date.parse(levers.killSwitchEndedAt),
+      shadowEndedAt: levers.shadowEndedAt === null ? null : Date.parse(levers.shadowEndedAt),
+    },
+    graceMs: config.propagationGraceMs,
+    alertShare: config.fallbackAlertShare,
+    now: Date.now(),
+  };
+  const reads = new Map<string, Map<string, Counts>>();
+  await Promise.all(
+    flagReads(names, w, f).map(async (r) => {
+      const read = await sums(all, r.resolution, r.from, lastKey(r.resolution, w.until), r.connections);
+      reads.set(readId(r.resolution, r.from), read.sums);
+    }),
+  );
+  return { ...f, reads };
+}
+
+async function lastSeenOf(all: Shard[], connections: string[]): Promise<LastSeen[]> {
+  const parts = await Promise.all(all.map((s) => s.lastSeen(connections)));
+  return parts.flat();
 }
 
 export function registerStatsRoutes(app: AdminApp): void {
@@ -141,8 +309,11 @@ export function registerStatsRoutes(app: AdminApp): void {
       description:
         "A login is counted once: a login the new provider bounced back (fallback=auth0) is one login, served by Auth0. " +
         "newShare = logins the new provider kept / logins; fallbackShare = bounced / sent to the new provider; " +
-        "errors = every 5xx the Worker answered or passed on (a client that hung up before its answer is not one). Counts are sent from each isolate within STATS_FLUSH_MS (default 2 s).",
-      request: { query: WindowQuery },
+        "errors = every 5xx the Worker answered or passed on (a client that hung up before its answer is not one). " +
+        `Every name without a route is counted in one ${NOT_IN_TABLE} row. Connections come a page at a time (limit, offset), busiest first. ` +
+        "A migrated connection's flags are computed from its last state change (or the end of the kill switch or shadow mode) on: flagDetails says the window. " +
+        "Counts are sent from each isolate within STATS_FLUSH_MS (default 2 s).",
+      request: { query: WindowQuery.extend(PageQuery) },
       responses: {
         200: {
           description: "Counts over the window",
@@ -153,8 +324,19 @@ export function registerStatsRoutes(app: AdminApp): void {
               totals: CountsSchema,
               ...SHARES,
               series: SeriesSchema,
-              connections: z.array(ConnectionStatsSchema),
-              flagged: z.array(ConnectionStatsSchema),
+              connections: z.array(ConnectionStatsSchema).meta({ description: "A page of connections, busiest first" }),
+              connectionsTotal: z
+                .number()
+                .int()
+                .meta({ description: "Connections (and buckets) with counts in the window" }),
+              next: z.number().int().nullable().meta({ description: "The offset of the next page, or null" }),
+              flagged: z
+                .array(ConnectionStatsSchema)
+                .meta({ description: "Flagged connections, at most limit, busiest first" }),
+              flaggedTotal: z.number().int(),
+              truncated: z
+                .boolean()
+                .meta({ description: "A counter shard held more rows than one read answers: counts are partial" }),
             }),
           ),
         },
@@ -163,18 +345,28 @@ export function registerStatsRoutes(app: AdminApp): void {
     }),
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
-      const w = windowOf(c.req.valid("query"));
-      const { rows, last } = await readShards(c.env, w);
-      const writer = writerOf(c.env);
-      const connections = [...new Set(rows.map((r) => r.connection))];
-      const [states, status] = await Promise.all([writer.statesOf(connections), writer.status()]);
+      const query = c.req.valid("query");
+      const w = windowOf(query);
+      const all = shards(c.env);
+      const { first, last } = keyRange(w);
+      const [window, seriesParts, status] = await Promise.all([
+        sums(all, w.resolution, first, last),
+        Promise.all(all.map((s) => s.byTime(w.resolution, first, last))),
+        writerOf(c.env).status(),
+      ]);
+      const names = [...window.sums.keys()];
+      const f = await flagInputs(c.env, all, names, w);
+      const folded = foldUnrouted(window.sums, f.routes);
+      const unknown = folded.has(NOT_IN_TABLE) ? await distinctNames(all, w) : undefined;
       const report = buildReport(
-        rows,
-        last,
-        new Map(Object.entries(states)),
+        folded,
+        seriesParts.flat() as CountRow[],
         w,
-        statsConfigFor(c.env).fallbackAlertShare,
+        f,
+        { offset: query.offset ?? 0, limit: query.limit ?? DEFAULT_PAGE },
+        { truncated: window.truncated, ...(unknown === undefined ? {} : { distinctNames: unknown }) },
       );
+      withLastSeen(report, await lastSeenOf(all, listedConnections(report)));
       return c.json({ ...report, routes: status.routes }, 200);
     },
   );
@@ -198,16 +390,23 @@ export function registerStatsRoutes(app: AdminApp): void {
       requireScope(c.get("principal"), "routes:read");
       const { connection } = c.req.valid("param");
       const problem = connectionNameProblem(connection);
-      if (problem !== undefined && connection !== UNIDENTIFIED && connection !== NOT_A_CALLBACK) {
-        throw notAConnection(`${problem}, or ${UNIDENTIFIED} or ${NOT_A_CALLBACK}`);
+      const bucket = connection === UNIDENTIFIED || connection === NOT_A_CALLBACK || connection === NOT_IN_TABLE;
+      if (problem !== undefined && !bucket) {
+        throw notAConnection(`${problem}, or ${UNIDENTIFIED}, ${NOT_IN_TABLE} or ${NOT_A_CALLBACK}`);
       }
       const w = windowOf(c.req.valid("query"));
-      const { rows, last } = await readShards(c.env, w, connection);
-      const route = isConnectionName(connection) ? await writerOf(c.env).getRoute(connection) : null;
-      const state: RouteState | null = route?.state ?? null;
+      const all = shards(c.env);
+      const { first, last } = keyRange(w);
+      const parts = await Promise.all(all.map((s) => s.query(w.resolution, first, last, connection)));
+      const rows = parts.flat() as CountRow[];
+      const counts = sumByConnection(rows).get(connection) ?? emptyCounts();
+      const f = await flagInputs(c.env, all, isConnectionName(connection) ? [connection] : [], w);
+      const stats = connectionStats(connection, counts, await lastSeenOf(all, [connection]), w, f);
+      const unknown = connection === NOT_IN_TABLE ? await distinctNames(all, w) : undefined;
       return c.json(
         {
-          ...connectionStats(connection, state, rows, last, statsConfigFor(c.env).fallbackAlertShare),
+          ...stats,
+          ...(unknown === undefined ? {} : { distinctNames: unknown }),
           since: new Date(w.from).toISOString(),
           until: new Date(w.until).toISOString(),
           step: w.step,

@@ -11,7 +11,15 @@ export interface StatsConfig {
   flushMs: number;
   /** A migrated connection whose fallback share (bounced / sent to the new provider) exceeds this is flagged. */
   fallbackAlertShare: number;
+  /**
+   * How long after a route's state change the table may still send its logins the old way
+   * without a flag: ROUTE_CACHE_SECONDS (the isolate cache) + 60 s (KV's propagation), ms.
+   */
+  propagationGraceMs: number;
 }
+
+/** Workers KV: a write can take up to about 60 s to be seen everywhere (docs/storage.md). */
+export const KV_PROPAGATION_MS = 60_000;
 
 export function parseStatsConfig(env: EnvVars): { config: StatsConfig; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
@@ -21,6 +29,7 @@ export function parseStatsConfig(env: EnvVars): { config: StatsConfig; problems:
     shards: Math.floor(number("STATS_SHARDS", 8, 1, 64)),
     flushMs: number("STATS_FLUSH_MS", 2_000, 0, 10_000),
     fallbackAlertShare: number("STATS_FALLBACK_ALERT_SHARE", 0.05, 0, 1),
+    propagationGraceMs: 1000 * Math.floor(number("ROUTE_CACHE_SECONDS", 10, 0, 300)) + KV_PROPAGATION_MS,
   };
   return { config, problems };
 }

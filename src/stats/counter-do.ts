@@ -1,7 +1,7 @@
 /**
  * TrafficCounter: one shard of the per-connection callback counters, per minute
  * (kept MINUTE_RETENTION_MS) and per hour (kept HOUR_RETENTION_MS), plus the last
- * callback seen per connection. Keys and retention: docs/storage.md.
+ * callback seen per connection. Keys, columns and retention: docs/storage.md.
  *
  * Why a sharded Durable Object rather than Workers Analytics Engine: the same
  * code runs in production, `wrangler dev` and the tests (Analytics Engine can
@@ -9,20 +9,98 @@
  * local read path); counts are exact; and the Worker reads them without any
  * extra credential. Hot keys are avoided twice over: each isolate batches its
  * counts (src/stats/recorder.ts) and each batch goes to a random shard.
+ *
+ * Bounded by the route table, not by what strangers send: a batch's rows for a
+ * connection name that has no route are added to the one `(not in table)` row
+ * (NOT_IN_TABLE) and the name only sets a bit of that hour's distinct-names bitmap
+ * (src/stats/sketch.ts). Every read has a key window and a row limit.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import type { OutcomeKind } from "./outcome";
-import { HOUR_RETENTION_MS, MINUTE_RETENTION_MS, type CountRow, type LastSeen, type Resolution } from "./rows";
+import { log } from "../log";
+import { writerOf } from "../writer/handle";
+import { NOT_A_CALLBACK, UNIDENTIFIED, type OutcomeKind } from "./outcome";
+import {
+  AUTH0_WHY,
+  emptyAuth0By,
+  HOUR_RETENTION_MS,
+  MINUTE_RETENTION_MS,
+  NOT_IN_TABLE,
+  type Auth0Why,
+  type CountRow,
+  type LastSeen,
+  type Resolution,
+} from "./rows";
+import { addName, mergeBits, NAME_BYTES } from "./sketch";
 
 export type { CountRow, LastSeen, Resolution } from "./rows";
 
 const HOUR_MS = 3_600_000;
 
 const TABLE: Record<Resolution, string> = { minute: "minutes", hour: "hours" };
-const COLUMNS = ["auth0", "new", "fallback", "unidentified", "errors", "affinity"] as const;
+const TALLY_COLUMNS = ["auth0", "new", "fallback", "unidentified", "errors", "affinity"] as const;
+/** The column of each Auth0 class (affinity is the `affinity` column, older than the classes). */
+const WHY_COLUMN: Record<Auth0Why, string> = {
+  killSwitch: "auth0_kill_switch",
+  shadow: "auth0_shadow",
+  affinity: "affinity",
+  route: "auth0_route",
+  invalid: "auth0_invalid",
+  unavailable: "auth0_unavailable",
+  other: "auth0_other",
+};
+const NEWER_COLUMNS = ["affinity", ...AUTH0_WHY.filter((w) => w !== "affinity").map((w) => WHY_COLUMN[w])];
+/** Every counted column, in one order for inserts and sums. */
+const COLUMNS = [...TALLY_COLUMNS, ...NEWER_COLUMNS.filter((c) => c !== "affinity")];
+const SUMS = COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ");
+
+/** At most this many rows answer one read (the table has far fewer connections; see docs/storage.md). */
+export const MAX_READ_ROWS = 20_000;
+/** A known connection is re-checked with the writer after this long (a deleted route then counts as not in table). */
+const KNOWN_TTL_MS = 10 * 60_000;
+/** Connections whose counts are kept under their own name without asking the writer. */
+const SPECIAL = new Set([UNIDENTIFIED, NOT_A_CALLBACK, NOT_IN_TABLE]);
+
+type Row = Record<string, SqlStorageValue>;
+
+/** A stored row as a CountRow. */
+function countRowOf(r: Row): CountRow {
+  const auth0By = emptyAuth0By();
+  for (const why of AUTH0_WHY) auth0By[why] = Number(r[WHY_COLUMN[why]] ?? 0);
+  const auth0 = Number(r["auth0"] ?? 0);
+  // Rows counted before the classes existed: their Auth0 logins are `other`, so the classes add up.
+  const classified = AUTH0_WHY.reduce((sum, why) => sum + auth0By[why], 0);
+  if (classified < auth0) auth0By.other += auth0 - classified;
+  return {
+    at: String(r["at"] ?? ""),
+    connection: String(r["connection"] ?? ""),
+    auth0,
+    new: Number(r["new"] ?? 0),
+    fallback: Number(r["fallback"] ?? 0),
+    unidentified: Number(r["unidentified"] ?? 0),
+    errors: Number(r["errors"] ?? 0),
+    affinity: Number(r["affinity"] ?? 0),
+    auth0By,
+  };
+}
+
+function valuesOf(r: CountRow): number[] {
+  const byColumn: Record<string, number> = {
+    auth0: r.auth0,
+    new: r.new,
+    fallback: r.fallback,
+    unidentified: r.unidentified,
+    errors: r.errors,
+    affinity: r.affinity,
+  };
+  for (const why of AUTH0_WHY) if (why !== "affinity") byColumn[WHY_COLUMN[why]] = r.auth0By[why];
+  return COLUMNS.map((c) => byColumn[c] ?? 0);
+}
 
 export class TrafficCounter extends DurableObject<Env> {
+  /** Connections the writer said have a route, and until when that answer is trusted (ms). */
+  private readonly known = new Map<string, number>();
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
@@ -36,13 +114,17 @@ export class TrafficCounter extends DurableObject<Env> {
           fallback INTEGER NOT NULL DEFAULT 0,
           unidentified INTEGER NOT NULL DEFAULT 0,
           errors INTEGER NOT NULL DEFAULT 0,
-          affinity INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (at, connection)
         );`);
-      // Tables made before transaction affinity get its column (0 for the rows they hold).
-      const columns = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`).toArray();
-      if (!columns.some((c) => c.name === "affinity")) {
-        sql.exec(`ALTER TABLE ${table} ADD COLUMN affinity INTEGER NOT NULL DEFAULT 0`);
+      // Columns newer than the table (affinity, then the Auth0 classes) start at 0 for the rows it holds.
+      const columns = new Set(
+        sql
+          .exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
+          .toArray()
+          .map((c) => c.name),
+      );
+      for (const column of NEWER_COLUMNS) {
+        if (!columns.has(column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
       }
     }
     sql.exec(`
@@ -53,36 +135,60 @@ export class TrafficCounter extends DurableObject<Env> {
         destination TEXT NOT NULL,
         status INTEGER NOT NULL,
         reason TEXT NOT NULL
-      );`);
+      );
+      CREATE INDEX IF NOT EXISTS last_seen_at ON last_seen(at);
+      CREATE TABLE IF NOT EXISTS unknown_names (hour TEXT PRIMARY KEY, bits BLOB NOT NULL);`);
     // The hourly table of the first release (callbacks in disjoint buckets, `unidentified`
     // apart from auth0/new) becomes today's `hours`: its unidentified callbacks were
     // logins sent to Auth0 (the default `unknown` policy).
     const old = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'counts'").toArray();
     if (old.length > 0) {
       ctx.storage.transactionSync(() => {
-        sql.exec(`INSERT OR IGNORE INTO hours (at, connection, auth0, new, fallback, unidentified, errors)
-                  SELECT hour, connection, auth0 + unidentified, new, fallback, unidentified, errors FROM counts`);
+        sql.exec(`INSERT OR IGNORE INTO hours (at, connection, auth0, new, fallback, unidentified, errors, auth0_other)
+                  SELECT hour, connection, auth0 + unidentified, new, fallback, unidentified, errors, auth0 + unidentified FROM counts`);
         sql.exec("DROP TABLE counts");
       });
     }
   }
 
-  /** Adds a batch of per-minute counts (to the minute and the hour rows) and last-seen entries, in one transaction. */
+  /**
+   * Adds a batch of per-minute counts (to the minute and the hour rows) and last-seen
+   * entries, in one transaction. Rows of a connection without a route go to NOT_IN_TABLE
+   * (the writer is asked which names have one; its yes is cached KNOWN_TTL_MS). If the
+   * writer cannot answer, unconfirmed names count as not in table (and a stats-error is logged).
+   */
   async add(rows: CountRow[], last: LastSeen[] = []): Promise<void> {
+    const known = await this.knownOf(new Set([...rows.map((r) => r.connection), ...last.map((l) => l.connection)]));
     const sql = this.ctx.storage.sql;
-    const upsert = (table: string, at: string, r: CountRow): void => {
+    const upsert = (table: string, at: string, connection: string, r: CountRow): void => {
       sql.exec(
         `INSERT INTO ${table} (at, connection, ${COLUMNS.join(", ")}) VALUES (?, ?, ${COLUMNS.map(() => "?").join(", ")})
          ON CONFLICT(at, connection) DO UPDATE SET ${COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
         at,
-        r.connection,
-        ...COLUMNS.map((c) => r[c]),
+        connection,
+        ...valuesOf(r),
       );
     };
     this.ctx.storage.transactionSync(() => {
+      const bitmaps = new Map<string, Uint8Array>();
       for (const r of rows) {
-        upsert(TABLE.minute, r.at, r);
-        upsert(TABLE.hour, r.at.slice(0, 13), r);
+        const connection = known.has(r.connection) ? r.connection : NOT_IN_TABLE;
+        upsert(TABLE.minute, r.at, connection, r);
+        upsert(TABLE.hour, r.at.slice(0, 13), connection, r);
+        if (connection === NOT_IN_TABLE && r.connection !== NOT_IN_TABLE) {
+          const hour = r.at.slice(0, 13);
+          let bits = bitmaps.get(hour);
+          if (bits === undefined) {
+            bits = new Uint8Array(NAME_BYTES);
+            const stored = sql.exec<Row>("SELECT bits FROM unknown_names WHERE hour = ?", hour).toArray()[0];
+            if (stored !== undefined) mergeBits(bits, new Uint8Array(stored["bits"] as ArrayBuffer));
+            bitmaps.set(hour, bits);
+          }
+          addName(bits, r.connection);
+        }
+      }
+      for (const [hour, bits] of bitmaps) {
+        sql.exec("INSERT OR REPLACE INTO unknown_names (hour, bits) VALUES (?, ?)", hour, bits);
       }
       for (const l of last) {
         sql.exec(
@@ -90,7 +196,7 @@ export class TrafficCounter extends DurableObject<Env> {
            ON CONFLICT(connection) DO UPDATE SET at = excluded.at, kind = excluded.kind,
              destination = excluded.destination, status = excluded.status, reason = excluded.reason
            WHERE excluded.at >= last_seen.at`,
-          l.connection,
+          known.has(l.connection) ? l.connection : NOT_IN_TABLE,
           l.at,
           l.kind,
           l.destination,
@@ -102,54 +208,156 @@ export class TrafficCounter extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
   }
 
-  /** Rows with `from <= at <= to` (keys of the resolution's form), optionally for one connection. */
-  query(resolution: Resolution, from: string, to: string, connection?: string): CountRow[] {
+  /** Which of `names` may keep their own rows: the specials and those with a route. */
+  private async knownOf(names: Set<string>): Promise<Set<string>> {
+    const now = Date.now();
+    const known = new Set<string>();
+    const ask: string[] = [];
+    for (const name of names) {
+      if (SPECIAL.has(name) || (this.known.get(name) ?? 0) > now) known.add(name);
+      else ask.push(name);
+    }
+    if (ask.length === 0) return known;
+    try {
+      const states = await writerOf(this.env).statesOf(ask);
+      for (const name of Object.keys(states)) {
+        known.add(name);
+        this.known.set(name, now + KNOWN_TTL_MS);
+      }
+    } catch (err) {
+      log({
+        event: "stats-error",
+        message: `route names unconfirmed, counted as not in table: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`,
+      });
+    }
+    // Bounded by the route table: names seen, asked for and not found are not remembered.
+    if (this.known.size > MAX_READ_ROWS) {
+      for (const [name, until] of this.known) if (until <= now) this.known.delete(name);
+    }
+    return known;
+  }
+
+  /**
+   * Rows with `from <= at <= to` (keys of the resolution's form), optionally for one
+   * connection; at most `limit` (MAX_READ_ROWS), oldest first.
+   */
+  query(resolution: Resolution, from: string, to: string, connection?: string, limit = MAX_READ_ROWS): CountRow[] {
     const table = TABLE[resolution];
+    const n = Math.min(limit, MAX_READ_ROWS);
     const cursor =
       connection === undefined
-        ? this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>(
-            `SELECT * FROM ${table} WHERE at >= ? AND at <= ?`,
+        ? this.ctx.storage.sql.exec<Row>(
+            `SELECT * FROM ${table} WHERE at >= ? AND at <= ? ORDER BY at LIMIT ?`,
             from,
             to,
+            n,
           )
-        : this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>(
-            `SELECT * FROM ${table} WHERE at >= ? AND at <= ? AND connection = ?`,
+        : this.ctx.storage.sql.exec<Row>(
+            `SELECT * FROM ${table} WHERE at >= ? AND at <= ? AND connection = ? ORDER BY at LIMIT ?`,
             from,
             to,
             connection,
+            n,
           );
-    return cursor.toArray().map((r) => ({
-      at: String(r["at"]),
-      connection: String(r["connection"]),
-      auth0: Number(r["auth0"]),
-      new: Number(r["new"]),
-      fallback: Number(r["fallback"]),
-      unidentified: Number(r["unidentified"]),
-      errors: Number(r["errors"]),
-      affinity: Number(r["affinity"] ?? 0),
-    }));
+    return cursor.toArray().map(countRowOf);
   }
 
-  /** The newest callback this shard saw, per connection (or for one). */
-  lastSeen(connection?: string): LastSeen[] {
-    const cursor =
-      connection === undefined
-        ? this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM last_seen")
-        : this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>(
-            "SELECT * FROM last_seen WHERE connection = ?",
-            connection,
-          );
-    return cursor.toArray().map((r) => ({
-      connection: String(r["connection"]),
-      at: Number(r["at"]),
-      kind: String(r["kind"]) as OutcomeKind,
-      destination: r["destination"] === "new" ? "new" : "auth0",
-      status: Number(r["status"]),
-      reason: String(r["reason"]),
-    }));
+  /** Sums per key (`at`) over every connection, `from <= at <= to`: the series (connection ""). */
+  byTime(resolution: Resolution, from: string, to: string): CountRow[] {
+    return this.ctx.storage.sql
+      .exec<Row>(
+        `SELECT at, ${SUMS} FROM ${TABLE[resolution]} WHERE at >= ? AND at <= ? GROUP BY at ORDER BY at LIMIT ?`,
+        from,
+        to,
+        MAX_READ_ROWS,
+      )
+      .toArray()
+      .map(countRowOf);
   }
 
-  /** Hourly: drops minute rows past MINUTE_RETENTION_MS, hour rows and last-seen entries past HOUR_RETENTION_MS. */
+  /**
+   * Sums per connection over `from <= at <= to` (at ""), for the named connections or all;
+   * at most `limit` (MAX_READ_ROWS) rows, and `truncated` when there were more.
+   */
+  byConnection(
+    resolution: Resolution,
+    from: string,
+    to: string,
+    connections?: string[],
+    limit = MAX_READ_ROWS,
+  ): { rows: CountRow[]; truncated: boolean } {
+    const n = Math.min(limit, MAX_READ_ROWS);
+    const table = TABLE[resolution];
+    if (connections === undefined) {
+      const rows = this.ctx.storage.sql
+        .exec<Row>(
+          `SELECT connection, ${SUMS} FROM ${table} WHERE at >= ? AND at <= ? GROUP BY connection LIMIT ?`,
+          from,
+          to,
+          n + 1,
+        )
+        .toArray()
+        .map(countRowOf);
+      return { rows: rows.slice(0, n), truncated: rows.length > n };
+    }
+    const rows: CountRow[] = [];
+    for (let i = 0; i < connections.length && rows.length < n; i += 100) {
+      const chunk = connections.slice(i, i + 100);
+      const marks = chunk.map(() => "?").join(", ");
+      rows.push(
+        ...this.ctx.storage.sql
+          .exec<Row>(
+            `SELECT connection, ${SUMS} FROM ${table} WHERE at >= ? AND at <= ? AND connection IN (${marks}) GROUP BY connection`,
+            from,
+            to,
+            ...chunk,
+          )
+          .toArray()
+          .map(countRowOf),
+      );
+    }
+    return { rows: rows.slice(0, n), truncated: rows.length > n };
+  }
+
+  /** The newest callback since `sinceMs` of each named connection (at most one row per name). */
+  lastSeen(connections: string[], sinceMs = 0): LastSeen[] {
+    const out: LastSeen[] = [];
+    for (let i = 0; i < connections.length && i < MAX_READ_ROWS; i += 100) {
+      const chunk = connections.slice(i, Math.min(i + 100, MAX_READ_ROWS));
+      const marks = chunk.map(() => "?").join(", ");
+      for (const r of this.ctx.storage.sql
+        .exec<Row>(`SELECT * FROM last_seen WHERE connection IN (${marks}) AND at >= ?`, ...chunk, sinceMs)
+        .toArray()) {
+        out.push({
+          connection: String(r["connection"]),
+          at: Number(r["at"]),
+          kind: String(r["kind"]) as OutcomeKind,
+          destination: r["destination"] === "new" ? "new" : "auth0",
+          status: Number(r["status"]),
+          reason: String(r["reason"]),
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The distinct-names bitmap (NAME_BYTES) of the hours `fromHour <= hour <= toHour`, OR-ed; null if none. */
+  unknownNames(fromHour: string, toHour: string): Uint8Array | null {
+    const rows = this.ctx.storage.sql
+      .exec<Row>(
+        "SELECT bits FROM unknown_names WHERE hour >= ? AND hour <= ? LIMIT ?",
+        fromHour,
+        toHour,
+        Math.ceil(HOUR_RETENTION_MS / HOUR_MS) + 1,
+      )
+      .toArray();
+    if (rows.length === 0) return null;
+    const bits = new Uint8Array(NAME_BYTES);
+    for (const r of rows) mergeBits(bits, new Uint8Array(r["bits"] as ArrayBuffer));
+    return bits;
+  }
+
+  /** Hourly: drops minute rows past MINUTE_RETENTION_MS, hour rows, bitmaps and last-seen entries past HOUR_RETENTION_MS. */
   override async alarm(): Promise<void> {
     this.prune(Date.now());
     await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
@@ -157,8 +365,10 @@ export class TrafficCounter extends DurableObject<Env> {
 
   prune(now: number): void {
     const sql = this.ctx.storage.sql;
+    const hour = new Date(now - HOUR_RETENTION_MS).toISOString().slice(0, 13);
     sql.exec("DELETE FROM minutes WHERE at < ?", new Date(now - MINUTE_RETENTION_MS).toISOString().slice(0, 16));
-    sql.exec("DELETE FROM hours WHERE at < ?", new Date(now - HOUR_RETENTION_MS).toISOString().slice(0, 13));
+    sql.exec("DELETE FROM hours WHERE at < ?", hour);
+    sql.exec("DELETE FROM unknown_names WHERE hour < ?", hour);
     sql.exec("DELETE FROM last_seen WHERE at < ?", now - HOUR_RETENTION_MS);
   }
 }

@@ -17,6 +17,8 @@
  *   (src/client-gone.ts; logged `client-gone`).
  */
 import type { CallbackLog } from "../log";
+import type { Auth0Why } from "./rows";
+import { auth0WhyOf } from "./why";
 
 /** Counters are keyed by connection; logins nobody could attribute share this key. */
 export const UNIDENTIFIED = "(unidentified)";
@@ -40,13 +42,18 @@ export interface Outcome {
   error: boolean;
   /** Sent to Auth0 because Auth0 started this login (reason auth0-transaction). */
   affinity?: boolean;
+  /** A login sent to Auth0: why (src/stats/why.ts); absent means `other`. */
+  why?: Auth0Why;
   /** The answer's status and the decision's reason, for "last callback seen". */
   status: number;
   reason: string;
 }
 
 export function outcomeOf(
-  entry: Pick<CallbackLog, "connection" | "decision" | "reason" | "status" | "fallback">,
+  entry: Pick<
+    CallbackLog,
+    "connection" | "decision" | "reason" | "status" | "fallback" | "shadowDecision" | "staleTable"
+  >,
 ): Outcome {
   const connection = entry.connection ?? UNIDENTIFIED;
   const kind: OutcomeKind =
@@ -61,6 +68,7 @@ export function outcomeOf(
     destination: entry.decision,
     error: entry.status >= 500,
     affinity: entry.reason === "auth0-transaction",
+    why: auth0WhyOf(entry),
     status: entry.status,
     reason: entry.reason,
   };

@@ -17,7 +17,7 @@
  */
 import type { Env } from "../env";
 import { log } from "../log";
-import type { CountRow, LastSeen, Tally } from "./rows";
+import { emptyAuth0By, type CountRow, type LastSeen, type Tally } from "./rows";
 import { minuteOf, UNIDENTIFIED, type Outcome } from "./outcome";
 
 export interface RecorderConfig {
@@ -30,6 +30,7 @@ export function countInto(row: Tally, outcome: Outcome): void {
   if (outcome.kind === "bounce") row.fallback += 1;
   else if (outcome.kind === "login") {
     row[outcome.destination] += 1;
+    if (outcome.destination === "auth0") row.auth0By[outcome.why ?? "other"] += 1;
     if (outcome.connection === UNIDENTIFIED) row.unidentified += 1;
   }
   if (outcome.kind === "login" && outcome.affinity === true) row.affinity += 1;
@@ -65,6 +66,7 @@ export class Batch {
         unidentified: 0,
         errors: 0,
         affinity: 0,
+        auth0By: emptyAuth0By(),
       };
       this.rows.set(key, row);
     }

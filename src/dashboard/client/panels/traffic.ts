@@ -93,18 +93,42 @@ function mount(chart: TimeChart): TimeChart {
   return chart;
 }
 
-export function flagText(flag: Flag, { counts, fallbackShare }: ConnectionStats): string {
+/** The reasons of auth0-traffic-while-migrated, as an operator reads them. */
+const ACT_ON_TEXT = {
+  invalid: "a refused record",
+  unavailable: "the table unreadable",
+  propagation: "propagation later than expected",
+} as const;
+
+export function flagText(flag: Flag, { counts, fallbackShare, flagDetails, distinctNames }: ConnectionStats): string {
+  const detail = flagDetails.find((d) => d.flag === flag);
+  const since = detail === undefined || detail.startsAt === "window" ? "" : ` since ${SINCE_TEXT[detail.startsAt]}`;
   switch (flag) {
     case "fallback-share-high":
       return `The new provider bounced ${percent.format(fallbackShare ?? 0)} of the logins sent to it back to Auth0 (${count.format(counts.fallback)} of ${count.format(counts.new)}).`;
-    case "auth0-traffic-while-migrated":
-      return `Migrated, yet ${many(counts.auth0, "login")} went straight to Auth0 (propagation, kill switch or a bad record?).`;
+    case "auth0-traffic-while-migrated": {
+      const reasons = Object.entries(detail?.actOn ?? {})
+        .filter(([, n]) => n > 0)
+        .map(([why, n]) => `${count.format(n)} ${ACT_ON_TEXT[why as keyof typeof ACT_ON_TEXT]}`);
+      return `Migrated, yet ${many(detail?.count ?? 0, "login")} went to Auth0${since}: ${reasons.join(", ")}.`;
+    }
     case "errors":
       return `${many(counts.errors, "answer")} with a 5xx: Auth0 unreachable, too slow or answering 5xx, or a router failure (a browser that hung up mid-request is not one).`;
-    case "not-in-table":
-      return `${many(counts.logins, "login")} for a connection that is not in the route table.`;
+    case "not-in-table": {
+      const names =
+        distinctNames === undefined
+          ? ""
+          : ` (${distinctNames.saturated ? "at least " : "about "}${many(distinctNames.estimate, "distinct name")})`;
+      return `${many(counts.logins, "login")} for connections that are not in the route table${names}.`;
+    }
   }
 }
+
+const SINCE_TEXT = {
+  "state-change": "the state change",
+  "kill-switch-off": "the kill switch went off",
+  "shadow-off": "shadow mode ended",
+} as const;
 
 function renderFlagged(flagged: ConnectionStats[], range: Range): void {
   byId(IDS.flaggedText).textContent =
