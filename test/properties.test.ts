@@ -123,7 +123,10 @@ describe("properties of every callback", () => {
           } else {
             await res.body?.cancel();
           }
-          if (res.status === 200 && res.headers.get("content-security-policy")?.includes("nonce") === true) {
+          if (
+            res.status === 200 &&
+            res.headers.get("content-security-policy")?.includes("script-src 'sha256-") === true
+          ) {
             // form mode: the only action is the allow-listed target
             const action = /action="([^"]+)"/.exec(
               await res

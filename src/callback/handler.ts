@@ -15,10 +15,11 @@ import { RouteStore, type LoadedSettings, type Lookup } from "../table/store";
 import { redirectLocation, targetHost } from "../targets";
 import { PeekableBody } from "./body";
 import { queryFacts, type CallbackFacts } from "./facts";
-import { isFormUrlEncoded, parseFormBody } from "./form";
+import { isFormUrlEncoded } from "./form";
 import { fromQueryOnly, type Identification } from "./identify";
 import { rawQueryOf, withoutFallback } from "./query";
-import { autoPostForm, isReplayableForm, redirect307 } from "./redirect";
+import { replayableFields } from "./form-replay";
+import { autoPostForm, redirect307 } from "./redirect";
 import { routeCallback, routeFromCache, type AffinityRequest, type Routed as RoutedCallback } from "./route-callback";
 
 /**
@@ -218,9 +219,8 @@ async function answerNew(
 ): Promise<Response> {
   if (needsFormAnswer(request, mode)) {
     const peek = await body.peek(config.bodyScanLimitBytes);
-    if (isReplayableForm(peek.bytes, peek.complete)) {
-      return autoPostForm(location, parseFormBody(peek.bytes, true), crypto.randomUUID().replace(/-/g, ""));
-    }
+    const fields = replayableFields(peek.bytes, peek.complete);
+    if (fields !== undefined) return autoPostForm(location, fields);
   }
   return redirect307(location);
 }

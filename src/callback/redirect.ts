@@ -5,13 +5,25 @@
  * stays a POST and re-sends the SAMLResponse body itself (RFC 9110 §15.4.8).
  *
  * "form": for a POST, an auto-submitting HTML form carrying the same fields,
- * for setups where a cross-site 307 is unwelcome. Every value is HTML-escaped;
- * a CSP allows only the one inline script (by nonce) and nothing else to load.
+ * for setups where a cross-site 307 is unwelcome; only for a body the form
+ * re-sends byte for byte (src/callback/form-replay.ts), else the 307. Every
+ * value is HTML-escaped (a CRLF pair the parser reads as LF is submitted as
+ * CRLF again). The one inline script is allowed by its SHA-256 (CSP Level 3
+ * §8.3) and nothing else may load. It calls HTMLFormElement.prototype.submit,
+ * which no input can shadow (an input named `submit` replaces `form.submit`);
+ * the Continue button is always there, for a browser without scripts.
  * `form-action` is deliberately not set: Chromium applies it to the redirects
  * that follow the submission, which would block the provider's own redirect.
  */
 import { escapeHtml, NO_STORE } from "../pages";
 import type { FormField } from "./form";
+
+/** The page's one script. Its hash below must match it byte for byte (test/form-replay.test.ts checks). */
+export const SUBMIT_SCRIPT = `HTMLFormElement.prototype.submit.call(document.getElementById("callback-form"));`;
+/** base64 SHA-256 of SUBMIT_SCRIPT, for `script-src 'sha256-…'`. */
+export const SUBMIT_SCRIPT_SHA256 = "ZyJlTD3RamvFXq3Zh5YrldWYgJPjNmfgBEfdPJcsZ4w=";
+
+const CONTENT_SECURITY_POLICY = `default-src 'none'; script-src 'sha256-${SUBMIT_SCRIPT_SHA256}'; base-uri 'none'; frame-ancestors 'none'`;
 
 export function redirect307(location: string): Response {
   return new Response(null, {
@@ -20,7 +32,8 @@ export function redirect307(location: string): Response {
   });
 }
 
-export function autoPostForm(action: string, fields: FormField[], nonce: string): Response {
+/** The auto-submitting form page for `fields`, which must come from replayableFields(). */
+export function autoPostForm(action: string, fields: FormField[]): Response {
   const inputs = fields
     .map((f) => `<input type="hidden" name="${escapeHtml(f.name)}" value="${escapeHtml(f.value)}">`)
     .join("\n");
@@ -29,9 +42,10 @@ export function autoPostForm(action: string, fields: FormField[], nonce: string)
 <body>
 <form method="post" action="${escapeHtml(action)}" id="callback-form">
 ${inputs}
-<noscript><p>JavaScript is off. Press the button to continue signing in.</p><button type="submit">Continue</button></noscript>
+<p>Signing you in… If nothing happens, press Continue.</p>
+<button type="submit">Continue</button>
 </form>
-<script nonce="${escapeHtml(nonce)}">document.getElementById("callback-form").submit();</script>
+<script>${SUBMIT_SCRIPT}</script>
 </body></html>
 `;
   return new Response(body, {
@@ -41,15 +55,7 @@ ${inputs}
       "cache-control": NO_STORE,
       "referrer-policy": "no-referrer",
       "x-content-type-options": "nosniff",
-      "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; base-uri 'none'; frame-ancestors 'none'`,
+      "content-security-policy": CONTENT_SECURITY_POLICY,
     },
   });
-}
-
-/** A form can be re-rendered only from a whole, plain-ASCII urlencoded body. */
-export function isReplayableForm(bytes: Uint8Array, complete: boolean): boolean {
-  if (!complete) return false;
-  for (const byte of bytes)
-    if (byte > 0x7e || (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d)) return false;
-  return true;
 }
