@@ -2,12 +2,14 @@
  * The files an operator or a newcomer is pointed at exist: every repository path that the
  * README, docs/, bench/README.md, both wrangler configs and .dev.vars.example name
  * (`src/…`, `test/…`, `e2e/…`, `docs/…`, …) is in the tree. A moved test or module
- * otherwise leaves a comment sending the reader to a file that is not there.
+ * otherwise leaves a comment sending the reader to a file that is not there. And the curl
+ * lines docs/operations.md shows are the ones `npm run dev` prints (scripts/walkthrough.ts).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { curlLines } from "../scripts/walkthrough";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -41,5 +43,14 @@ describe("paths the documentation names", () => {
       "e2e/topology.e2e.ts",
       "src/admin/worker.ts",
     ]);
+  });
+});
+
+describe("docs/operations.md, Trying it locally", () => {
+  it("shows exactly the curl lines npm run dev prints", () => {
+    const doc = readFileSync(path.join(ROOT, "docs", "operations.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## Trying it locally"));
+    const block = /```sh\n([\s\S]*?)\n```/.exec(section)?.[1];
+    expect(block).toBe(curlLines("http://localhost:8787"));
   });
 });

@@ -183,7 +183,7 @@ function callbackAnswer(r: Received): Answer {
   const id = () => randomBytes(9).toString("base64url");
   return {
     status: 200,
-    outcome: `login finished, session cookies set${connectionOf(r)}`,
+    outcome: `login finished, two session cookies set${connectionOf(r)}${r.query.has("fallback") ? ", fallback=auth0 still in the query" : ""}`,
     headers: {
       "set-cookie": [
         `auth0=${id()}; Path=/; HttpOnly; SameSite=Lax`,
@@ -233,6 +233,8 @@ function listen(name: string, port: number, handler: Handler): Promise<http.Serv
         const body = html ? renderHtml(name, answer, received) : renderText(name, answer, received);
         res.writeHead(answer.status, {
           ...answer.headers,
+          // The one-line summary `npm run dev`'s curl lines print (curl -w '%header{x-demo-outcome}').
+          "x-demo-outcome": `${name}: ${answer.outcome}`.replace(/[^\x20-\x7e]/g, "?"),
           "content-type": html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8",
           "cache-control": "no-store",
           ...(html ? { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" } : {}),
