@@ -209,6 +209,59 @@ function wordIn(text: string, pattern: RegExp): string {
   return found?.[1] ?? "";
 }
 
+/**
+ * Every route's State select and Apply button that is not on screen when the page is scrolled
+ * (vertically only) to its row: off the viewport's sides, clipped by a scroll box, or under
+ * the sticky header. Scroll boxes stay at scrollLeft 0: no sideways scrolling.
+ */
+async function offScreenControls(on: Page): Promise<string[]> {
+  return on.evaluate(() => {
+    const misses: string[] = [];
+    const width = document.documentElement.clientWidth;
+    for (const control of Array.from(
+      document.querySelectorAll<HTMLElement>("#routes-body select, #routes-body button"),
+    )) {
+      const top = control.getBoundingClientRect().top + window.scrollY;
+      window.scrollTo(0, top - window.innerHeight / 2);
+      const box = control.getBoundingClientRect();
+      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      const name = control.getAttribute("aria-label") ?? control.tagName;
+      if (box.left < 0 || box.right > width) misses.push(`${name}: x ${Math.round(box.left)}–${Math.round(box.right)}`);
+      else if (hit === null || !(hit === control || control.contains(hit))) misses.push(`${name}: covered or clipped`);
+    }
+    window.scrollTo(0, 0);
+    return misses;
+  });
+}
+
+/**
+ * Each chart canvas' edge pixels that are drawn on (an axis label cut by the canvas edge, such
+ * as "100%" wider than the axis): [chart, edge, count] for every edge that is not blank.
+ */
+async function clippedChartEdges(on: Page, scope: string): Promise<string[]> {
+  return on.evaluate((selector) => {
+    const out: string[] = [];
+    document.querySelectorAll<HTMLCanvasElement>(`${selector} canvas`).forEach((canvas, i) => {
+      const g = canvas.getContext("2d");
+      if (g === null) return;
+      const { width, height } = canvas;
+      const edges: Array<[string, number, number, number, number]> = [
+        ["left", 0, 0, 1, height],
+        ["right", width - 1, 0, 1, height],
+        ["top", 0, 0, width, 1],
+        ["bottom", 0, height - 1, width, 1],
+      ];
+      for (const [edge, x, y, w, h] of edges) {
+        const pixels = g.getImageData(x, y, w, h).data;
+        let drawn = 0;
+        for (let p = 3; p < pixels.length; p += 4) if ((pixels[p] ?? 0) > 0) drawn++;
+        if (drawn > 0) out.push(`chart ${i} ${edge}: ${drawn} px`);
+      }
+    });
+    return out;
+  }, scope);
+}
+
 // ---------------------------------------------------------------------------
 
 describe("dashboard, in Chromium at 1440×900", () => {
@@ -604,6 +657,15 @@ describe("dashboard, in Chromium at 1440×900", () => {
     expect(facts).toContain("saml-acs: identified by query");
     expect(facts).toMatch(/Last callback seen\n.*(just now|min ago)\): a bounce to Auth0, 302, fallback-bounce/);
     expect(await page.getByLabel("State of umbrella-saml").last().inputValue()).toBe("migrated");
+    // The import that created the route is in its audit (imports name no single subject).
+    const created = page.locator("#connection-audit tr").filter({ hasText: "import" });
+    await created.waitFor();
+    expect((await created.locator("td").allTextContents()).slice(1)).toEqual([
+      "token:admin",
+      "import",
+      "—",
+      "added by this import (added: 9; changed: none; removed: none; settingsChanged: true)",
+    ]);
     await expect.poll(() => page.locator("#connection-chart-box canvas").count()).toBe(1);
     expect(await page.locator("#connection-chart-summary").textContent()).toContain(
       "umbrella-saml, logins per minute over the last 1 h: 0 served by the new provider, 0 straight to Auth0, 2 bounced, 0 errors.",
@@ -651,9 +713,11 @@ describe("dashboard, in Chromium at 1440×900", () => {
       await expect.poll(() => small.locator("#charts canvas").count()).toBe(2);
       await expect.poll(() => small.locator("#routes-body tr").count()).toBe(9);
       expect(await overflowing(small)).toEqual({ pageScrolls: false, elements: [] });
-      // The tables scroll inside their card instead.
+      // The route table is one card per route (no sideways scroll box); the traffic table scrolls inside its card.
       const routes = await small.locator("#routes-card .scroll").evaluate((el) => [el.scrollWidth, el.clientWidth]);
-      expect(routes[0]).toBeGreaterThan(routes[1] ?? 0);
+      expect(routes[0]).toBe(routes[1]);
+      const traffic = await small.locator("#traffic-card .scroll").evaluate((el) => [el.scrollWidth, el.clientWidth]);
+      expect(traffic[0]).toBeGreaterThan(traffic[1] ?? 0);
       const files = [await screenshot("overview-360", true, small)];
       await small.evaluate(() => (window.location.hash = "#connection/acme-saml"));
       await small.locator("#connection-counts").filter({ hasText: "Logins" }).waitFor();
@@ -687,5 +751,49 @@ describe("dashboard, in Chromium at 1440×900", () => {
         (e) => !/^Failed to load resource: the server responded with a status of (401|412|503)\b/.test(e),
       ),
     ).toEqual([]);
+  });
+});
+
+describe.each([
+  [1280, 800],
+  [390, 844],
+  [360, 740],
+])("dashboard at %i px", (width, height) => {
+  test("after sign-in the header stays on top; every route's State and Apply on screen; whole axes; legend values", async () => {
+    const view = await newPage(width, height);
+    try {
+      await view.goto(dashboardUrl());
+      await view.getByLabel("Admin token or JWT").fill(h.adminToken);
+      await view.getByRole("button", { name: "Sign in" }).click();
+      const loaded = { timeout: STEP_TIMEOUT_MS };
+      await expect.poll(() => view.locator("#routes-body tr").count(), loaded).toBe(9);
+      await expect.poll(() => view.locator("#charts canvas").count(), loaded).toBe(2);
+      await view.locator("#share").filter({ hasText: "%" }).waitFor();
+      // Sign-in did not scroll the page; the header and its mode pill are in view.
+      expect(await view.evaluate(() => window.scrollY)).toBe(0);
+      const mode = await view.locator("#mode-banner").boundingBox();
+      expect(mode?.y).toBeGreaterThanOrEqual(0);
+      expect((mode?.y ?? 0) + (mode?.height ?? 0)).toBeLessThanOrEqual(height);
+      const files = [await screenshot(`signed-in-${width}`, false, view)];
+      // Sticky: halfway down the page the header is still at the top.
+      await view.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
+      expect(await view.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+      expect((await view.locator("header.top").boundingBox())?.y).toBe(0);
+      expect(await view.locator("#mode-banner").isVisible()).toBe(true);
+
+      expect(await offScreenControls(view)).toEqual([]);
+      expect(await clippedChartEdges(view, "#charts")).toEqual([]);
+      // Without a hover, each legend shows the newest values, not uPlot's "–".
+      const legend = await view.locator("#charts .u-legend .u-value").allTextContents();
+      expect(legend.length).toBeGreaterThanOrEqual(4);
+      expect(legend.filter((v) => v.trim() === "–" || v.trim() === "")).toEqual([]);
+      await view.locator("#routes-card").scrollIntoViewIfNeeded();
+      files.push(await screenshot(`routes-${width}`, false, view));
+      await view.locator("#charts-card").scrollIntoViewIfNeeded();
+      files.push(await screenshot(`charts-${width}`, false, view));
+      expect(files).toHaveLength(3);
+    } finally {
+      await view.context().close();
+    }
   });
 });

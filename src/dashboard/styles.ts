@@ -1,7 +1,8 @@
 /**
  * The dashboard's stylesheet (inline, nonce'd). Colours meet WCAG AA contrast on
  * their backgrounds; every focusable element shows a visible focus ring. Down to
- * 360 px wide nothing widens the page: tables scroll inside their card, long words
+ * 360 px wide nothing widens the page (overflow-x: clip, not hidden: hidden would make
+ * body a scroll box and the sticky header would scroll away): tables scroll inside their card, long words
  * wrap, charts follow their card's width.
  */
 export const STYLES = `
@@ -12,7 +13,7 @@ export const STYLES = `
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text); background: var(--bg);
 }
 * { box-sizing: border-box; }
-html, body { margin: 0; overflow-x: hidden; }
+html, body { margin: 0; overflow-x: clip; }
 body { overflow-wrap: anywhere; }
 code { overflow-wrap: anywhere; }
 h1, h2, h3 { line-height: 1.2; margin: 0 0 0.5rem; }
@@ -26,7 +27,10 @@ a { color: var(--blue); }
 .skip:focus { left: 1rem; z-index: 10; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 
-header.top { display: flex; align-items: center; gap: 1.5rem; flex-wrap: wrap; padding: 0.75rem 1.5rem; background: #1b1f24; color: #fff; }
+html { scroll-padding-top: calc(var(--header-h, 0px) + 0.5rem); }
+header.top { position: sticky; top: 0; z-index: 6; display: flex; align-items: center; gap: 0.5rem 1.5rem; flex-wrap: wrap; padding: 0.5rem 1.5rem; background: #1b1f24; color: #fff; }
+header.top > div { display: flex; align-items: baseline; flex-wrap: wrap; gap: 0 0.75rem; }
+header.top h1 { margin: 0; }
 header.top p { margin: 0; color: #d0d7de; }
 header.top .session { margin-left: auto; display: flex; align-items: center; gap: 0.75rem; }
 header.top nav a { color: #fff; margin-right: 0.9rem; }
@@ -41,7 +45,7 @@ header.top .mode { color: var(--text); }
 header.top .mode-passthrough { color: #fff; }
 
 main { max-width: 1400px; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
-.status { position: sticky; top: 0; z-index: 5; box-shadow: 0 2px 6px rgb(0 0 0 / 15%); margin: 0 0 1rem; padding: 0.6rem 1rem; border-radius: 6px; background: #ddf4ff; border: 1px solid #80ccff; font-weight: 600; }
+.status { position: sticky; top: var(--header-h, 0px); z-index: 5; box-shadow: 0 2px 6px rgb(0 0 0 / 15%); margin: 0 0 1rem; padding: 0.6rem 1rem; border-radius: 6px; background: #ddf4ff; border: 1px solid #80ccff; font-weight: 600; }
 .status:empty { padding: 0; border: 0; margin: 0; box-shadow: none; }
 .status.error { background: var(--red-bg); border-color: var(--red); color: var(--red); }
 .grid { display: grid; gap: 1rem; margin-bottom: 1rem; }
@@ -111,9 +115,22 @@ dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; min-width: 0; }
 ul.flags { margin: 0.5rem 0 0; padding-left: 1.1rem; color: var(--red); }
 @media (max-width: 600px) {
-  header.top { padding: 0.6rem 0.75rem; gap: 0.6rem; }
-  header.top .session { margin-left: 0; flex-wrap: wrap; gap: 0.5rem; }
-  header.top nav a { margin-right: 0.4rem; }
+  header.top { padding: 0.4rem 0.6rem; gap: 0.3rem 0.6rem; }
+  header.top h1 { font-size: 1.05rem; margin: 0; }
+  header.top > div > p { display: none; }
+  header.top .mode { padding: 0.15rem 0.6rem; font-size: 0.85rem; }
+  header.top .session { margin-left: 0; flex-wrap: wrap; gap: 0.2rem 0.5rem; font-size: 0.85rem; }
+  header.top .session button { padding: 0.1rem 0.5rem; }
+  header.top nav a { margin-right: 0.1rem; }
+  /* The route table as one card per route: the State select and Apply always on screen. */
+  #routes-card .scroll { overflow: visible; max-height: none; border: 0; }
+  #routes-card table, #routes-card tbody, #routes-card tr, #routes-card tbody th, #routes-card td { display: block; }
+  #routes-card thead { display: none; }
+  #routes-card tr { border: 1px solid var(--line); border-radius: 8px; padding: 0.5rem 0.75rem; margin-bottom: 0.6rem; }
+  #routes-card tbody th { border: 0; padding: 0 0 0.3rem; font-size: 1.05rem; white-space: normal; }
+  #routes-card td { display: grid; grid-template-columns: 6.5rem minmax(0, 1fr); gap: 0.5rem; align-items: center; border: 0; padding: 0.15rem 0; white-space: normal; overflow-wrap: anywhere; text-align: left; }
+  #routes-card td::before { content: attr(data-label); color: var(--muted); font-weight: 600; font-size: 0.85rem; }
+  #routes-card .state-control { flex-wrap: wrap; }
   main { padding: 0.75rem 0.5rem 2rem; }
   .card { padding: 0.75rem; }
   .search { flex-wrap: wrap; gap: 0.4rem; }

@@ -10,9 +10,14 @@ export interface AuditEntry {
   after: unknown;
 }
 
-export function auditRows(entries: AuditEntry[], columns: number): HTMLTableRowElement[] {
+/**
+ * With `connection` (its own view): an import or sync, which names no single subject, says
+ * what it did to that connection, e.g. "added by this import (added: 9; changed: none; …)".
+ */
+export function auditRows(entries: AuditEntry[], columns: number, connection?: string): HTMLTableRowElement[] {
   if (entries.length === 0) return [h("tr", {}, h("td", { colspan: String(columns) }, "No changes recorded yet."))];
   return entries.map((e) => {
+    const change = connection !== undefined && e.subject === null ? describeFor(e, connection) : describe(e);
     const subject =
       e.subject !== null && e.action.startsWith("route.") ? connectionLink(e.subject) : (e.subject ?? "—");
     return h(
@@ -22,7 +27,7 @@ export function auditRows(entries: AuditEntry[], columns: number): HTMLTableRowE
       h("td", {}, e.actor),
       h("td", {}, e.action),
       h("td", {}, subject),
-      h("td", { class: "change" }, describe(e)),
+      h("td", { class: "change" }, change),
     );
   });
 }
@@ -33,6 +38,16 @@ export function describe(e: AuditEntry): string {
   if (e.after === null) return "deleted";
   const changes = diff(e.before, e.after, "");
   return changes.length === 0 ? "no change" : changes.slice(0, 4).join("; ") + (changes.length > 4 ? "; …" : "");
+}
+
+/** What an import or sync entry did to one connection (the lists its `after` names it in). */
+function describeFor(e: AuditEntry, connection: string): string {
+  const after = isRecord(e.after) ? e.after : {};
+  const did = Object.entries(after)
+    .filter(([, names]) => Array.isArray(names) && names.includes(connection))
+    .map(([list]) => list);
+  const by = e.action === "import" ? "this import" : `this ${e.action}`;
+  return `${did.length === 0 ? "touched" : did.join(", ")} by ${by} (${short(e.after)})`;
 }
 
 function diff(before: unknown, after: unknown, path: string): string[] {

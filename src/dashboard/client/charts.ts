@@ -30,6 +30,35 @@ function spansDays(x: number[]): boolean {
   return (x.at(-1) ?? 0) - (x[0] ?? 0) > 86_400_000;
 }
 
+/** Room for the y axis: its longest tick label as drawn (so "100%" is never cut), plus tick and gap. */
+function fitLabels(u: uPlot, values: string[] | null, axisIdx: number, cycleNum: number): number {
+  const axis = u.axes[axisIdx];
+  const previous = (axis as { _size?: number } | undefined)?._size;
+  if (cycleNum > 1 && previous !== undefined) return previous;
+  const longest = (values ?? []).reduce((a, b) => (b.length > a.length ? b : a), "");
+  const font = axis?.font;
+  u.ctx.font = Array.isArray(font) ? String(font[0]) : typeof font === "string" ? font : "12px system-ui";
+  const text = u.ctx.measureText(longest).width / devicePixelRatio;
+  return Math.ceil(text + (axis?.ticks?.size ?? 10) + (axis?.gap ?? 5) + 6);
+}
+
+/** The newest index where any series has a value; null when none has. */
+function latestIndex(u: uPlot): number | null {
+  for (let i = (u.data[0]?.length ?? 0) - 1; i >= 0; i--) {
+    if (u.data.slice(1).some((values) => values[i] !== null && values[i] !== undefined)) return i;
+  }
+  return null;
+}
+
+function showLatest(u: uPlot): void {
+  if (u.cursor.idx === null || u.cursor.idx === undefined) u.setLegend({ idx: latestIndex(u) ?? undefined });
+}
+
+function showLatestWhenAway(u: uPlot): void {
+  // The cursor left the plot (uPlot just blanked the legend): back to the newest values.
+  if (u.cursor.idx === null || u.cursor.idx === undefined) queueMicrotask(() => showLatest(u));
+}
+
 export class TimeChart {
   readonly figure: HTMLElement;
   private readonly canvasBox: HTMLDivElement;
@@ -78,10 +107,12 @@ export class TimeChart {
       axes: [
         { values: (_u, ticks) => ticks.map(label) },
         {
-          size: 46,
+          size: fitLabels,
           values: (_u, ticks) => ticks.map((t) => `${Number.isInteger(t) ? t : t.toFixed(1)}${unit}`),
         },
       ],
+      // Away from the plot the legend shows the newest bucket with data (uPlot's default is "–").
+      hooks: { ready: [showLatest], setData: [showLatest], setCursor: [showLatestWhenAway] },
       series: [
         { value: (_u, v) => (v === null || v === undefined ? "–" : label(v)) },
         ...spec.series.map((s): uPlot.Series => ({

@@ -65,7 +65,7 @@ export async function openConnection(ctx: Ctx, connection: string, focus: boolea
   showError(IDS.connectionError, problems.join(" "));
   renderFacts(ctx, route?.ok === true ? route.data : null, stats.ok ? stats.data : null, route !== null);
   if (stats.ok) renderTraffic(stats.data, range.per, rangeText(range));
-  if (audit?.ok === true) byId(IDS.connectionAudit).replaceChildren(...auditRows(audit.data.entries, 5));
+  if (audit?.ok === true) byId(IDS.connectionAudit).replaceChildren(...auditRows(audit.data.entries, 5, connection));
   else if (audit === null) byId(IDS.connectionAudit).replaceChildren(...auditRows([], 5));
 }
 

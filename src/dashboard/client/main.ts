@@ -45,7 +45,8 @@ async function signIn(candidate: string): Promise<void> {
   for (const id of [IDS.dashboard, IDS.sessionBar, IDS.modeBanner]) byId(id).hidden = false;
   timer = window.setInterval(() => void refresh(), config.refreshMs);
   const opening = showView(false);
-  if (shownConnection() === null) byId(IDS.main).focus();
+  // Focus for screen readers, without scrolling the sticky header's mode pill off the top.
+  if (shownConnection() === null) byId(IDS.main).focus({ preventScroll: true });
   await Promise.all([loadAll(false), opening]);
 }
 
@@ -116,7 +117,21 @@ function showView(focus: boolean): Promise<void> {
   return openConnection(ctx, connection, focus);
 }
 
+/**
+ * The sticky header's height as --header-h (it wraps on narrow screens): the status line
+ * sticks below it, and in-page links scroll their section to just below it.
+ */
+function trackHeaderHeight(): void {
+  const header = document.querySelector<HTMLElement>("header.top");
+  if (header === null) return;
+  const set = (): void =>
+    document.documentElement.style.setProperty("--header-h", `${Math.ceil(header.getBoundingClientRect().height)}px`);
+  new ResizeObserver(set).observe(header);
+  set();
+}
+
 function start(): void {
+  trackHeaderHeight();
   byId(IDS.signInForm).addEventListener("submit", (event) => {
     event.preventDefault();
     const candidate = control(IDS.token).value.trim();

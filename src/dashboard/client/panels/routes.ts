@@ -40,21 +40,29 @@ function routeRow(ctx: Ctx, route: Route): HTMLTableRowElement {
   const name = route.connection;
   const select = stateSelect(name);
   const apply = h("button", { type: "button", "aria-label": `Apply the chosen state to ${name}` }, "Apply");
-  const [version, updated] = [h("td", { class: "num" }), h("td", { class: "when" })];
+  const [version, updated] = [
+    h("td", { class: "num", "data-label": "Version" }),
+    h("td", { class: "when", "data-label": "Updated" }),
+  ];
   const routability = routabilityOf(route);
   const cells = [
-    h("td", {}, organizationText(route)),
-    h("td", {}, route.protocol ?? "—"),
+    h("td", { "data-label": "Organization" }, organizationText(route)),
+    h("td", { "data-label": "Protocol" }, route.protocol ?? "—"),
     h(
       "td",
       {
         class: `routability routability-${routability.level}`,
+        "data-label": "Routability",
         title: `${LEVEL_MEANING[routability.level]}: ${routability.reason}`,
       },
       routability.level,
     ),
   ];
-  const stateCell = h("td", {}, h("div", { class: "state-control" }, select, apply));
+  const stateCell = h(
+    "td",
+    { class: "state", "data-label": "State" },
+    h("div", { class: "state-control" }, select, apply),
+  );
   const tr = h("tr", {}, h("th", { scope: "row" }, connectionLink(name)), ...cells, stateCell, version, updated);
   const row: Row = { route, tr, select, version, updated };
   select.addEventListener("change", () => tr.classList.toggle("pending", select.value !== row.route.state));
