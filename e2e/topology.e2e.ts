@@ -11,19 +11,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { unstable_readConfig } from "wrangler";
 import { adminOnlyInputs } from "../scripts/bundle-size.mjs";
+import { checkConfigs } from "../scripts/deploy/checks";
+import { readPair } from "../scripts/deploy/configs";
 import { ADMIN_PREFIX as DEFAULT_PREFIX } from "./support/harness";
+import { buildDashboard } from "../scripts/build-dashboard";
 import { RecordingServer } from "./support/recording-server";
-import {
-  bundleOne,
-  bundleWorker,
-  CONFIGS,
-  ROOT,
-  startBundledWorker,
-  type Bundles,
-  type RunningWorker,
-} from "./support/worker";
+import { bundleOne, bundleWorker, startBundledWorker, type Bundles, type RunningWorker } from "./support/worker";
 
 /** The part of Miniflare's KV namespace these tests use. */
 interface KvList {
@@ -33,72 +27,28 @@ interface KvList {
 const TOKEN = "topology-e2e-admin-token-0123456789abcdef";
 const TARGET = "https://sso.example.com/sso/client_01TOPOLOGY/auth0/callback";
 
-/** What these tests read of a wrangler config (wrangler's own reading of the file). */
-interface WorkerConfigFile {
-  name: string;
-  vars: Record<string, unknown>;
-  kv_namespaces: Array<{ binding: string; id?: string }>;
-  durable_objects: { bindings: Array<{ name: string; class_name: string; script_name?: string }> };
-  migrations: Array<{ new_sqlite_classes?: string[]; new_classes?: string[] }>;
-  triggers: { crons?: string[] };
-  routes?: Array<string | { pattern: string }>;
-  services?: Array<{ binding: string; service: string }>;
-}
-
-function readConfig(role: keyof typeof CONFIGS, env: string | undefined): WorkerConfigFile {
-  return unstable_readConfig(
-    { config: path.join(ROOT, CONFIGS[role]), env },
-    { hideWarnings: true },
-  ) as WorkerConfigFile;
-}
-
 describe("the two configs agree (wrangler.toml, wrangler.admin.toml)", () => {
   it.each([
     ["the top level (local development)", undefined],
     ["[env.staging]", "staging"],
     ["[env.production]", "production"],
-  ] as const)("in %s: same vars, same KV namespace, the router's Durable Objects", (_name, env) => {
-    const router = readConfig("router", env);
-    const admin = readConfig("admin", env);
-    expect(admin.vars).toEqual(router.vars);
-    expect(admin.kv_namespaces.map((k) => [k.binding, k.id])).toEqual(
-      router.kv_namespaces.map((k) => [k.binding, k.id]),
-    );
-    // wrangler names an environment's script <name>-<env>; the admin must bind that script's classes.
-    expect(router.name).toBe(env === undefined ? "callback-router" : `callback-router-${env}`);
-    expect(admin.durable_objects.bindings).toEqual(
-      router.durable_objects.bindings.map((b) => ({ ...b, script_name: router.name })),
-    );
-    const migrated = router.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])]);
-    for (const b of admin.durable_objects.bindings) expect(migrated).toContain(b.class_name);
-    // The cron runs the provider sync in the admin Worker only.
-    expect(router.triggers.crons ?? []).toEqual([]);
-    expect(admin.triggers.crons?.length).toBeGreaterThan(0);
+  ] as const)("in %s: npm run deploy's checks find no problem", (_name, env) => {
+    const { router, admin } = readPair(env);
+    expect(checkConfigs(router, admin, env).problems).toEqual([]);
   });
 
-  it.each(["staging", "production"])(
-    "in %s: the admin route is the router's host (or ADMIN_HOSTNAME) under /__router/, no service binding",
-    (env) => {
-      const router = readConfig("router", env);
-      const admin = readConfig("admin", env);
-      const patterns = (routes: WorkerConfigFile["routes"]) =>
-        (routes ?? []).map((r) => (typeof r === "string" ? r : r.pattern));
-      const hosts = patterns(router.routes).map((p) => p.slice(0, p.indexOf("/")));
-      expect(patterns(router.routes)).toEqual(hosts.map((h) => `${h}/*`));
-      // README step 4: with ADMIN_HOSTNAME set, the API lives on that host alone.
-      const adminHostname = admin.vars.ADMIN_HOSTNAME;
-      const adminHosts = typeof adminHostname === "string" && adminHostname !== "" ? [adminHostname] : hosts;
-      expect(patterns(admin.routes)).toEqual(adminHosts.map((h) => `${h}/__router/*`));
-      expect(DEFAULT_PREFIX.startsWith("/__router/")).toBe(true);
-      expect(router.services ?? []).toEqual([]);
-      expect(admin.services ?? []).toEqual([]);
-    },
-  );
+  it("binds each Worker to the other in local development only (top level): ADMIN one way, ROUTER (RPC) the other", () => {
+    const { router, admin } = readPair(undefined);
+    expect(router.services).toEqual([{ binding: "ADMIN", service: admin.name }]);
+    expect(admin.services).toEqual([{ binding: "ROUTER", service: router.name, entrypoint: "Router" }]);
+  });
 
-  it("binds the admin Worker to the router in local development only (top level)", () => {
-    expect(readConfig("router", undefined).services).toEqual([
-      { binding: "ADMIN", service: readConfig("admin", undefined).name },
-    ]);
+  it("writes the router's variables and KV namespace once: the admin config has none of them", () => {
+    for (const env of [undefined, "staging", "production"]) {
+      const { admin } = readPair(env);
+      expect(admin.kv_namespaces).toEqual([]);
+      expect(Object.keys(admin.vars)).toEqual(["ENVIRONMENT"]);
+    }
   });
 });
 
@@ -273,5 +223,109 @@ describe("a router deployed before its admin Worker", () => {
     });
     expect(res.status).toBe(200);
     expect(deployed.auth0.received.map((r) => r.path)).toEqual(["/login/callback"]);
+  });
+});
+
+describe("the admin Worker asks the router (RPC over its ROUTER binding)", () => {
+  // One admin bundle, two routers: the real one, and one whose decision for a legacy route
+  // is changed. Nothing of the admin differs between the two runs.
+  const LEGACY = 'case "legacy":\n      return { destination: "auth0", reason: "legacy" };';
+  let dir: string;
+  let auth0: RecordingServer;
+  let auth0Port: number;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "callback-router-rpc-"));
+    auth0 = new RecordingServer("auth0", () => ({ status: 200, body: "auth0 stand-in" }));
+    auth0Port = await auth0.start();
+    await buildDashboard();
+    await Promise.all([
+      bundleOne("admin", path.join(dir, "admin.mjs")),
+      bundleOne("router", path.join(dir, "router.mjs")),
+      bundleOne("router", path.join(dir, "patched-router.mjs"), false, {
+        file: "src/callback/decide.ts",
+        from: LEGACY,
+        to: 'case "legacy":\n      return toNew("legacy", undefined, s);',
+      }),
+    ]);
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await auth0?.close();
+  });
+
+  /** The production configs with `router` as the router's script; the router's variables on the router only. */
+  async function withRouter<T>(router: string, use: (worker: RunningWorker) => Promise<T>): Promise<T> {
+    const worker = await startBundledWorker(
+      { scriptPath: path.join(dir, router), adminScriptPath: path.join(dir, "admin.mjs"), buildDir: dir },
+      { ENVIRONMENT: "development", ADMIN_TOKEN: TOKEN, ROUTE_CACHE_SECONDS: "0" },
+      {
+        environment: "production",
+        routerOnly: {
+          AUTH0_ORIGIN: `http://127.0.0.1:${auth0Port}`,
+          AUTH0_TENANT: "rpc-tenant",
+          ALLOWED_TARGET_HOSTS: "sso.example.com",
+          STATS_FLUSH_MS: "0",
+        },
+      },
+    );
+    try {
+      const res = await fetch(`${worker.origin}${DEFAULT_PREFIX}/import?mode=replace`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          settings: { mode: "route", unknown: "auth0", redirect: "307", defaultTarget: TARGET },
+          routes: [{ connection: "globex-saml", organization: "org_globex", protocol: "samlp", state: "legacy" }],
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return await use(worker);
+    } finally {
+      await worker.stop();
+    }
+  }
+
+  const evaluate = async (worker: RunningWorker) => {
+    const res = await fetch(`${worker.origin}${DEFAULT_PREFIX}/evaluate?connection=globex-saml`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as { destination: string; reason: string; target?: string };
+  };
+  const callback = (worker: RunningWorker) =>
+    expect.poll(
+      async () =>
+        (
+          await fetch(`${worker.origin}/login/callback?connection=globex-saml`, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=rpc",
+            redirect: "manual",
+          })
+        ).status,
+      { timeout: 10_000 },
+    );
+
+  it("/evaluate follows the router's code: the same admin reports each router's own decision", async () => {
+    await withRouter("router.mjs", async (worker) => {
+      await callback(worker).toBe(200);
+      expect(await evaluate(worker)).toMatchObject({ destination: "auth0", reason: "legacy" });
+    });
+    await withRouter("patched-router.mjs", async (worker) => {
+      await callback(worker).toBe(307);
+      expect(await evaluate(worker)).toMatchObject({ destination: "new", reason: "legacy", target: TARGET });
+    });
+  });
+
+  it("/status and /coverage answer from the router, whose variables the admin Worker does not have", async () => {
+    await withRouter("router.mjs", async (worker) => {
+      const get = (p: string) =>
+        fetch(`${worker.origin}${DEFAULT_PREFIX}${p}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const status = await get("/status");
+      expect(status.status, await status.clone().text()).toBe(200);
+      expect(await status.json()).toMatchObject({ routes: { legacy: 1 }, affinity: "not-configured" });
+      const coverage = await get("/coverage");
+      expect(coverage.status).toBe(200);
+      expect(await coverage.json()).toMatchObject({ routes: 1 });
+    });
   });
 });

@@ -47,7 +47,7 @@ function notDeployed(prefix: string, why: string): Response {
       503,
       "Management API not deployed",
       `${why} The management API (${prefix}) is the ${ADMIN_WORKER} Worker: deploy it after the router ` +
-        "(npm run deploy:admin, wrangler.admin.toml), with its route <sign-in host>/__router/* " +
+        "(npm run deploy -- --env <staging|production>, wrangler.admin.toml), with its route <sign-in host>/__router/* " +
         '(or ADMIN_HOSTNAME). See the README, "Deploy, step by step".',
     ),
   );

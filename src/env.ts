@@ -5,7 +5,7 @@
  * not read is simply unset there.
  */
 export interface Env {
-  /** The route table (see docs/storage.md). */
+  /** Router: the route table (see docs/storage.md); the admin Worker asks the router instead. */
   ROUTES: KVNamespace;
   AUTH0_ORIGIN?: string;
   /** Secret: Auth0's custom-domain proxy key (self-managed certificates). */
@@ -49,6 +49,12 @@ export interface Env {
    * has its own route instead.
    */
   ADMIN?: Fetcher;
+  /**
+   * Admin Worker: a service binding to the router's `Router` entrypoint (RPC,
+   * src/router-rpc.ts), which answers what only the router knows: its configuration,
+   * /evaluate's decision, routability, /status.
+   */
+  ROUTER?: import("./router-rpc").RouterApi;
 }
 
 /** The plain-string variables of Env (what config parsing reads). */

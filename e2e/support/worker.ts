@@ -6,12 +6,12 @@
  * storage, the test's bindings in place of the configs' [vars]. Their log lines are
  * collected, never printed.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { buildDashboard } from "../../scripts/build-dashboard";
 
@@ -58,8 +58,23 @@ function workerOptionsOf(file: string, environment?: string): ReturnType<typeof 
   }
 }
 
+/**
+ * A change to one source file for one bundle (a test's deliberately different router):
+ * `file` relative to the repository, `from` must occur in it exactly once.
+ */
+export interface SourcePatch {
+  file: string;
+  from: string;
+  to: string;
+}
+
 /** Bundles one Worker as wrangler does (ESM, workerd conditions, its config's define and [alias]). */
-export async function bundleOne(role: WorkerRole, outfile: string, metafile = false): Promise<Metafile | undefined> {
+export async function bundleOne(
+  role: WorkerRole,
+  outfile: string,
+  metafile = false,
+  patch?: SourcePatch,
+): Promise<Metafile | undefined> {
   const file = path.join(ROOT, CONFIGS[role]);
   const wranglerOptions = workerOptionsOf(file);
   const alias = unstable_readConfig({ config: file }, { hideWarnings: true }).alias ?? {};
@@ -75,6 +90,7 @@ export async function bundleOne(role: WorkerRole, outfile: string, metafile = fa
     external: ["cloudflare:*"],
     define: wranglerOptions.define ?? {},
     plugins: [
+      ...(patch === undefined ? [] : [patchPlugin(patch)]),
       {
         // The config's [alias] (zod's locales namespace is English alone), applied as wrangler's
         // own alias plugin does: an import spelled exactly as a key, the value from the project root.
@@ -96,6 +112,22 @@ export async function bundleOne(role: WorkerRole, outfile: string, metafile = fa
     logLevel: "warning",
   });
   return result.metafile;
+}
+
+function patchPlugin(patch: SourcePatch): Plugin {
+  const file = path.join(ROOT, patch.file);
+  return {
+    name: "source-patch",
+    setup(b) {
+      b.onLoad({ filter: new RegExp(`${patch.file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`) }, (args) => {
+        if (args.path !== file) return undefined;
+        const source = readFileSync(file, "utf8");
+        if (source.split(patch.from).length !== 2)
+          throw new Error(`${patch.file} does not hold ${patch.from} exactly once`);
+        return { contents: source.replace(patch.from, patch.to), loader: "ts" };
+      });
+    },
+  };
 }
 
 /** Bundles both Workers into a temporary directory; resolves with what startBundledWorker needs. */
@@ -131,6 +163,8 @@ export interface WorkerConfig {
   environment?: string;
   /** Leave the admin Worker out (a router deployed before it). */
   withoutAdmin?: boolean;
+  /** Bindings the router gets and the admin Worker does not (the router's own variables). */
+  routerOnly?: Record<string, string>;
 }
 
 /** A config's route patterns on this machine: same paths, the host replaced by 127.0.0.1. */
@@ -170,7 +204,7 @@ export async function startBundledWorker(
       scriptPath: role === "router" ? bundle.scriptPath : bundle.adminScriptPath,
       // Module names are relative to this; the bundle lives in a temporary directory outside the repo.
       modulesRoot: bundle.buildDir,
-      bindings: { ...vars, ...bindings },
+      bindings: { ...vars, ...bindings, ...(role === "router" ? config.routerOnly : {}) },
       // One namespace for both, as the same namespace id in the two configs gives on Cloudflare.
       kvNamespaces: { ROUTES: "e2e-routes" },
       ...(deployed ? { routes: loopbackRoutes(wranglerConfig.routes) } : {}),

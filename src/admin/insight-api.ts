@@ -1,13 +1,10 @@
 /** Read-only views: /evaluate (the router's own decision), /audit, /status. */
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { affinityState } from "../affinity/state";
-import { evaluateConnection, evaluateOrganization } from "../callback/evaluate";
-import { configFor } from "../config";
-import { RouteStore } from "../table/store";
 import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
+import { askRouter, routerOf } from "./router-client";
 import {
   AffinityStateSchema,
   AuditEntrySchema,
@@ -46,13 +43,15 @@ export function registerInsightRoutes(app: AdminApp): void {
           { field: "query", reason: "exactly one of organization, connection" },
         ]);
       }
-      const config = configFor(c.env);
-      if (!config.ok) {
-        throw new ApiProblem(503, "Router misconfigured", `Fix: ${config.problems.map((p) => p.variable).join(", ")}.`);
+      // The router's own code and variables decide (src/router-rpc.ts): the answer cannot disagree with it.
+      const router = routerOf(c.env);
+      const answer = await askRouter(() =>
+        router.evaluate(connection !== undefined ? { connection } : { organization: organization ?? "" }),
+      );
+      if (!answer.ok) {
+        throw new ApiProblem(503, "Router misconfigured", `Fix: ${answer.problems.map((p) => p.variable).join(", ")}.`);
       }
-      const store = new RouteStore(c.env.ROUTES, config.config);
-      if (connection !== undefined) return c.json(await evaluateConnection(connection, store, config.config), 200);
-      return c.json(await evaluateOrganization(organization ?? "", store, config.config), 200);
+      return c.json(answer.evaluation, 200);
     },
   );
 
@@ -112,11 +111,8 @@ export function registerInsightRoutes(app: AdminApp): void {
     }),
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
-      const writer = writerOf(c.env);
-      const [status, settings] = await Promise.all([writer.status(), writer.getSettings()]);
-      const config = configFor(c.env);
-      const configured = config.ok && config.config.affinity !== undefined;
-      return c.json({ ...status, affinity: affinityState(configured, settings.settings.affinity) }, 200);
+      const router = routerOf(c.env);
+      return c.json(await askRouter(() => router.status()), 200);
     },
   );
 }

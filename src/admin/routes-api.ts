@@ -6,6 +6,7 @@ import type { AdminApp } from "./context";
 import { requireScope, type Principal } from "./auth";
 import { writerOf, type WriteOptions } from "../writer";
 import { ApiProblem, notAConnection } from "./problem";
+import { askRouter, routerOf } from "./router-client";
 import {
   ConnectionParam,
   IfMatchHeader,
@@ -17,7 +18,6 @@ import {
   RouteSchema,
   RouteWithRoutabilitySchema,
 } from "./schemas";
-import { coverageOf, routabilityOf } from "../table/routability";
 import { etag, ifMatchVersion, unwrap } from "./writer-http";
 import { connectionNameProblem } from "../table/schema";
 
@@ -91,8 +91,11 @@ export function registerRouteRoutes(app: AdminApp): void {
       const route = await writerOf(c.env).getRoute(connection);
       if (route === null)
         throw new ApiProblem(404, "No such route", `connection "${connection}" is not in the route table`);
+      const router = routerOf(c.env);
+      const [routability] = await askRouter(() => router.routability([route]));
+      if (routability === undefined) throw new ApiProblem(503, "Router unreachable", "The router gave no routability.");
       c.header("etag", etag(route.version));
-      return c.json({ ...route, routability: routabilityOf(route) }, 200);
+      return c.json({ ...route, routability }, 200);
     },
   );
 
@@ -108,8 +111,8 @@ export function registerRouteRoutes(app: AdminApp): void {
     }),
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
-      const table = await writerOf(c.env).exportTable();
-      return c.json(coverageOf(table.routes), 200);
+      const router = routerOf(c.env);
+      return c.json(await askRouter(() => router.coverage()), 200);
     },
   );
 

@@ -32,6 +32,7 @@ import { connectionNameProblem, isConnectionName } from "../table/schema";
 import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { badRequest, notAConnection } from "./problem";
+import { askRouter, routerOf } from "./router-client";
 import { ConnectionParam, jsonOf, problemResponses } from "./schemas";
 import { writerOf } from "../writer";
 
@@ -232,8 +233,10 @@ function windowOf(query: z.infer<typeof WindowQuery>): StatsWindow {
 
 type Shard = DurableObjectStub<import("../stats/counter-do").TrafficCounter>;
 
-function shards(env: Env): Shard[] {
-  const { shards: n } = statsConfigFor(env);
+/** Every shard the router writes: its STATS_SHARDS, asked of the router (src/router-rpc.ts). */
+async function shards(env: Env): Promise<Shard[]> {
+  const router = routerOf(env);
+  const n = (await askRouter(() => router.configuration())).statsShards;
   return Array.from({ length: n }, (_, i) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i))));
 }
 
@@ -347,7 +350,7 @@ export function registerStatsRoutes(app: AdminApp): void {
       requireScope(c.get("principal"), "routes:read");
       const query = c.req.valid("query");
       const w = windowOf(query);
-      const all = shards(c.env);
+      const all = await shards(c.env);
       const { first, last } = keyRange(w);
       const [window, seriesParts, status] = await Promise.all([
         sums(all, w.resolution, first, last),
@@ -395,7 +398,7 @@ export function registerStatsRoutes(app: AdminApp): void {
         throw notAConnection(`${problem}, or ${UNIDENTIFIED}, ${NOT_IN_TABLE} or ${NOT_A_CALLBACK}`);
       }
       const w = windowOf(c.req.valid("query"));
-      const all = shards(c.env);
+      const all = await shards(c.env);
       const { first, last } = keyRange(w);
       const parts = await Promise.all(all.map((s) => s.query(w.resolution, first, last, connection)));
       const rows = parts.flat() as CountRow[];

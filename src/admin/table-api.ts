@@ -14,7 +14,8 @@ import { ApiProblem, badRequest } from "./problem";
 import { csvField, parseProxyRoutesCsv } from "./proxy-routes-csv";
 import { PACKAGE_FILES, parseWorkosPackage, type Derived, type PackageFiles } from "./workos-package";
 import { Protocol } from "../table/schema";
-import { routabilityOf } from "../table/routability";
+import type { RoutabilityQuestion, RouterApi } from "../router-rpc";
+import { askRouter, routerOf } from "./router-client";
 import { ImportResultSchema, problemResponses, RouteInputSchema, SettingsSchema } from "./schemas";
 import { writerOf } from "../writer";
 import { unwrap } from "./writer-http";
@@ -162,24 +163,33 @@ async function parseImport(request: {
  * Worded `{row} ({connection}): {state}, {level} — {reason}; fix: {fix}` with the
  * same level word as coverage, GET /routes/{c}, evaluate and the dashboard.
  */
-function routabilityWarnings(parsed: Parsed): string[] {
-  const out: string[] = [];
+async function routabilityWarnings(parsed: Parsed, router: RouterApi): Promise<string[]> {
+  const rows: Array<{ i: number; state: string; question: RoutabilityQuestion }> = [];
   parsed.routes.forEach((raw, i) => {
     const state = raw["state"];
     if (state !== "migrated" && state !== "rollout") return;
     const protocol = Protocol.safeParse(raw["protocol"]);
     if (raw["protocol"] !== undefined && !protocol.success) return; // refused by validation anyway
-    const routability = routabilityOf({
-      connection: String(raw["connection"]),
-      protocol: protocol.success ? protocol.data : undefined,
-      match: raw["match"] as Record<string, string> | undefined,
+    rows.push({
+      i,
+      state,
+      question: {
+        connection: String(raw["connection"]),
+        protocol: protocol.success ? protocol.data : undefined,
+        match: raw["match"] as Record<string, string> | undefined,
+      },
     });
-    if (routability.level === "routable") return;
-    out.push(
-      `${parsed.rowName(i)} (${String(raw["connection"])}): ${state}, ${routability.level} — ${routability.reason}${routability.fix === undefined ? "" : `; fix: ${routability.fix}`}`,
-    );
   });
-  return out;
+  if (rows.length === 0) return [];
+  // The router's routability (src/router-rpc.ts), in one call for the whole file.
+  const answers = await askRouter(() => router.routability(rows.map((r) => r.question)));
+  return rows.flatMap(({ i, state, question }, n) => {
+    const routability = answers[n];
+    if (routability === undefined || routability.level === "routable") return [];
+    return [
+      `${parsed.rowName(i)} (${question.connection}): ${state}, ${routability.level} — ${routability.reason}${routability.fix === undefined ? "" : `; fix: ${routability.fix}`}`,
+    ];
+  });
 }
 
 export function registerTableRoutes(app: AdminApp): void {
@@ -246,7 +256,7 @@ export function registerTableRoutes(app: AdminApp): void {
         mode: query.mode,
         format: parsed.format,
         diff: value,
-        warnings: [...parsed.warnings, ...routabilityWarnings(parsed)],
+        warnings: [...parsed.warnings, ...(await routabilityWarnings(parsed, routerOf(c.env)))],
         ...(parsed.derived === undefined ? {} : { derived: parsed.derived }),
         kvPending,
       },

@@ -4,8 +4,7 @@
  */
 import type { EnvVars } from "../env";
 import { oncePerEnv } from "./once-per-env";
-import { checkUrl, numberVar, textVar, type ConfigProblem, type Environment } from "./read";
-import { environmentOf, targetConfigFor } from "./router";
+import { checkUrl, environmentVar, numberVar, textVar, type ConfigProblem, type Environment } from "./read";
 
 export interface AdminConfig {
   environment: Environment;
@@ -26,9 +25,8 @@ export const DEFAULT_PREFIX = "/__router/v1";
 
 export function parseAdminConfig(env: EnvVars): AdminConfigResult {
   const problems: ConfigProblem[] = [];
-  const targets = targetConfigFor(env);
-  if (!targets.ok) problems.push(...targets.problems);
-  const environment = environmentOf(env);
+  // The admin Worker's own ENVIRONMENT; target checks are the router's writer's (src/writer/checks.ts).
+  const environment = environmentVar(problems, env);
 
   let prefix = textVar(env, "ADMIN_PREFIX") ?? DEFAULT_PREFIX;
   if (!/^\/__[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(prefix)) {

@@ -1,0 +1,156 @@
+/**
+ * What the admin Worker asks the router, over its ROUTER service binding (RPC to the
+ * `Router` entrypoint src/index.ts exports; Cloudflare "Service bindings — RPC
+ * (WorkerEntrypoint)"): the router's configuration, the decision /evaluate reports, the
+ * routability of routes, and the facts /status reports. Each answer is computed here, by
+ * the router's deployed code with the router's own variables, so the management API can
+ * never describe a different router from the one that routes callbacks, and the variables
+ * are written once, in wrangler.toml (docs/deploy.md, "One source of truth").
+ *
+ * Every answer is plain data (structured-clonable: no URL, no class instances); a problem
+ * is an answer too (`ok: false` with the variables to fix), never a thrown error, since an
+ * error crossing RPC loses its shape.
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { affinityState, type AffinityState } from "./affinity/state";
+import {
+  evaluateConnection,
+  evaluateOrganization,
+  type Evaluation,
+  type OrganizationEvaluation,
+} from "./callback/evaluate";
+import {
+  adminConfigFor,
+  adminPlaceOf,
+  configFor,
+  statsConfigFor,
+  type ConfigProblem,
+  type Environment,
+} from "./config";
+import type { Env } from "./env";
+import { coverageOf, routabilityOf, type CoverageReport, type Routability } from "./table/routability";
+import type { RouteInput, RouteState } from "./table/schema";
+import { RouteStore } from "./table/store";
+import { writerOf } from "./writer/handle";
+
+/** The router's configuration as it parsed it; secrets only as "set or not", never their values. */
+export interface RouterConfiguration {
+  environment: Environment;
+  /** false: `problems` names each variable to fix (the router then forwards everything to Auth0, or answers 502). */
+  ok: boolean;
+  problems: ConfigProblem[];
+  /** AUTH0_ORIGIN as parsed (an origin), null when it did not parse. */
+  auth0Origin: string | null;
+  /** "custom-domain" when AUTH0_CNAME_API_KEY is set (Auth0's reverse-proxy setup), else "tenant-domain". */
+  auth0Mode: "custom-domain" | "tenant-domain";
+  auth0Tenant: string | null;
+  /** ALLOWED_TARGET_HOSTS, lower-case, sorted. */
+  allowedTargetHosts: string[];
+  /** Whether AFFINITY_SECRET is set (transaction affinity can be on). */
+  affinityConfigured: boolean;
+  /** STATS_SHARDS: how many TrafficCounter shards the router writes (the admin's /stats reads them all). */
+  statsShards: number;
+  /** Where the router hands the management API: ADMIN_PREFIX and ADMIN_HOSTNAME as the router reads them. */
+  admin: { prefix: string; hostname: string | null };
+}
+
+/** GET /evaluate's question: exactly one of the two. */
+export type EvaluateQuestion = { connection: string } | { organization: string };
+
+export type EvaluateAnswer =
+  { ok: true; evaluation: Evaluation | OrganizationEvaluation } | { ok: false; problems: ConfigProblem[] };
+
+/** The route fields routability reads. */
+export type RoutabilityQuestion = Pick<RouteInput, "connection" | "protocol" | "match">;
+
+/** /status: the table's counts, the writer's pending KV writes, and transaction affinity's state. */
+export interface RouterStatus {
+  routes: Record<RouteState, number>;
+  settingsVersion: number;
+  kvPending: number;
+  affinity: AffinityState;
+}
+
+/** The router's RPC interface, as the admin Worker's ROUTER binding exposes it. */
+export interface RouterApi {
+  configuration(): Promise<RouterConfiguration>;
+  evaluate(question: EvaluateQuestion): Promise<EvaluateAnswer>;
+  /** One answer per route, in order. */
+  routability(routes: RoutabilityQuestion[]): Promise<Routability[]>;
+  /** Routability across the whole table (GET /coverage). */
+  coverage(): Promise<CoverageReport>;
+  status(): Promise<RouterStatus>;
+}
+
+/**
+ * The router's answers for `env` (the router's own bindings). The `Router` entrypoint
+ * serves these over RPC; the workerd tests, which run both Workers in one isolate, call
+ * them in-process (test/support/in-process-worker.ts).
+ */
+export function routerAnswers(env: Env): RouterApi {
+  return {
+    configuration: () => Promise.resolve(configurationOf(env)),
+    async evaluate(question) {
+      const result = configFor(env);
+      if (!result.ok) return { ok: false, problems: result.problems };
+      const store = new RouteStore(env.ROUTES, result.config);
+      const evaluation =
+        "connection" in question
+          ? await evaluateConnection(question.connection, store, result.config)
+          : await evaluateOrganization(question.organization, store, result.config);
+      return { ok: true, evaluation };
+    },
+    routability: (routes) => Promise.resolve(routes.map((route) => routabilityOf(route))),
+    coverage: async () => coverageOf((await writerOf(env).exportTable()).routes),
+    async status() {
+      const writer = writerOf(env);
+      const [status, settings] = await Promise.all([writer.status(), writer.getSettings()]);
+      return {
+        ...status,
+        affinity: affinityState(configurationOf(env).affinityConfigured, settings.settings.affinity),
+      };
+    },
+  };
+}
+
+function configurationOf(env: Env): RouterConfiguration {
+  const result = configFor(env);
+  const place = adminPlaceOf(adminConfigFor(env));
+  const auth0Origin = result.ok ? result.config.auth0Origin : result.forward?.auth0Origin;
+  const hosts = result.ok ? result.config.allowedTargetHosts : result.allowedTargetHosts;
+  return {
+    environment: result.ok ? result.config.environment : result.environment,
+    ok: result.ok,
+    problems: result.ok ? [] : result.problems,
+    auth0Origin: auth0Origin?.origin ?? null,
+    auth0Mode: (env.AUTH0_CNAME_API_KEY ?? "").trim() === "" ? "tenant-domain" : "custom-domain",
+    auth0Tenant: result.ok ? (result.config.auth0Tenant ?? null) : null,
+    allowedTargetHosts: [...hosts].sort(),
+    affinityConfigured: result.ok && result.config.affinity !== undefined,
+    statsShards: statsConfigFor(env).shards,
+    admin: { prefix: place.prefix, hostname: place.hostname ?? null },
+  };
+}
+
+/**
+ * The router's RPC entrypoint (wrangler.admin.toml binds it as ROUTER with
+ * `entrypoint = "Router"`). Only the admin Worker, through its binding, can call it: a
+ * named entrypoint has no public URL.
+ */
+export class Router extends WorkerEntrypoint<Env> implements RouterApi {
+  configuration(): Promise<RouterConfiguration> {
+    return routerAnswers(this.env).configuration();
+  }
+  evaluate(question: EvaluateQuestion): Promise<EvaluateAnswer> {
+    return routerAnswers(this.env).evaluate(question);
+  }
+  routability(routes: RoutabilityQuestion[]): Promise<Routability[]> {
+    return routerAnswers(this.env).routability(routes);
+  }
+  coverage(): Promise<CoverageReport> {
+    return routerAnswers(this.env).coverage();
+  }
+  status(): Promise<RouterStatus> {
+    return routerAnswers(this.env).status();
+  }
+}
