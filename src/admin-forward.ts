@@ -48,7 +48,7 @@ function notDeployed(prefix: string, why: string): Response {
       "Management API not deployed",
       `${why} The management API (${prefix}) is the ${ADMIN_WORKER} Worker: deploy it after the router ` +
         "(npm run deploy -- --env <staging|production>, wrangler.admin.toml), with its route <sign-in host>/__router/* " +
-        '(or ADMIN_HOSTNAME). See the README, "Deploy, step by step".',
+        "(or ADMIN_HOSTNAME). See docs/deploy.md.",
     ),
   );
 }
