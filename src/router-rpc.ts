@@ -50,6 +50,11 @@ export interface RouterConfiguration {
   affinityConfigured: boolean;
   /** STATS_SHARDS: how many TrafficCounter shards the router writes (the admin's /stats reads them all). */
   statsShards: number;
+  /**
+   * How long after a change the counters' flags wait before judging a route (ms): the
+   * router's ROUTE_CACHE_SECONDS plus KV's propagation (src/config/stats.ts).
+   */
+  statsPropagationGraceMs: number;
   /** Where the router hands the management API: ADMIN_PREFIX and ADMIN_HOSTNAME as the router reads them. */
   admin: { prefix: string; hostname: string | null };
 }
@@ -128,6 +133,7 @@ function configurationOf(env: Env): RouterConfiguration {
     allowedTargetHosts: [...hosts].sort(),
     affinityConfigured: result.ok && result.config.affinity !== undefined,
     statsShards: statsConfigFor(env).shards,
+    statsPropagationGraceMs: statsConfigFor(env).propagationGraceMs,
     admin: { prefix: place.prefix, hostname: place.hostname ?? null },
   };
 }

@@ -278,13 +278,16 @@ async function flagInputs(env: Env, all: Shard[], names: string[], w: StatsWindo
     Object.entries(states).map(([c, s]) => [c, { state: s.state, since: Date.parse(s.since) }]),
   );
   const config = statsConfigFor(env);
+  // The grace follows the router's ROUTE_CACHE_SECONDS, which only the router has.
+  const router = routerOf(env);
+  const { statsPropagationGraceMs } = await askRouter(() => router.configuration());
   const f: FlagInputs = {
     routes,
     levers: {
       killSwitchEndedAt: levers.killSwitchEndedAt === null ? null : Date.parse(levers.killSwitchEndedAt),
       shadowEndedAt: levers.shadowEndedAt === null ? null : Date.parse(levers.shadowEndedAt),
     },
-    graceMs: config.propagationGraceMs,
+    graceMs: statsPropagationGraceMs,
     alertShare: config.fallbackAlertShare,
     now: Date.now(),
   };
