@@ -105,6 +105,8 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     AUTH0_ORIGIN: o.originUrl,
     ALLOWED_TARGET_HOSTS: TARGET_HOST,
     ROUTE_CACHE_SECONDS: String(ROUTE_CACHE_SECONDS),
+    // As deployed with transaction affinity (and bounce marks): the secret's paths are measured.
+    AFFINITY_SECRET: "bench-affinity-secret-0123456789abcdefghij",
   };
   const router = (name: WorkerName, kv: string, bindings: Record<string, string>, adminWorker?: WorkerName) => ({
     ...builds.wranglerWorker,

@@ -30,7 +30,7 @@ beforeAll(async () => {
   h = await startHarness({
     ssoConnections: [SAML],
     ssoIssuers: [],
-    bindings: { AFFINITY_SECRET: "e2e-affinity-secret-0123456789abcdefgh" },
+    bindings: { AFFINITY_SECRET: "e2e-affinity-secret-0123456789abcdefgh", STATS_FLUSH_MS: "0" },
   });
 });
 
@@ -253,5 +253,58 @@ describe("transaction affinity in Chromium", () => {
       ["auth0", "auth0-transaction"],
       ["new", "migrated"],
     ]);
+  });
+
+  test("a real bounce (the router's 307, the new provider's 307 back with fallback=auth0) counts and flags; 40 unmarked ones do not", async () => {
+    type Stats = { counts: { new: number; fallback: number }; fallbackShare: number | null; flags: string[] };
+    const stats = async (): Promise<Stats> => {
+      const answer = await h.api("GET", `/stats/${OIDC}`);
+      expect(answer.status).toBe(200);
+      return answer.body as Stats;
+    };
+    const before = await stats();
+    // An IdP-initiated OIDC callback of the migrated connection the new provider does not know: it bounces.
+    const back = `${h.workerOrigin}${AUTH0_CALLBACK_PATH}?connection=${OIDC}&code=bounce-code&state=bounce-state`;
+    const link = h.idp.page(
+      "/oidc/bounced",
+      htmlPage("Entra ID", `<h1>Entra ID</h1><a href="${escapeHtml(back)}">Sign in</a>`),
+    );
+    await withContext(async (context, page) => {
+      await page.goto(link);
+      await page.getByRole("link", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: APP_HEADING }).waitFor();
+      // The router's mark, as the browser kept it: Secure, HttpOnly, SameSite=None, callbacks only.
+      const marks = (await context.cookies(h.workerOrigin + AUTH0_CALLBACK_PATH)).filter((c) =>
+        c.name.startsWith("crb"),
+      );
+      expect(marks).toMatchObject([
+        { name: `crb-${OIDC}`, path: "/login/callback", secure: true, httpOnly: true, sameSite: "None" },
+      ]);
+    });
+    expect(h.sso.callbacks()).toHaveLength(1);
+    // This login's callbacks (a slow earlier test's browser may still finish an Auth0 login of OIDC).
+    const thisLogin = () => callbackLogs().filter((l) => l["reason"] !== "auth0-transaction");
+    expect(thisLogin().map((l) => [l["decision"], l["reason"], l["fallbackMark"]])).toEqual([
+      ["new", "migrated", undefined],
+      ["auth0", "fallback-bounce", "valid"],
+    ]);
+    await expect.poll(async () => (await stats()).counts.fallback).toBe(before.counts.fallback + 1);
+    const bounced = await stats();
+    expect(bounced.counts.new).toBe(before.counts.new + 1);
+    expect(bounced.flags).toContain("fallback-share-high");
+
+    // Anyone can send the same callback with fallback=auth0: forwarded to Auth0, never counted.
+    const atAuth0 = h.auth0.callbacks().length;
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${back}&fallback=auth0`, { redirect: "manual" });
+      await res.arrayBuffer();
+      expect(res.status).toBeLessThan(500);
+    }
+    expect(h.auth0.callbacks()).toHaveLength(atAuth0 + 40);
+    expect(h.auth0.callbacks().at(-1)?.rawQuery).toBe(`connection=${OIDC}&code=bounce-code&state=bounce-state`);
+    expect(thisLogin().filter((l) => l["fallbackMark"] === "missing")).toHaveLength(40);
+    const after = await stats();
+    expect(after.counts).toMatchObject({ new: bounced.counts.new, fallback: bounced.counts.fallback });
+    expect(after.fallbackShare).toBe(bounced.fallbackShare);
   });
 });

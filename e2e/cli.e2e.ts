@@ -342,12 +342,24 @@ describe("npm run routes: operating a migration", () => {
 
   it("status counts the last hour's logins as /stats defines them, and flags a connection that bounces", async () => {
     // A Worker of its own: the counters of the other tests' callbacks stay out of these numbers.
-    const fresh = await startWorker({ ...BINDINGS, STATS_FLUSH_MS: "0" });
+    // AFFINITY_SECRET: a bounce counts only with the router's mark of its 307 (src/callback/bounce-mark.ts).
+    const fresh = await startWorker({
+      ...BINDINGS,
+      STATS_FLUSH_MS: "0",
+      AFFINITY_SECRET: "e2e-cli-affinity-secret-0123456789abcdef",
+    });
     try {
       expect((await cli(["push", "sso/proxy_routes.csv"], { router: fresh })).code).toBe(0);
+      // Like a browser: the mark the last 307 set goes back with the bounce.
+      let mark = "";
       const callback = async (query: string) => {
-        const res = await fetch(`${fresh.origin}/login/callback?${query}`, { method: "POST", redirect: "manual" });
+        const res = await fetch(`${fresh.origin}/login/callback?${query}`, {
+          method: "POST",
+          redirect: "manual",
+          headers: mark === "" ? {} : { cookie: mark },
+        });
         await res.arrayBuffer();
+        mark = res.headers.get("set-cookie")?.split(";")[0] ?? mark;
         return res.status;
       };
       // 2 logins sent to the new provider (one comes back), 1 login on Auth0: 3 logins,

@@ -14,6 +14,11 @@ export interface CallbackLog {
   reason: string;
   /** The callback carried fallback=auth0: the new provider's bounce of a login already seen. */
   fallback?: true;
+  /**
+   * With fallback: the router's mark of its hand-off to the new provider (src/callback/bounce-mark.ts).
+   * Only "valid" makes it a bounce in /stats; any other is counted `fallback-unverified`.
+   */
+  fallbackMark?: "valid" | "missing" | "expired" | "invalid" | "not-configured";
   targetHost: string | null;
   /** Present in shadow mode when the route would have sent the callback to the new provider. */
   shadowDecision?: "new";

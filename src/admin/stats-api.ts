@@ -136,7 +136,7 @@ const SeriesSchema = z
 const LastSeenSchema = z
   .object({
     at: z.string(),
-    kind: z.enum(["login", "bounce", "other"]),
+    kind: z.enum(["login", "bounce", "fallback-unverified", "other"]),
     destination: z.enum(["auth0", "new"]),
     status: z.number().int(),
     reason: z.string().meta({ description: "The decision's reason (e.g. migrated, legacy, fallback-bounce)" }),

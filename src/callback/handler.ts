@@ -14,6 +14,7 @@ import type { Settings } from "../table/schema";
 import { RouteStore, type LoadedSettings, type Lookup } from "../table/store";
 import { redirectLocation, targetHost } from "../targets";
 import { PeekableBody } from "./body";
+import { bounceMarks, type BounceMarks, type MarkCheck } from "./bounce-mark";
 import { queryFacts, type CallbackFacts } from "./facts";
 import { isFormUrlEncoded } from "./form";
 import { fromQueryOnly, type Identification } from "./identify";
@@ -47,13 +48,18 @@ export function handleCallback(
     config.affinity === undefined
       ? undefined
       : { secret: config.affinity.secret, cookieHeader: request.headers.get("cookie") };
+  const marks = config.affinity === undefined ? undefined : bounceMarks(config.affinity.secret);
   let cached: Routed | undefined;
   let redirect: Response | undefined;
   try {
     cached = routeFromCache(request.method, facts, store, config, affinityRequest);
     if (cached !== undefined && cached.decision.destination === "new") {
       const mode = cached.settings.status === "found" ? cached.settings.value.redirect : "307";
-      if (!needsFormAnswer(request, mode)) redirect = redirect307(redirectLocation(cached.decision.target, rawQuery));
+      // The hand-off's mark, when this isolate has it ready; else the awaited path makes it.
+      const mark = marks?.markFromCache(cached.identification.connection, started);
+      if (!needsFormAnswer(request, mode) && (marks === undefined || mark !== undefined)) {
+        redirect = redirect307(redirectLocation(cached.decision.target, rawQuery), mark);
+      }
     }
   } catch {
     // Whatever broke is met again on the awaited path, which fails safe.
@@ -64,7 +70,7 @@ export function handleCallback(
   if (cached !== undefined && redirect !== undefined) {
     return answered(request, config, cached, redirect, started, onDecision);
   }
-  return handleRead(request, store, config, onDecision, url, started, rawQuery, facts, affinityRequest, cached);
+  return handleRead(request, store, config, onDecision, url, started, rawQuery, facts, affinityRequest, cached, marks);
 }
 
 /** handleCallback's awaited path: reads what the cache did not have, the body if needed, forwards. */
@@ -79,6 +85,7 @@ async function handleRead(
   queried: CallbackFacts,
   affinityRequest: AffinityRequest | undefined,
   cached: Routed | undefined,
+  marks: BounceMarks | undefined,
 ): Promise<Response> {
   const body = new PeekableBody(request.body, request.headers.get("content-length"));
   let routed: Routed;
@@ -105,6 +112,15 @@ async function handleRead(
     };
   }
   const { facts, settings, decision } = routed;
+  // A bounce counts as one only with the router's mark of its hand-off (bounce-mark.ts).
+  if (facts.fallback) {
+    routed.fallbackMark =
+      marks === undefined
+        ? "not-configured"
+        : await marks
+            .check(request.headers.get("cookie"), routed.identification.connection, started)
+            .catch((): MarkCheck => "invalid");
+  }
 
   let response: Response;
   try {
@@ -112,7 +128,8 @@ async function handleRead(
     if (body.sourceError !== undefined) throw body.sourceError.error;
     if (decision.destination === "new") {
       const mode = settings.status === "found" ? settings.value.redirect : "307";
-      response = await answerNew(request, redirectLocation(decision.target, rawQuery), mode, body, config);
+      const mark = await marks?.markFor(routed.identification.connection, started).catch(() => undefined);
+      response = await answerNew(request, redirectLocation(decision.target, rawQuery), mode, body, config, mark);
     } else {
       const query = facts.fallback ? withoutFallback(rawQuery) : rawQuery;
       const forwarded = await body.forwardable();
@@ -129,8 +146,11 @@ async function handleRead(
   return answered(request, config, routed, response, started, onDecision);
 }
 
-/** The routing outcome and, when the table could not be used as written (or routing failed), why. */
-type Routed = RoutedCallback & { problem?: string };
+/**
+ * The routing outcome and, when the table could not be used as written (or routing failed), why;
+ * for a `fallback=auth0` callback, what its bounce mark said.
+ */
+type Routed = RoutedCallback & { problem?: string; fallbackMark?: MarkCheck };
 
 /** Expires what affinity says to, then logs the callback's one line and counts it. */
 function answered(
@@ -160,6 +180,7 @@ function answered(
     reason: decision.reason,
     // Absent unless true (JSON.stringify leaves an undefined field out).
     fallback: facts.fallback ? true : undefined,
+    fallbackMark: routed.fallbackMark,
     targetHost: decision.destination === "new" ? targetHost(decision.target) : config.auth0Origin.host,
     status: response.status,
     durationMs: Date.now() - started,
@@ -216,13 +237,14 @@ async function answerNew(
   mode: Settings["redirect"],
   body: PeekableBody,
   config: Config,
+  mark: string | undefined,
 ): Promise<Response> {
   if (needsFormAnswer(request, mode)) {
     const peek = await body.peek(config.bodyScanLimitBytes);
     const fields = replayableFields(peek.bytes, peek.complete);
-    if (fields !== undefined) return autoPostForm(location, fields);
+    if (fields !== undefined) return autoPostForm(location, fields, mark);
   }
-  return redirect307(location);
+  return redirect307(location, mark);
 }
 
 /** Auth0's answer with Set-Cookie lines appended that expire `names`; Auth0's own headers and body unchanged. */

@@ -25,15 +25,15 @@ export const SUBMIT_SCRIPT_SHA256 = "ZyJlTD3RamvFXq3Zh5YrldWYgJPjNmfgBEfdPJcsZ4w
 
 const CONTENT_SECURITY_POLICY = `default-src 'none'; script-src 'sha256-${SUBMIT_SCRIPT_SHA256}'; base-uri 'none'; frame-ancestors 'none'`;
 
-export function redirect307(location: string): Response {
-  return new Response(null, {
-    status: 307,
-    headers: { location, "cache-control": NO_STORE, "referrer-policy": "no-referrer" },
-  });
+/** `mark`: the bounce mark's Set-Cookie header (src/callback/bounce-mark.ts), when there is one. */
+export function redirect307(location: string, mark?: string): Response {
+  const headers: Record<string, string> = { location, "cache-control": NO_STORE, "referrer-policy": "no-referrer" };
+  if (mark !== undefined) headers["set-cookie"] = mark;
+  return new Response(null, { status: 307, headers });
 }
 
-/** The auto-submitting form page for `fields`, which must come from replayableFields(). */
-export function autoPostForm(action: string, fields: FormField[]): Response {
+/** The auto-submitting form page for `fields`, which must come from replayableFields(); `mark` as for redirect307. */
+export function autoPostForm(action: string, fields: FormField[], mark?: string): Response {
   const inputs = fields
     .map((f) => `<input type="hidden" name="${escapeHtml(f.name)}" value="${escapeHtml(f.value)}">`)
     .join("\n");
@@ -48,14 +48,13 @@ ${inputs}
 <script>${SUBMIT_SCRIPT}</script>
 </body></html>
 `;
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "content-type": "text/html; charset=utf-8",
-      "cache-control": NO_STORE,
-      "referrer-policy": "no-referrer",
-      "x-content-type-options": "nosniff",
-      "content-security-policy": CONTENT_SECURITY_POLICY,
-    },
-  });
+  const headers: Record<string, string> = {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": NO_STORE,
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+  };
+  if (mark !== undefined) headers["set-cookie"] = mark;
+  return new Response(body, { status: 200, headers });
 }

@@ -6,7 +6,10 @@
  *   `new` (sent to the new provider). `unidentified` counts the logins no connection
  *   could be attributed to; they are also in `auth0` or `new`.
  * - a **bounce** (`fallback`) is the second callback of a login the new provider sent
- *   back with `fallback=auth0`: not a new login; that login was served by Auth0.
+ *   back with `fallback=auth0`: not a new login; that login was served by Auth0. It is a
+ *   bounce only when it carries the router's mark of that hand-off (src/callback/bounce-mark.ts);
+ *   anyone can send `fallback=auth0`, so one without a valid mark is **fallback-unverified**:
+ *   forwarded to Auth0 all the same, logged, and counted in no share, flag, gate or error.
  * - **affinity** counts the logins Auth0 started (transaction affinity, reason
  *   `auth0-transaction`) and the Worker sent back to Auth0: also in `auth0`. Under
  *   `unknown: probe` each is a bounce the new provider did not have to make.
@@ -28,8 +31,10 @@ export const NOT_A_CALLBACK = "(not a callback)";
 export type OutcomeKind =
   /** The first callback of a login. */
   | "login"
-  /** The new provider's `fallback=auth0` bounce of a login already counted. */
+  /** The new provider's `fallback=auth0` bounce of a login already counted (with the router's mark). */
   | "bounce"
+  /** A `fallback=auth0` callback without a valid mark: the router cannot tell it came from its own hand-off. */
+  | "fallback-unverified"
   /** Neither (a HEAD or OPTIONS on the callback, or another path): counted only if it is an error. */
   | "other";
 
@@ -52,13 +57,15 @@ export interface Outcome {
 export function outcomeOf(
   entry: Pick<
     CallbackLog,
-    "connection" | "decision" | "reason" | "status" | "fallback" | "shadowDecision" | "staleTable"
+    "connection" | "decision" | "reason" | "status" | "fallback" | "fallbackMark" | "shadowDecision" | "staleTable"
   >,
 ): Outcome {
   const connection = entry.connection ?? UNIDENTIFIED;
   const kind: OutcomeKind =
     entry.fallback === true || entry.reason === "fallback-bounce"
-      ? "bounce"
+      ? entry.fallbackMark === "valid"
+        ? "bounce"
+        : "fallback-unverified"
       : entry.reason === "method-not-routed"
         ? "other"
         : "login";
@@ -66,7 +73,8 @@ export function outcomeOf(
     connection,
     kind,
     destination: entry.decision,
-    error: entry.status >= 500,
+    // Whatever a stranger's unmarked bounce was answered, it is no connection's error.
+    error: kind !== "fallback-unverified" && entry.status >= 500,
     affinity: entry.reason === "auth0-transaction",
     why: auth0WhyOf(entry),
     status: entry.status,

@@ -3,7 +3,7 @@
  * state control, routability (when the router reports it), the last callback seen,
  * where its logins went over the chosen range, and its audit entries.
  */
-import type { ConnectionStats, SeriesPoint } from "../../stats/report";
+import type { ConnectionStats, LastSeenView, SeriesPoint } from "../../stats/report";
 import type { Routability } from "../../table/routability";
 import type { Route } from "../../table/schema";
 import { IDS } from "../ids";
@@ -22,6 +22,14 @@ type RouteAnswer = Route & { routability?: Routability };
 
 let chart: TimeChart | undefined;
 /** The connection on show and the route it was last rendered from. */
+/** How "Last callback seen" names each kind of callback (src/stats/outcome.ts). */
+const LAST_KIND: Record<LastSeenView["kind"], string> = {
+  login: "a login",
+  bounce: "a bounce",
+  "fallback-unverified": "an unverified bounce (no mark of the router's hand-off)",
+  other: "a request",
+};
+
 const shown = { connection: null as string | null, route: null as Route | null };
 
 export function shownConnection(): string | null {
@@ -96,7 +104,7 @@ function renderFacts(ctx: Ctx, route: RouteAnswer | null, stats: ConnectionRepor
         ? ["none in the last 35 days"]
         : [
             time(last.at),
-            ` (${ago(last.at)}): ${last.kind === "bounce" ? "a bounce" : last.kind === "login" ? "a login" : "a request"}` +
+            ` (${ago(last.at)}): ${LAST_KIND[last.kind]}` +
               ` to ${last.destination === "new" ? "the new provider" : "Auth0"}, ${last.status}, ${last.reason}`,
           ]),
     ),
