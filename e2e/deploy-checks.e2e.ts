@@ -139,6 +139,15 @@ describe("a pair that disagrees is refused, naming the value and both places", (
     );
   });
 
+  it("AUTH0_ORIGIN set to the router's own host", () => {
+    const dir = fixture({
+      file: "wrangler.toml",
+      from: 'AUTH0_ORIGIN = "https://example-cd-abc123.edge.tenants.auth0.com"',
+      to: 'AUTH0_ORIGIN = "https://auth.example.com"',
+    });
+    expect(problemsOf(dir).map((p) => p.value)).toEqual(["AUTH0_ORIGIN"]);
+  });
+
   it("the ROUTER binding naming another environment's router", () => {
     const dir = fixture({
       file: "wrangler.admin.toml",

@@ -2,7 +2,7 @@
  * The HTTP surface: /login/callback (in every spelling Auth0 could take for it)
  * is routed; the rest of /__ is the router's own and answers 404; everything
  * else is Auth0's and passes through untouched. Config is checked before anything else, and a
- * Worker whose Auth0 origin is itself answers with an error instead of looping.
+ * Worker whose Auth0 origin is its own host answers with an error instead of forwarding.
  *
  * Every request to the sign-in domain comes through here, so this is a plain
  * dispatcher (no router framework): the URL is parsed once and the path folded
@@ -16,7 +16,15 @@ import { withAffinityRecorded } from "./affinity/pass-through";
 import { forwardToAuth0 } from "./auth0/forward";
 import { ClientGone, clientGoneResponse } from "./client-gone";
 import { handleCallback } from "./callback/handler";
-import { adminConfigFor, adminPlaceOf, configFor, isAdminUrl, statsConfigFor, type Config } from "./config";
+import {
+  adminConfigFor,
+  adminPlaceOf,
+  configFor,
+  environmentOf,
+  isAdminUrl,
+  statsConfigFor,
+  type Config,
+} from "./config";
 import type { Env } from "./env";
 import { log } from "./log";
 import { errorPage } from "./pages";
@@ -135,20 +143,7 @@ async function withoutAdminCredential(request: Request, authorization: string, e
 function routed(request: Request, url: URL, callback: boolean, env: Env, ctx: Context): Response | Promise<Response> {
   const result = configFor(env);
   const origin = result.ok ? result.config.auth0Origin : result.forward?.auth0Origin;
-  if (origin !== undefined && origin.host === url.host) {
-    log({
-      event: "loop",
-      message: `AUTH0_ORIGIN (${origin.host}) is this Worker's own host; refusing to forward to itself`,
-      variable: "AUTH0_ORIGIN",
-    });
-    countAnswer(env, ctx, callback, 508, "loop");
-    return errorPage(
-      request,
-      508,
-      "Sign-in router misconfigured",
-      "The router's Auth0 origin points back at the router itself (AUTH0_ORIGIN). Operators: set it to the Auth0 tenant or custom-domain origin.",
-    );
-  }
+  if (origin !== undefined && origin.host === url.host) return ownHost(request, origin, callback, env, ctx);
   if (!result.ok) {
     for (const p of result.problems) {
       log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
@@ -183,6 +178,34 @@ function routed(request: Request, url: URL, callback: boolean, env: Env, ctx: Co
     );
   }
   return passThrough(request, url, config, env, ctx);
+}
+
+/**
+ * AUTH0_ORIGIN is the host this request came to: never forwarded. In local development
+ * (workerd has no zones) a fetch to the Worker's own host comes back into it: a loop, 508.
+ * Deployed it is not a loop: Cloudflare sends a Worker's fetch to a host of its own zone to
+ * the origin the DNS record names, never back into a Worker (cloudflare/cloudflare-docs#24,
+ * docs/before-you-start.md) — but that forward would reach whatever the DNS record points at,
+ * with this host's name and none of the Origin Domain Name Auth0 expects: misconfigured, 502.
+ */
+function ownHost(request: Request, origin: URL, callback: boolean, env: Env, ctx: Context): Response {
+  const deployed = environmentOf(env) !== "development";
+  const status = deployed ? 502 : 508;
+  const reason = deployed ? "self-origin" : "loop";
+  log({
+    event: reason,
+    message: deployed
+      ? `AUTH0_ORIGIN (${origin.host}) is this Worker's own host: Cloudflare would send the forward to that host's DNS origin, not to Auth0's origin; refusing`
+      : `AUTH0_ORIGIN (${origin.host}) is this Worker's own host; refusing to forward to itself (a loop)`,
+    variable: "AUTH0_ORIGIN",
+  });
+  countAnswer(env, ctx, callback, status, reason);
+  return errorPage(
+    request,
+    status,
+    "Sign-in router misconfigured",
+    "The router's Auth0 origin is the router's own host (AUTH0_ORIGIN). Operators: set it to the custom domain's Origin Domain Name or the Auth0 tenant domain.",
+  );
 }
 
 /** Anything but a callback goes to Auth0 as sent. */

@@ -55,6 +55,7 @@ export interface ProblemLog {
     | "kv-error"
     | "auth0-error"
     | "loop"
+    | "self-origin"
     | "forward-refused"
     | "unexpected"
     | "client-gone"

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { TEST_TABLE } from "./support/table";
-import { call, HOST, received, seed, sha256Hex } from "./support/worker";
+import { call, captureLogs, HOST, received, seed, sha256Hex } from "./support/worker";
 
 beforeEach(() => seed(TEST_TABLE));
 
@@ -110,5 +110,18 @@ describe("the Auth0 origin headers", () => {
     expect(res.status).toBe(508);
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(await res.text()).toContain("AUTH0_ORIGIN");
+  });
+
+  it("deployed, calls its own host a misconfiguration, not a loop (a same-zone fetch goes to the DNS origin): 502", async () => {
+    const { result: res, logs } = await captureLogs(() =>
+      call(new Request("https://auth.example.com/authorize"), {
+        ENVIRONMENT: "production",
+        AUTH0_ORIGIN: "https://auth.example.com",
+      }),
+    );
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("AUTH0_ORIGIN");
+    expect(logs).toContainEqual(expect.objectContaining({ event: "self-origin", variable: "AUTH0_ORIGIN" }));
+    expect(logs.some((l) => l["event"] === "loop")).toBe(false);
   });
 });

@@ -250,6 +250,13 @@ function checkRoutes(router: WorkerConfigView, admin: WorkerConfigView, env: str
       });
     }
     hosts.push(host);
+    const origin = router.vars["AUTH0_ORIGIN"];
+    if (typeof origin === "string" && URL.canParse(origin) && new URL(origin).host === host) {
+      problems.push({
+        value: "AUTH0_ORIGIN",
+        message: `AUTH0_ORIGIN (${router.file} [env.${env}.vars]) is ${origin}, the router's own host (${rPlace} "${pattern}"): set it to the custom domain's Origin Domain Name or the tenant domain`,
+      });
+    }
     if (EXAMPLE_HOST.test(host)) {
       notes.push({
         value: "route",
