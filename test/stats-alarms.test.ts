@@ -284,6 +284,28 @@ describe("bounded counters: (not in table)", () => {
     expect(of(r, "(not in table)")).toMatchObject({ counts: { logins: 2 }, flags: ["not-in-table"] });
   });
 
+  it("answers for more migrated connections than one SQL statement binds, all just cut over", async () => {
+    const routes = Array.from({ length: 250 }, (_, i) => ({ connection: `bulk${i}-saml`, state: "migrated" }));
+    expect((await api("/import?mode=merge", { method: "POST", body: { routes } })).status).toBe(200);
+    const at = new Date().toISOString().slice(0, 16);
+    const rows: CountRow[] = routes.map((r) => ({
+      at,
+      connection: r.connection,
+      auth0: 1,
+      new: 2,
+      fallback: 0,
+      unidentified: 0,
+      errors: 0,
+      affinity: 0,
+      auth0By: { ...emptyAuth0By(), invalid: 1 },
+    }));
+    await shard(3).add(rows);
+    const r = await report("?limit=1000");
+    expect(r.connectionsTotal).toBe(250);
+    expect(r.flaggedTotal).toBe(250);
+    expect(flag(of(r, "bulk7-saml"), "auth0-traffic-while-migrated")).toMatchObject({ actOn: { invalid: 1 } });
+  }, 30_000);
+
   it("pages /stats: limit and offset, a total and the next offset", async () => {
     const routes = Array.from({ length: 5 }, (_, i) => ({ connection: `org${i}-saml`, state: "legacy" }));
     await api("/import?mode=merge", { method: "POST", body: { routes } });

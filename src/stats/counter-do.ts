@@ -58,6 +58,8 @@ const SUMS = COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ");
 export const MAX_READ_ROWS = 20_000;
 /** A known connection is re-checked with the writer after this long (a deleted route then counts as not in table). */
 const KNOWN_TTL_MS = 10 * 60_000;
+/** Names per statement: a Durable Object's SQLite binds at most 100 parameters, and reads add two or three. */
+const NAMES_PER_STATEMENT = 90;
 /** Connections whose counts are kept under their own name without asking the writer. */
 const SPECIAL = new Set([UNIDENTIFIED, NOT_A_CALLBACK, NOT_IN_TABLE]);
 
@@ -301,8 +303,8 @@ export class TrafficCounter extends DurableObject<Env> {
       return { rows: rows.slice(0, n), truncated: rows.length > n };
     }
     const rows: CountRow[] = [];
-    for (let i = 0; i < connections.length && rows.length < n; i += 100) {
-      const chunk = connections.slice(i, i + 100);
+    for (let i = 0; i < connections.length && rows.length < n; i += NAMES_PER_STATEMENT) {
+      const chunk = connections.slice(i, i + NAMES_PER_STATEMENT);
       const marks = chunk.map(() => "?").join(", ");
       rows.push(
         ...this.ctx.storage.sql
@@ -322,8 +324,8 @@ export class TrafficCounter extends DurableObject<Env> {
   /** The newest callback since `sinceMs` of each named connection (at most one row per name). */
   lastSeen(connections: string[], sinceMs = 0): LastSeen[] {
     const out: LastSeen[] = [];
-    for (let i = 0; i < connections.length && i < MAX_READ_ROWS; i += 100) {
-      const chunk = connections.slice(i, Math.min(i + 100, MAX_READ_ROWS));
+    for (let i = 0; i < connections.length && i < MAX_READ_ROWS; i += NAMES_PER_STATEMENT) {
+      const chunk = connections.slice(i, Math.min(i + NAMES_PER_STATEMENT, MAX_READ_ROWS));
       const marks = chunk.map(() => "?").join(", ");
       for (const r of this.ctx.storage.sql
         .exec<Row>(`SELECT * FROM last_seen WHERE connection IN (${marks}) AND at >= ?`, ...chunk, sinceMs)
