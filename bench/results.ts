@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { ColdStart } from "./cold-start";
 import type { ImportLive } from "./import-live";
+import type { StatsRead } from "./stats-read";
 import { SEED_BATCH, SEED_PUTS_PER_REQUEST, SEED_REQUESTS_IN_FLIGHT } from "./kv-seed";
 import type { Seeding } from "./kv-snapshot";
 import { loads, type Machine } from "./machine";
@@ -24,6 +25,7 @@ export interface RunOutcome {
   ratios: RatioRow[];
   coldStart: ColdStart | undefined;
   importLive: ImportLive | undefined;
+  statsRead: StatsRead | undefined;
   mixed: MixedResult | undefined;
   counters: Counters | undefined;
   failed: boolean;
@@ -98,6 +100,7 @@ export function writeResultsJson(o: RunOutcome): string {
     ratios: o.ratios,
     coldStart: o.coldStart ?? null,
     importLive: o.importLive ?? null,
+    statsRead: o.statsRead ?? null,
     mixed: o.mixed ?? null,
     counters: o.counters ?? null,
     failed: o.failed,

@@ -9,6 +9,8 @@
  *      floor (bare fetch(request) Worker, minimal redirect Worker), measured
  *      in interleaved rounds (bench/rounds.ts, bench/measure.ts)
  *   3. "mixed" (bench/mixed.ts): mixed load while the table changes through the API
+ *   4. "import" (bench/import-live.ts) and "stats" (bench/stats-read.ts): a 10 000-route
+ *      import made live, then GET /stats over 10 000 connections × 24 h of counts
  *
  * Output: the tables on stdout (every ratio with its issue-11 target) and
  * .bench/results.json. Exit code 1 when a scenario saw a wrong status (incl.
@@ -30,6 +32,7 @@ import { MIXED_ROUTE_CACHE_SECONDS, MixedScenario, newAdminToken } from "./mixed
 import { mixedReport } from "./mixed-report";
 import { runMixed } from "./mixed-run";
 import { startOrigin } from "./origin";
+import { measureStatsRead, statsReadLine } from "./stats-read";
 import { coldStartReport, ratioRows, roundsReport } from "./report";
 import { noteLines, writeResultsJson, type RunOutcome } from "./results";
 import { AUTHORIZE_PATH, ScenarioContext } from "./scenarios/common";
@@ -79,6 +82,7 @@ async function main(): Promise<number> {
     ratios: [],
     coldStart: undefined,
     importLive: undefined,
+    statsRead: undefined,
     mixed: undefined,
     counters: undefined,
     failed: false,
@@ -178,6 +182,15 @@ async function main(): Promise<number> {
       outcome.importLive = await measureImportLive(workerd.urls["router-import"], adminToken, settings.importRoutes);
       if (outcome.importLive.problems.length > 0 || outcome.importLive.sampledOk < 50) outcome.failed = true;
     }
+    // On the import's router (its 10 000 routes, or imported there): /stats over 24 h of counts.
+    if (wants("stats")) {
+      outcome.statsRead = await measureStatsRead(
+        workerd.urls["router-import"],
+        workerd.urls.seeder,
+        adminToken,
+        settings.importRoutes > 0 ? settings.importRoutes : 10_000,
+      );
+    }
   } catch (err) {
     fail(err);
   } finally {
@@ -207,6 +220,10 @@ async function main(): Promise<number> {
         `(no KV write pending) ${fmt(live.fullyLiveMs / 1000, 1)} s after it was sent; ${live.sampledOk}/50 sampled routes right` +
         (live.problems.length > 0 ? `; problems: ${live.problems.join("; ")}` : ""),
     );
+    console.log("");
+  }
+  if (outcome.statsRead !== undefined) {
+    console.log(statsReadLine(outcome.statsRead));
     console.log("");
   }
   for (const l of noteLines(outcome)) console.log(l);

@@ -4,7 +4,16 @@
  * per key; a batch POSTed here costs one request per few hundred keys.
  *
  *   POST /seed?ns=<binding>&concurrency=<n>   body: [{ "key": ..., "value": ... }, ...]
+ *
+ * And a batch of traffic-counter rows, as an isolate's flush would send them
+ * (bench/stats-read.ts), to one TrafficCounter shard:
+ *
+ *   POST /counters?shard=traffic-<n>          body: [CountRow, ...] (src/stats/rows.ts)
  */
+interface CounterShards {
+  idFromName(name: string): unknown;
+  get(id: unknown): { add(rows: unknown[]): Promise<void> };
+}
 interface KvWriter {
   put(key: string, value: string): Promise<void>;
 }
@@ -30,6 +39,15 @@ function isEntries(value: unknown): value is Entry[] {
 export default {
   async fetch(request: Request, env: Record<string, KvWriter | undefined>): Promise<Response> {
     const url = new URL(request.url);
+    if (request.method === "POST" && url.pathname === "/counters") {
+      const shards = (env as unknown as { TRAFFIC_COUNTER?: CounterShards }).TRAFFIC_COUNTER;
+      const rows: unknown = await request.json();
+      if (shards === undefined || !Array.isArray(rows))
+        return new Response("no TRAFFIC_COUNTER, or not [rows]", { status: 400 });
+      const shard = shards.get(shards.idFromName(url.searchParams.get("shard") ?? "traffic-0"));
+      await shard.add(rows);
+      return new Response(String(rows.length));
+    }
     const kv = env[url.searchParams.get("ns") ?? ""];
     if (request.method !== "POST" || url.pathname !== "/seed" || kv === undefined) {
       return new Response("POST /seed?ns=<KV binding>", { status: 400 });

@@ -37,7 +37,7 @@ export interface Settings {
 export const USAGE =
   "npx tsx bench/run.ts [--rounds 3] [--duration 3] [--warmup 2] [--connections 32] [--routes 100000]\n" +
   "                     [--mixed-duration 30] [--mixed-routes 2000] [--mixed-interval 200] [--fresh-kv]\n" +
-  "                     [--startup-runs 9] [--import-routes 10000] [--only a,c,cold,mixed,import]";
+  "                     [--startup-runs 9] [--import-routes 10000] [--only a,c,cold,mixed,import,stats]";
 
 function wholeNumber(name: string, raw: string | undefined, min: number, max: number): number {
   const n = Number(raw);

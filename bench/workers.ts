@@ -183,6 +183,10 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
         {
           ...plain("seeder", builds.seedJs, {}),
           kvNamespaces: { SMALL: "routes-small", BIG: "routes-big" },
+          // "stats" (bench/stats-read.ts) fills router-import's traffic counters through it.
+          durableObjects: {
+            TRAFFIC_COUNTER: { className: "TrafficCounter", scriptName: "router-import", useSQLite: true },
+          },
         },
       ],
     }),
