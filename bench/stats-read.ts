@@ -9,7 +9,7 @@
  * Worker). Then GET /stats (the default window: 24 h, 1h steps, the first page of 100)
  * STATS_READS times one after another, and once with limit=1000; the median is the figure.
  */
-import { AdminApi, describeAnswer } from "./admin-api";
+import { ADMIN_PREFIX, AdminApi, describeAnswer } from "./admin-api";
 import { generateTable } from "./fixtures";
 import { fmt, median, say } from "./util";
 
@@ -25,6 +25,8 @@ export interface StatsRead {
   /** The default page's answer size, bytes. */
   bytes: number;
   connectionsTotal: number;
+  /** The median of each phase the API reports (Server-Timing), ms. */
+  phases: Record<string, number>;
   /** One read with limit=1000: time and size. */
   bigPageMs: number;
   bigPageBytes: number;
@@ -82,11 +84,23 @@ export async function measureStatsRead(
   }
   const seedMs = performance.now() - t0;
 
+  const phases = new Map<string, number[]>();
   const read = async (query: string): Promise<{ ms: number; bytes: number; total: number }> => {
-    const answer = await api.call("GET", `/stats${query}`);
-    if (answer.status !== 200) throw new Error(`stats: GET /stats${query} answered ${describeAnswer(answer)}`);
-    const report = answer.json as { connectionsTotal?: number };
-    return { ms: answer.ms, bytes: JSON.stringify(answer.json).length, total: report.connectionsTotal ?? 0 };
+    const t = performance.now();
+    const res = await fetch(new URL(`${ADMIN_PREFIX}/stats${query}`, base), {
+      headers: { authorization: `Bearer ${adminToken}` },
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await res.text();
+    const ms = performance.now() - t;
+    if (res.status !== 200) throw new Error(`stats: GET /stats${query} answered ${res.status} ${text.slice(0, 300)}`);
+    // The API's own phases (Server-Timing: sums, flags, report, last-seen).
+    for (const part of (res.headers.get("server-timing") ?? "").split(",")) {
+      const m = /^\s*([\w-]+);dur=(\d+(?:\.\d+)?)/.exec(part);
+      if (m?.[1] !== undefined) phases.set(m[1], [...(phases.get(m[1]) ?? []), Number(m[2])]);
+    }
+    const report = JSON.parse(text) as { connectionsTotal?: number };
+    return { ms, bytes: text.length, total: report.connectionsTotal ?? 0 };
   };
   await read("");
   await read("");
@@ -96,6 +110,7 @@ export async function measureStatsRead(
     last = await read("");
     times.push(last.ms);
   }
+  const phaseMedians = Object.fromEntries([...phases].map(([name, values]) => [name, median(values)]));
   const big = await read("?limit=1000");
   const result: StatsRead = {
     connections,
@@ -108,6 +123,7 @@ export async function measureStatsRead(
     maxMs: Math.max(...times),
     bytes: last.bytes,
     connectionsTotal: last.total,
+    phases: phaseMedians,
     bigPageMs: big.ms,
     bigPageBytes: big.bytes,
   };
@@ -121,6 +137,9 @@ export function statsReadLine(s: StatsRead): string {
     `GET /stats with ${s.connections} connections × ${s.hours} h (${s.rowsSeeded} counter rows in 8 shards): ` +
     `median ${fmt(s.medianMs, 0)} ms (min ${fmt(s.minMs, 0)}, max ${fmt(s.maxMs, 0)}, ${s.reads} reads), ` +
     `${fmt(s.bytes / 1024, 1)} KiB for the first page of 100 of ${s.connectionsTotal}; ` +
-    `limit=1000: ${fmt(s.bigPageMs, 0)} ms, ${fmt(s.bigPageBytes / 1024, 1)} KiB`
+    `limit=1000: ${fmt(s.bigPageMs, 0)} ms, ${fmt(s.bigPageBytes / 1024, 1)} KiB; ` +
+    `API phases (median ms): ${Object.entries(s.phases)
+      .map(([name, ms]) => `${name} ${fmt(ms, 0)}`)
+      .join(", ")}`
   );
 }

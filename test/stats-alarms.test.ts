@@ -114,7 +114,7 @@ describe("auth0-traffic-while-migrated: only logins to act on, since the change"
       actOn: { invalid: 3, unavailable: 0, propagation: 0 },
       startsAt: "state-change",
     });
-  });
+  }, 20_000);
 
   it("names an unreadable table (KV failing, nothing cached) and its logins", async () => {
     isolateCache.clear();

@@ -301,6 +301,23 @@ async function flagInputs(env: Env, all: Shard[], names: string[], w: StatsWindo
   return { ...f, reads };
 }
 
+/**
+ * Phase durations for a Server-Timing header (W3C Server Timing; `dur` in ms). In a Worker
+ * the clock moves only across I/O, so a phase without I/O may read 0.
+ */
+function phases(): { mark(name: string): void; header(): string } {
+  let at = Date.now();
+  const parts: string[] = [];
+  return {
+    mark(name) {
+      const now = Date.now();
+      parts.push(`${name};dur=${now - at}`);
+      at = now;
+    },
+    header: () => parts.join(", "),
+  };
+}
+
 async function lastSeenOf(all: Shard[], connections: string[]): Promise<LastSeen[]> {
   const parts = await Promise.all(all.map((s) => s.lastSeen(connections)));
   return parts.flat();
@@ -355,13 +372,16 @@ export function registerStatsRoutes(app: AdminApp): void {
       const w = windowOf(query);
       const all = await shards(c.env);
       const { first, last } = keyRange(w);
+      const timing = phases();
       const [window, seriesParts, status] = await Promise.all([
         sums(all, w.resolution, first, last),
         Promise.all(all.map((s) => s.byTime(w.resolution, first, last))),
         writerOf(c.env).status(),
       ]);
+      timing.mark("sums");
       const names = [...window.sums.keys()];
       const f = await flagInputs(c.env, all, names, w);
+      timing.mark("flags");
       const folded = foldUnrouted(window.sums, f.routes);
       const unknown = folded.has(NOT_IN_TABLE) ? await distinctNames(all, w) : undefined;
       const report = buildReport(
@@ -372,7 +392,10 @@ export function registerStatsRoutes(app: AdminApp): void {
         { offset: query.offset ?? 0, limit: query.limit ?? DEFAULT_PAGE },
         { truncated: window.truncated, ...(unknown === undefined ? {} : { distinctNames: unknown }) },
       );
+      timing.mark("report");
       withLastSeen(report, await lastSeenOf(all, listedConnections(report)));
+      timing.mark("last-seen");
+      c.header("server-timing", timing.header());
       return c.json({ ...report, routes: status.routes }, 200);
     },
   );

@@ -288,20 +288,24 @@ function planOf(route: RouteStateSince, w: StatsWindow, f: Omit<FlagInputs, "rea
 
 /** The extra reads the flags of these connections need (one per distinct start). */
 export function flagReads(connections: Iterable<string>, w: StatsWindow, f: Omit<FlagInputs, "reads">): FlagRead[] {
-  const reads = new Map<string, FlagRead>();
+  const reads = new Map<string, { resolution: Resolution; from: string; connections: Set<string> }>();
   for (const connection of connections) {
     const route = f.routes.get(connection);
     if (route?.state !== "migrated") continue;
     const plan = planOf(route, w, f);
-    for (const id of [plan.read, plan.staleRead]) {
-      if (id === null) continue;
+    for (const [id, since] of [
+      [plan.read, plan.since],
+      [plan.staleRead, plan.staleSince],
+    ] as const) {
+      // A start after the window's end reads nothing (flagsOf counts none there).
+      if (id === null || since >= w.until) continue;
       const [resolution, from] = id.split(" ") as [Resolution, string];
       let read = reads.get(id);
-      if (read === undefined) reads.set(id, (read = { resolution, from, connections: [] }));
-      if (!read.connections.includes(connection)) read.connections.push(connection);
+      if (read === undefined) reads.set(id, (read = { resolution, from, connections: new Set() }));
+      read.connections.add(connection);
     }
   }
-  return [...reads.values()];
+  return [...reads.values()].map((r) => ({ ...r, connections: [...r.connections] }));
 }
 
 function iso(ms: number): string {
@@ -343,8 +347,8 @@ export function flagsOf(
     }
     // Before the window's start, or while the kill switch, shadow mode or affinity sent them, never.
     const actOn: ActOn = {
-      invalid: since.auth0By.invalid,
-      unavailable: since.auth0By.unavailable,
+      invalid: plan.since < w.until ? since.auth0By.invalid : 0,
+      unavailable: plan.since < w.until ? since.auth0By.unavailable : 0,
       propagation: plan.staleSince < w.until ? staleSince.auth0By.route : 0,
     };
     const count = actOn.invalid + actOn.unavailable + actOn.propagation;
