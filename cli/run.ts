@@ -149,6 +149,10 @@ function describeApiError(err: ApiError, hasToken: boolean): string {
   ];
   for (const e of (b["errors"] as Array<{ field: string; reason: string }> | undefined) ?? [])
     lines.push(`  ${e.field}: ${e.reason}`);
+  if (typeof b["errorCount"] === "number") {
+    const listed = ((b["errors"] as unknown[] | undefined) ?? []).length;
+    lines.push(`  … and ${b["errorCount"] - listed} more (${b["errorCount"]} in all)`);
+  }
   if (err.status === 401 && !hasToken) lines.push("  (set ROUTER_TOKEN to the admin token or a JWT)");
   return lines.join("\n");
 }

@@ -16,14 +16,38 @@ export class ApiProblem extends Error {
   }
 }
 
+/** A problem lists at most this many field errors; `errorCount` says how many there were. */
+export const ERRORS_SHOWN = 100;
+/** Characters kept of one error's field or reason (a part name or value can be as long as the body). */
+const ERROR_TEXT_MAX = 300;
+
+function clip(text: string): string {
+  return text.length <= ERROR_TEXT_MAX ? text : `${text.slice(0, ERROR_TEXT_MAX)}… (${text.length} characters)`;
+}
+
+/**
+ * The answer for `problem`, bounded whatever the request held: the first
+ * ERRORS_SHOWN field errors, each field and reason clipped, and when some are
+ * left out `errorCount` (all of them) and a sentence in `detail` saying so.
+ */
 export function problemResponse(problem: ApiProblem): Response {
+  const total = problem.errors.length;
+  const more = total - ERRORS_SHOWN;
   const body: Record<string, unknown> = {
     type: "about:blank",
     title: problem.title,
     status: problem.status,
-    detail: problem.detail,
+    detail:
+      more > 0
+        ? `${problem.detail} Showing the first ${ERRORS_SHOWN} of ${total} problems (${more} more).`
+        : problem.detail,
   };
-  if (problem.errors.length > 0) body["errors"] = problem.errors;
+  if (total > 0) {
+    body["errors"] = problem.errors
+      .slice(0, ERRORS_SHOWN)
+      .map((e) => ({ field: clip(e.field), reason: clip(e.reason) }));
+  }
+  if (more > 0) body["errorCount"] = total;
   return new Response(JSON.stringify(body), {
     status: problem.status,
     headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...problem.headers },

@@ -81,7 +81,11 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    errors: z.array(FieldErrorSchema).optional(),
+    errors: z
+      .array(FieldErrorSchema)
+      .optional()
+      .describe("The first 100 field errors (each field and reason at most 300 characters)"),
+    errorCount: z.number().int().optional().describe("How many field errors there were, when more than the 100 listed"),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 

@@ -63,6 +63,21 @@ export const RouteMatch = z
   .strict();
 export type RouteMatch = z.infer<typeof RouteMatch>;
 
+const NOTE_MAX = 1000;
+
+/** A route's note as stored: records written before control characters were refused still read. */
+const StoredNote = z.string().max(NOTE_MAX);
+
+/**
+ * A route's note as written now: shown in terminals (the CLI) and pages, so no
+ * control character but the line breaks and tabs of ordinary text (WorkOS'
+ * `notes` column holds multi-line text).
+ */
+const Note = StoredNote.regex(
+  /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$/,
+  "must not contain control characters (C0 other than tab and line breaks, DEL, C1, U+2028/2029, bidirectional controls): notes are shown in terminals",
+);
+
 /** What an operator writes for one connection (routes.json / API input). */
 export const RouteInput = z
   .object({
@@ -98,10 +113,17 @@ export const RouteInput = z
       .datetime()
       .optional()
       .describe("When the provider sync last changed this route's provider fields"),
-    note: z.string().max(1000).optional(),
+    note: Note.optional(),
   })
   .strict();
 export type RouteInput = z.infer<typeof RouteInput>;
+
+/**
+ * RouteInput that accepts the note a record already has (an older record's
+ * control characters): a write that keeps the stored note is not refused for
+ * it (table/validate.ts), and stored records read back (Route below).
+ */
+export const RouteInputKeepingNote = RouteInput.extend({ note: StoredNote.optional() }).strict();
 
 /**
  * Why a route's organizations do not fit together, or undefined (checked on
@@ -134,7 +156,7 @@ export function organizationsOf(route: {
 }
 
 /** What is stored: the input plus the bookkeeping the writer owns. */
-export const Route = RouteInput.extend({
+export const Route = RouteInputKeepingNote.extend({
   version: z.number().int().min(1),
   updatedAt: z.string().datetime(),
 }).strict();

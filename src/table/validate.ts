@@ -6,7 +6,7 @@
 import type * as z from "zod";
 import type { Config } from "../config";
 import { checkTarget } from "../targets";
-import { organizationsProblem, RouteInput, Settings } from "./schema";
+import { organizationsProblem, RouteInput, RouteInputKeepingNote, Settings } from "./schema";
 
 export interface FieldError {
   field: string;
@@ -23,12 +23,20 @@ export function zodErrors(error: z.ZodError, prefix = ""): FieldError[] {
   });
 }
 
+/**
+ * A route record to write, checked. `storedNote` is the note the stored record
+ * has: a record that keeps it unchanged is not refused for it (notes written
+ * before control characters were refused), any other note must be clean.
+ */
 export function validateRoute(
   raw: unknown,
   config: TargetConfig,
   prefix = "",
+  storedNote?: string,
 ): { ok: true; route: RouteInput } | { ok: false; errors: FieldError[] } {
-  const parsed = RouteInput.safeParse(raw);
+  const keepsNote =
+    storedNote !== undefined && typeof raw === "object" && raw !== null && "note" in raw && raw.note === storedNote;
+  const parsed = (keepsNote ? RouteInputKeepingNote : RouteInput).safeParse(raw);
   if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error, prefix) };
   const route = parsed.data;
   const organizations = organizationsProblem(route);

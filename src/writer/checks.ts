@@ -29,7 +29,9 @@ export function targetConfig(env: EnvVars): { ok: true; value: TargetConfig } | 
 export function checkRoute(env: EnvVars, db: TableDb, raw: unknown): { ok: true; value: RouteInput } | Failure {
   const config = targetConfig(env);
   if (!config.ok) return config;
-  const checked = validateRoute(raw, config.value);
+  const connection = typeof raw === "object" && raw !== null && "connection" in raw ? raw.connection : undefined;
+  const stored = typeof connection === "string" ? db.getRoute(connection) : null;
+  const checked = validateRoute(raw, config.value, "", stored?.note);
   if (!checked.ok) return invalid(checked.errors);
   const route = checked.route;
   for (const [kind, value] of matchesOf(route)) {

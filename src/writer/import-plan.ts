@@ -38,7 +38,9 @@ export function checkImport(
   const stored = new Map(current.map((r) => [r.connection, r]));
   const valid: Array<{ route: RouteInput; row: number }> = [];
   plan.routes.forEach((raw, row) => {
-    const checked = validateRoute(raw, config, `routes.${row}`);
+    const connection = (raw as { connection?: unknown }).connection;
+    const storedNote = typeof connection === "string" ? stored.get(connection)?.note : undefined;
+    const checked = validateRoute(raw, config, `routes.${row}`, storedNote);
     if (checked.ok) {
       const route = keepSyncedFields(checked.route, stored.get(checked.route.connection) ?? null);
       valid.push({ route, row });
