@@ -1,6 +1,6 @@
 /**
  * The bindings of both Workers, as wrangler.toml (the router), wrangler.admin.toml (the admin
- * Worker) and secrets provide them. Which Worker reads which is in the README's table
+ * Worker) and secrets provide them. Which Worker reads which is scripts/deploy/variables.ts, and docs/configuration.md's table
  * ("Bindings, variables and secrets"), kept by test/config-docs.test.ts; a key one Worker does
  * not read is simply unset there.
  */

@@ -1,7 +1,7 @@
 /**
  * /stats: logins per connection by where they went, bounces and errors over a
  * window, with a series per step and flags; /stats/{connection}: one connection.
- * The definitions are src/stats/outcome.ts's (and the README's).
+ * The definitions are src/stats/outcome.ts's (and docs/operations.md's, "Traffic counters").
  */
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";

@@ -1,7 +1,7 @@
 /**
  * What one answer adds to the traffic counters. Pure.
  *
- * Definitions (the same in /stats, the README and the dashboard):
+ * Definitions (the same in /stats, docs/operations.md "Traffic counters" and the dashboard):
  * - a **login** is counted once, on its first callback: `auth0` (forwarded to Auth0) or
  *   `new` (sent to the new provider). `unidentified` counts the logins no connection
  *   could be attributed to; they are also in `auth0` or `new`.

@@ -1,8 +1,8 @@
 /**
  * Traffic over the chosen range (GET /stats): the new provider's share, the totals,
  * two charts (share of logins served by the new provider; bounces and errors), the
- * flagged connections and the per-connection table. Definitions: the README's
- * "Watching the migration" (a login counted once; a bounced login served by Auth0).
+ * flagged connections and the per-connection table. Definitions: docs/operations.md,
+ * "Traffic counters" (a login counted once; a bounced login served by Auth0).
  */
 import type { ConnectionStats, Flag, SeriesPoint, StatsReport } from "../../../stats/report";
 import { IDS } from "../../ids";
