@@ -13,7 +13,7 @@ import { toAdminWorker } from "./admin-forward";
 import { isAdminCredential } from "./admin/auth";
 import { ApiProblem, problemResponse } from "./admin/problem";
 import { withAffinityRecorded } from "./affinity/pass-through";
-import { forwardToAuth0 } from "./auth0/forward";
+import { forwardRequestToAuth0 } from "./auth0/forward";
 import { ClientGone, clientGoneResponse } from "./client-gone";
 import { handleCallback } from "./callback/handler";
 import {
@@ -158,10 +158,7 @@ function routed(request: Request, url: URL, callback: boolean, env: Env, ctx: Co
       );
     }
     // The rest of the configuration is wrong but Auth0 is known: send everything there (fail safe).
-    return forwardToAuth0(request, result.forward, {
-      pathAndQuery: url.pathname + url.search,
-      body: request.body,
-    }).then((forwarded) => {
+    return forwardRequestToAuth0(request, result.forward, url.pathname + url.search).then((forwarded) => {
       countAnswer(env, ctx, callback, forwarded.status, "config-error");
       return forwarded;
     });
@@ -210,10 +207,7 @@ function ownHost(request: Request, origin: URL, callback: boolean, env: Env, ctx
 
 /** Anything but a callback goes to Auth0 as sent. */
 async function passThrough(request: Request, url: URL, config: Config, env: Env, ctx: Context): Promise<Response> {
-  const response = await forwardToAuth0(request, config, {
-    pathAndQuery: url.pathname + url.search,
-    body: request.body,
-  });
+  const response = await forwardRequestToAuth0(request, config, url.pathname + url.search);
   // A login Auth0 starts here is recorded, so its callback can come back to Auth0 (src/affinity).
   const answer = await withAffinityRecorded(request, response, config, env.ROUTES);
   countAnswer(env, ctx, false, answer.status, "pass-through");

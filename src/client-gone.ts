@@ -9,11 +9,13 @@
  * with the very same error (`remote: true` too) when Auth0 resets or refuses the
  * connection, and `request.signal` does not fire on such a hang-up (not even with the
  * `enable_request_signal` flag, in local workerd). So the error is never read for this:
- * only a failed read of the client's own body stream is (src/callback/body.ts records
- * it), and only a request whose body the Worker read itself can be recognised. A hang-up
- * while the runtime streams a body nobody read straight to Auth0 (a callback named by
- * its query, a pass-through POST) looks exactly like Auth0 failing, and stays
- * `auth0-error`.
+ * only a failed read of the client's own body stream is. Every forwarded body therefore
+ * passes through src/callback/body.ts (PeekableBody): a short one (≤ 64 KiB declared) is
+ * read before the fetch, a longer or chunked one is piped through a stream the Worker owns,
+ * whose source failing is the client's hang-up (the fetch is cut and ClientGone thrown) and
+ * whose destination failing is Auth0's. That holds for a callback whose body was never
+ * needed for routing (named by its query) and for a pass-through POST alike
+ * (src/auth0/forward.ts, forwardRequestToAuth0).
  */
 
 /** What reached the Worker's read of the request body when the client left. */

@@ -83,6 +83,61 @@ describe("a client that hangs up mid-POST", () => {
     expect(await seen.json()).toMatchObject({ completeBodies: 0 });
   });
 
+  it.each<[string, string, Record<string, string>]>([
+    [
+      "a callback named by its query, its short body read before forwarding (Content-Length 20 000)",
+      "/login/callback?connection=globex-saml",
+      { "content-length": "20000" },
+    ],
+    [
+      "a callback named by its query, its body streaming straight on to Auth0 (Content-Length 200 000)",
+      "/login/callback?connection=globex-saml",
+      { "content-length": "200000" },
+    ],
+    [
+      "a callback named by its query, its body streaming straight on to Auth0 (no Content-Length)",
+      "/login/callback?connection=globex-saml",
+      {},
+    ],
+    [
+      "a pass-through POST streaming straight on to Auth0 (Content-Length 200 000)",
+      "/u/login?state=x",
+      { "content-length": "200000" },
+    ],
+    ["a pass-through POST streaming straight on to Auth0 (no Content-Length)", "/u/login?state=x", {}],
+  ])(
+    "%s: never read for routing, still client-gone (499), no error, Auth0 gets no whole body",
+    async (_name, path, headers) => {
+      const before = await totals();
+      const id = `client-gone-unread-${crypto.randomUUID()}`;
+      const { result, logs } = await captureLogs(() =>
+        call(hangingUp(path, SAML_HEAD, { ...headers, "x-test-id": id })),
+      );
+      expect(result.status).toBe(499);
+      expect(await result.text()).toBe("");
+      expect(logs).toContainEqual(expect.objectContaining({ event: "client-gone", path: path.split("?")[0] }));
+      expect(logs.map((l) => l["event"])).not.toContain("auth0-error");
+      expect(logs.map((l) => l["event"])).not.toContain("callback");
+      expect(await totals()).toEqual(before);
+      const seen = await fetch(`http://127.0.0.1:${inject("originPort")}/__stand-in/count?id=${id}`);
+      expect(await seen.json()).toMatchObject({ completeBodies: 0 });
+    },
+  );
+
+  it("a pass-through POST whose client stays is forwarded byte for byte (through the same pipe)", async () => {
+    const body = "x".repeat(100_000);
+    const res = await call(
+      new Request(`${HOST}/u/login?state=x`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(body.length) },
+        body: new TextEncoder().encode(body),
+      }),
+    );
+    expect(res.status).toBe(200);
+    const got = (await res.json()) as { bodyLength: number; method: string };
+    expect(got).toMatchObject({ method: "POST", bodyLength: 100_000 });
+  });
+
   it("still counts Auth0 unreachable as an error when the client is there (the body read in part)", async () => {
     const before = await totals();
     const body = new ReadableStream<Uint8Array>({

@@ -15,6 +15,7 @@
  * authority), never resolved against it — `new URL("//attacker.example/x", origin)`
  * names another host. The origin is checked again right before `fetch`.
  */
+import { PeekableBody } from "../callback/body";
 import { ClientGone } from "../client-gone";
 import type { Config } from "../config";
 import { log } from "../log";
@@ -26,8 +27,9 @@ export interface ForwardOptions {
   pathAndQuery: string;
   body: BodyInit | null;
   /**
-   * Settles when reading the client's body failed (src/callback/body.ts): the upload is cut
-   * and forwardToAuth0 throws ClientGone instead of answering "Auth0 unreachable".
+   * Settles when reading the client's body failed (src/callback/body.ts, which every forwarded
+   * body passes through): the upload is cut and forwardToAuth0 throws ClientGone instead of
+   * answering "Auth0 unreachable".
    */
   clientBodyFailed?: Promise<unknown> | undefined;
 }
@@ -105,8 +107,8 @@ export async function forwardToAuth0(
     );
   }
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
-  // A body the Worker partly read and still streams on: when reading the client's side
-  // fails, the upload is cut (an abort) and the forward throws ClientGone.
+  // A body still streaming from the client through PeekableBody's pipe: when reading the
+  // client's side fails, the upload is cut (an abort) and the forward throws ClientGone.
   const clientBodyFailed = hasBody ? options.clientBodyFailed : undefined;
   const controller = clientBodyFailed === undefined ? undefined : new AbortController();
   let clientLeft: { error: unknown } | undefined;
@@ -169,6 +171,28 @@ export async function forwardToAuth0(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * forwardToAuth0 of `request` as it came (pass-through, a misconfigured router's fail-safe),
+ * its body through PeekableBody: a short body is read first, a longer one streams through a
+ * pipe that tells the client's hang-up from Auth0's failure. A client that stops sending its
+ * body throws ClientGone (src/client-gone.ts), never "Auth0 unreachable".
+ */
+export async function forwardRequestToAuth0(
+  request: Request,
+  config: Pick<Config, "auth0Origin" | "cnameApiKey" | "auth0TimeoutMs">,
+  pathAndQuery: string,
+): Promise<Response> {
+  if (request.body === null) return forwardToAuth0(request, config, { pathAndQuery, body: null });
+  const body = new PeekableBody(request.body, request.headers.get("content-length"));
+  let forwarded: BodyInit | null;
+  try {
+    forwarded = await body.forwardable();
+  } catch (err) {
+    throw new ClientGone("while its body was read", err);
+  }
+  return forwardToAuth0(request, config, { pathAndQuery, body: forwarded, clientBodyFailed: body.sourceFailed() });
 }
 
 /** What the timeout's promise resolves to (never a Response). */

@@ -64,13 +64,13 @@ export class PeekableBody {
   }
 
   /**
-   * Settles with the source's error when a read of it fails, never otherwise; undefined
-   * when the Worker cannot see a later failure (it never read the source — the runtime
-   * sends it on as it is — or read it to its end).
+   * Settles with the source's error when a read of it fails — here, or in the pipe
+   * forForwarding puts in front of every body it sends on — never otherwise; undefined when
+   * no later failure can come (no body, or read to its end).
    */
   sourceFailed(): Promise<unknown> | undefined {
     if (this.failure !== undefined) return Promise.resolve(this.failure.error);
-    if (this.reader === undefined || this.done) return undefined;
+    if (this.stream === null || this.done) return undefined;
     return new Promise((resolve) => {
       const earlier = this.onFailure;
       this.onFailure = (error) => {
@@ -123,12 +123,13 @@ export class PeekableBody {
 
   /**
    * forForwarding, except that a short unread rest (at most 64 KiB by the
-   * declared Content-Length: a typical SAML post) is read first, so the body
-   * goes on as one buffer instead of a stream piped behind the head.
+   * declared Content-Length: a typical SAML post, read or not) is read first, so the
+   * body goes on as one buffer instead of a stream piped behind the head — and a client
+   * that hangs up is seen by that read (sourceError).
    */
   async forwardable(): Promise<BodyInit | null> {
     const rest = this.declaredLength === undefined ? Infinity : this.declaredLength - this.headLength;
-    if (this.reader !== undefined && !this.done && rest <= SMALL_REST_BYTES) {
+    if (!this.done && rest <= SMALL_REST_BYTES) {
       await this.serially(async () => {
         while ((await this.pull()) !== undefined) {
           // pull() keeps each chunk in head; the runtime ends the body at its Content-Length.
@@ -139,25 +140,30 @@ export class PeekableBody {
   }
 
   /**
-   * The body to forward: the original stream if never read, else head + rest,
-   * unchanged. The rest is piped stream to stream by the runtime (no JS per
-   * chunk: a 2 MiB post arrives in hundreds of chunks), behind the held head.
+   * The body to forward: head + rest, unchanged. The rest is piped stream to stream by
+   * the runtime (no JS per chunk: a 2 MiB post arrives in hundreds of chunks), behind the
+   * held head — also when nothing was read: the pipe is what tells the source's failure
+   * (the client hung up: sourceFailed) from the destination's (Auth0 stopped reading),
+   * which the runtime's own streaming of a body reports as one and the same error
+   * (src/client-gone.ts).
    */
   forForwarding(): BodyInit | null {
-    if (this.reader === undefined || this.stream === null) return this.stream;
+    const stream = this.stream;
+    if (stream === null) return null;
     // One chunk read (an 8 KB post usually is one): sent as it is, not copied.
     const head =
       this.head.length === 1 ? (this.head[0] as Uint8Array<ArrayBuffer>) : concatBytes(this.head, this.headLength);
     if (this.done) return head;
-    const stream = this.stream;
-    this.reader.releaseLock();
+    this.reader?.releaseLock();
     // Keep the declared Content-Length instead of switching to chunked encoding.
     const { readable, writable } =
       this.declaredLength === undefined ? new IdentityTransformStream() : new FixedLengthStream(this.declaredLength);
     void (async () => {
-      const writer = writable.getWriter();
-      await writer.write(head);
-      writer.releaseLock();
+      if (head.byteLength > 0) {
+        const writer = writable.getWriter();
+        await writer.write(head);
+        writer.releaseLock();
+      }
       try {
         await stream.pipeTo(writable, { preventAbort: true });
       } catch (err) {
