@@ -50,7 +50,12 @@ const TABLE: Array<Record<string, unknown>> = [
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  h = await startHarness({ ssoConnections: ["acme-saml"], ssoIssuers: [OIDC_ISSUER] });
+  // AFFINITY_SECRET as deployed: a bounce counts only with the mark the Worker set on its 307 (bounce-mark.ts).
+  h = await startHarness({
+    ssoConnections: ["acme-saml"],
+    ssoIssuers: [OIDC_ISSUER],
+    bindings: { AFFINITY_SECRET: "e2e-affinity-secret-0123456789abcdefgh" },
+  });
   await h.replaceTable(TABLE);
 
   // The scripted mix (its numbers are in the notes and asserted below): 3 migrated (acme),
@@ -92,17 +97,41 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------
 // Helpers
 
-/** One callback to the Worker, as the README's curl lines send them; returns the final status. */
+/**
+ * One callback to the Worker, as the README's curl lines send them; returns the final status.
+ * Followed like a browser: 307s re-send the same method and body, and the Worker's cookies
+ * (its bounce mark, `crb-…`) go back to it, so a bounce counts as one.
+ */
 async function callback(query: string, options: { follow?: boolean; get?: boolean; body?: string } = {}) {
-  const res = await fetch(`${h.workerOrigin}/login/callback${query === "" ? "" : `?${query}`}`, {
-    method: options.get === true ? "GET" : "POST",
-    headers: options.get === true ? {} : { "content-type": "application/x-www-form-urlencoded" },
-    body: options.get === true ? null : (options.body ?? SAML_BODY),
-    redirect: options.follow === true ? "follow" : "manual",
-    signal: AbortSignal.timeout(10_000),
-  });
-  await res.arrayBuffer();
-  return res.status;
+  let url = `${h.workerOrigin}/login/callback${query === "" ? "" : `?${query}`}`;
+  const cookies = new Map<string, string>();
+  for (let hop = 0; ; hop++) {
+    const toWorker = url.startsWith(h.workerOrigin);
+    const cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    const res = await fetch(url, {
+      method: options.get === true ? "GET" : "POST",
+      headers: {
+        ...(options.get === true ? {} : { "content-type": "application/x-www-form-urlencoded" }),
+        ...(toWorker && cookie !== "" ? { cookie } : {}),
+      },
+      body: options.get === true ? null : (options.body ?? SAML_BODY),
+      redirect: "manual",
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.arrayBuffer();
+    if (toWorker) {
+      for (const line of res.headers.getSetCookie()) {
+        const [pair = ""] = line.split(";");
+        const at = pair.indexOf("=");
+        if (at > 0) cookies.set(pair.slice(0, at), pair.slice(at + 1));
+      }
+    }
+    const location = res.headers.get("location");
+    if (options.follow !== true || location === null || res.status < 300 || res.status > 399 || hop >= 5) {
+      return res.status;
+    }
+    url = new URL(location, url).toString();
+  }
 }
 
 /** Waits until `ready` holds (expect.poll is for tests, not hooks). */
@@ -647,8 +676,13 @@ describe("dashboard, in Chromium at 1440×900", () => {
     expect(await counts.innerText()).toBe(
       "Logins\t2\nServed by the new provider\t0 (0%)\nSent to the new provider\t2\nof which bounced back\t2 (100%)\nStraight to Auth0\t0\nof which started by Auth0 (affinity)\t0\nUnidentified\t0\nErrors (5xx)\t0",
     );
+    // Flags count only traffic since the kill switch last ended (in minute buckets): whether test 7's
+    // drill hides these bounces depends on the minute, so the view must say what /stats says.
+    const apiFlags = ((await h.api("GET", "/stats/umbrella-saml")).body as { flags: string[] }).flags;
     expect(await page.locator("#connection-flags").innerText()).toBe(
-      "The new provider bounced 100% of the logins sent to it back to Auth0 (2 of 2).",
+      apiFlags.includes("fallback-share-high")
+        ? "The new provider bounced 100% of the logins sent to it back to Auth0 (2 of 2)."
+        : "",
     );
     const facts = await page.locator("#connection-facts").innerText();
     expect(facts).toMatch(/State\s+legacy\s*migrated\s*rollout/);
