@@ -11,10 +11,16 @@ import { nearest, parseCommandArgs, UsageError, type OptionSpec } from "./args";
 import { ApiClient, ApiError } from "./client";
 import { FileError, fileError, GLOBAL_OPTIONS, type CliIo, type Command, type Context } from "./command";
 import { COMMANDS } from "./commands/index";
+import { inert, inertIo } from "./output";
+
+/** Hosts a plain http:// router URL may name: the token never leaves the machine. */
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 const RUN = "npm run routes --";
 
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Nothing printed, from the server or from the command line, acts on the terminal (cli/output.ts).
+  const io = inertIo(rawIo);
   const { name, rest } = splitCommand(argv);
   if (name === undefined || name === "help") {
     const topic = name === "help" ? rest.find((a) => !a.startsWith("-")) : undefined;
@@ -71,6 +77,11 @@ function context(positionals: string[], values: Record<string, string | boolean 
   }
   if (origin.protocol !== "https:" && origin.protocol !== "http:") {
     throw new UsageError(`--url (or ROUTER_URL) must be an http(s) URL, not "${url}"`);
+  }
+  if (origin.protocol === "http:" && !LOOPBACK_HOSTS.has(origin.hostname)) {
+    throw new UsageError(
+      `--url (or ROUTER_URL) ${origin.origin} is plain http: the token would cross the network unencrypted; use https:// (http:// only for localhost, 127.0.0.1 or [::1])`,
+    );
   }
   const prefix = (string("prefix") ?? io.env["ROUTER_API_PREFIX"] ?? "/__router/v1").replace(/\/+$/, "");
   const json = values["json"] === true;
@@ -145,10 +156,10 @@ function usageFailure(io: CliIo, message: string, command?: Command): number {
 function describeApiError(err: ApiError, hasToken: boolean): string {
   const b = err.body;
   const lines = [
-    `error: ${err.status === 0 ? "" : `${err.status} `}${String(b["title"] ?? "")}: ${String(b["detail"] ?? "")}`,
+    `error: ${err.status === 0 ? "" : `${err.status} `}${inert(String(b["title"] ?? ""))}: ${inert(String(b["detail"] ?? ""))}`,
   ];
   for (const e of (b["errors"] as Array<{ field: string; reason: string }> | undefined) ?? [])
-    lines.push(`  ${e.field}: ${e.reason}`);
+    lines.push(`  ${inert(String(e.field))}: ${inert(String(e.reason))}`);
   if (typeof b["errorCount"] === "number") {
     const listed = ((b["errors"] as unknown[] | undefined) ?? []).length;
     lines.push(`  … and ${b["errorCount"] - listed} more (${b["errorCount"]} in all)`);

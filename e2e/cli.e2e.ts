@@ -470,3 +470,134 @@ describe("npm run routes: operating a migration", () => {
     expect(res.err).toContain("error: 412 Version mismatch");
   });
 });
+
+describe("npm run routes: what it prints is inert, and its token never crosses plain http", () => {
+  /** ESC sequences (clear screen, OSC title, OSC 52 clipboard), BEL, DEL and a C1 CSI. */
+  const HOSTILE = "\u001b[2J\u001b]0;owned\u0007\u001b]52;c;b3duZWQ=\u0007\u007f\u009b31m\u202e";
+  const ESCAPED = "\\u001b[2J\\u001b]0;owned\\u0007\\u001b]52;c;b3duZWQ=\\u0007\\u007f\\u009b31m\\u202e";
+  /** No control character other than the line breaks the CLI writes between lines. */
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
+
+  /** The CLI as a process against `router`, with extra environment. */
+  async function processAt(
+    argv: string[],
+    env: Record<string, string>,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(TSX, [MAIN, ...argv], {
+        cwd: ROOT,
+        env: { ...process.env, INIT_CWD: dir, ROUTER_TOKEN: TOKEN, ...env },
+        timeout: 30_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+    }
+  }
+
+  it("shows control characters in notes, audit entries and the actor escaped, as a process", async () => {
+    // The actor comes from the token's name; the note holds a line break and a tab (allowed: WorkOS' notes are multi-line).
+    const hostile = await startWorker({ ...BINDINGS, ADMIN_TOKEN_NAME: `ops${HOSTILE}` });
+    try {
+      const note = "first line\n  + forged-saml  migrated\tx";
+      const put = await fetch(`${hostile.origin}${PREFIX}/routes/acme-saml`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ state: "legacy", note }),
+      });
+      expect(put.status).toBe(201);
+      const env = { ROUTER_URL: hostile.origin };
+      const get = await processAt(["get", "acme-saml"], env);
+      expect(get.code).toBe(0);
+      expect(get.stdout).toContain("note: first line\\n  + forged-saml  migrated\\tx\n");
+      expect(get.stdout).not.toMatch(/^\s+\+ forged-saml/m);
+      const audit = await processAt(["audit", "--limit", "1"], env);
+      expect(audit.code).toBe(0);
+      expect(audit.stdout).toContain(`token:ops${ESCAPED}`);
+      expect(audit.stdout).toContain("note=first line\\n  + forged-saml  migrated\\tx");
+      for (const run of [get, audit]) expect(run.stdout + run.stderr).not.toMatch(RAW_CONTROL);
+      // --json stays JSON, with the same values.
+      const json = await processAt(["audit", "--limit", "1", "--json"], env);
+      expect(json.stdout).not.toMatch(RAW_CONTROL);
+      const entries = (JSON.parse(json.stdout) as { entries: Json[] }).entries;
+      expect(entries[0]?.["actor"]).toBe(`token:ops${HOSTILE}`);
+    } finally {
+      await hostile.stop();
+    }
+  });
+
+  it("shows control characters from a router's answers escaped: an older router's note, a problem's detail", async () => {
+    // An older router that stored a note before control characters were refused.
+    const older = new RecordingServer("older router", (r) =>
+      r.path.endsWith("/routes/acme-saml")
+        ? {
+            status: 200,
+            headers: { "content-type": "application/json", etag: '"1"' },
+            body: JSON.stringify({ connection: "acme-saml", state: "legacy", note: `hi${HOSTILE}`, version: 1 }),
+          }
+        : {
+            status: 422,
+            headers: { "content-type": "application/problem+json", etag: '"0"' },
+            body: JSON.stringify({
+              type: "about:blank",
+              title: `Invalid${HOSTILE}`,
+              status: 422,
+              detail: "x",
+              errors: [{ field: `f${HOSTILE}`, reason: "line\nforged" }],
+            }),
+          },
+    );
+    const port = await older.start();
+    try {
+      const env = { ROUTER_URL: `http://127.0.0.1:${port}` };
+      const get = await processAt(["get", "acme-saml"], env);
+      expect(get.code).toBe(0);
+      expect(get.stdout).toContain(`note: hi${ESCAPED}\n`);
+      const refused = await processAt(["delete", "globex-saml"], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`422 Invalid${ESCAPED}: x`);
+      expect(refused.stderr).toContain(`  f${ESCAPED}: line\\nforged`);
+      for (const run of [get, refused]) expect(run.stdout + run.stderr).not.toMatch(RAW_CONTROL);
+    } finally {
+      await older.close();
+    }
+  });
+
+  it.each(["http://example.com", "http://10.0.0.8:8787", "http://localhost.example.com"])(
+    "refuses ROUTER_URL=%s before sending anything (exit 2)",
+    async (url) => {
+      const run = await cli(["status"], { router: { ...worker, origin: url } });
+      expect(run).toMatchObject({ code: 2, out: "", requests: [] });
+      expect(run.err.split("\n")[0]).toBe(
+        `error: --url (or ROUTER_URL) ${new URL(url).origin} is plain http: the token would cross the network unencrypted; use https:// (http:// only for localhost, 127.0.0.1 or [::1])`,
+      );
+    },
+  );
+
+  it("refuses ROUTER_URL=http://example.com as a process: a recording proxy sees no request", async () => {
+    // Node's fetch sends http:// requests through HTTP_PROXY with NODE_USE_ENV_PROXY=1: any request would land here.
+    const proxy = new RecordingServer("proxy", () => ({ status: 200, body: "{}" }));
+    const port = await proxy.start();
+    try {
+      const env = { HTTP_PROXY: `http://127.0.0.1:${port}`, NODE_USE_ENV_PROXY: "1" };
+      const run = await processAt(["status"], { ...env, ROUTER_URL: "http://example.com" });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("is plain http: the token would cross the network unencrypted");
+      expect(proxy.received).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it.each(["http://localhost", "http://127.0.0.1", "http://[::1]"])(
+    "allows %s (the token stays on this machine): the request is sent",
+    async (host) => {
+      const origin = `${host}:${new URL(worker.origin).port}`;
+      const run = await cli(["settings"], { router: { ...worker, origin } });
+      // Sent, whether or not the Worker (on 127.0.0.1 only) answers on that address.
+      expect(run.requests).toEqual(["GET /settings"]);
+      expect(run.err).not.toContain("plain http");
+    },
+  );
+});

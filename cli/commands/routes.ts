@@ -2,7 +2,7 @@
 import { RouteState } from "../../src/table/schema";
 import type { Json } from "../client";
 import type { Command, Context } from "../command";
-import { table } from "../output";
+import { fieldLines, table } from "../output";
 
 const enc = encodeURIComponent;
 const STATES = RouteState.options;
@@ -70,7 +70,7 @@ export const get: Command = {
     const { routability, ...route } = json as Json & { routability?: Json };
     ctx.print(json, () =>
       [
-        ...Object.entries(route).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`),
+        ...fieldLines(route),
         `etag: ${headers.get("etag") ?? ""}`,
         ...(routability === undefined
           ? []
