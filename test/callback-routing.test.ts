@@ -85,15 +85,35 @@ describe("fallback=auth0 (the loop guard)", () => {
     ["connection=acme-saml&fallback=auth0", "/login/callback?connection=acme-saml"],
     ["fallback=auth0&connection=acme-saml", "/login/callback?connection=acme-saml"],
     ["fallback=auth0", "/login/callback"],
-    ["connection=acme-saml&fallback=Auth0", "/login/callback?connection=acme-saml"],
     ["connection=acme-saml&%66allback=auth0", "/login/callback?connection=acme-saml"],
+    ["connection=acme-saml&f%61llback=auth0", "/login/callback?connection=acme-saml"],
+    ["connection=acme-saml&fallback=%61uth0", "/login/callback?connection=acme-saml"],
     ["connection=acme-saml&fallback=auth0&fallback=auth0", "/login/callback?connection=acme-saml"],
+    ["connection=acme-saml&FALLBACK=auth0&fallback=auth0", "/login/callback?connection=acme-saml&FALLBACK=auth0"],
   ])("never redirects ?%s and forwards it as %s", async (query, expected) => {
     await seed(withSettings({ unknown: "probe" }));
     const res = await call(new Request(`${HOST}/login/callback?${query}`));
     expect(res.status).toBe(200);
     expect((await received(res)).url).toBe(expected);
   });
+
+  // Not the marker (docs/design.md, "The bounce marker"): a client's own parameter, routed by
+  // the table and passed on byte for byte.
+  it.each([
+    "fallback=other",
+    "FALLBACK=auth0",
+    "Fallback=auth0",
+    "fallback=Auth0",
+    "fallback=auth0%20",
+    "fallback=+auth0",
+  ])(
+    "redirects a migrated connection's callback carrying %s, which is not the marker, with it unchanged",
+    async (spelling) => {
+      const res = await call(new Request(`${HOST}/login/callback?connection=acme-saml&${spelling}`));
+      expect(res.status).toBe(307);
+      expect(new URL(res.headers.get("location") ?? "").search).toBe(`?connection=acme-saml&${spelling}`);
+    },
+  );
 
   it("does not treat another fallback value as the loop guard", async () => {
     const res = await call(new Request(`${HOST}/login/callback?connection=acme-saml&fallback=other`));

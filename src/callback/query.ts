@@ -46,14 +46,26 @@ export function parseQuery(rawQuery: string): QueryParam[] {
 }
 
 /**
- * The loop guard's marker. Matched leniently (case, encoding) so a provider
- * that writes `fallback=Auth0` or `%66allback=auth0` still stops the loop.
+ * The loop guard's marker (the new provider's bounce): true when the parameter reads as
+ * `fallback=auth0` under application/x-www-form-urlencoded decoding (WHATWG URL Standard
+ * §5.1, what `URLSearchParams` reads): name exactly `fallback`, value exactly `auth0`.
+ * So `f%61llback=auth0` and `fallback=%61uth0` are the marker (every standard reader, the
+ * provider's and Auth0's included, reads them as `fallback=auth0`); `FALLBACK=auth0`,
+ * `Fallback=auth0`, `fallback=Auth0`, `fallback=auth0%20` and `fallback=+auth0` are not
+ * (no standard reader does, and WorkOS writes the literal `fallback=auth0`): they are a
+ * client's own parameters, kept and routed like any other. docs/design.md, "The bounce
+ * marker", gives the reasoning.
  */
 export function isFallbackParam(param: QueryParam): boolean {
-  return param.name === "fallback" && param.value.trim().toLowerCase() === "auth0";
+  return param.name === "fallback" && param.value === "auth0";
 }
 
-/** The raw query with every fallback=auth0 segment removed and all other bytes kept. */
+/**
+ * `rawQuery` (without '?') with every segment that is the bounce marker (isFallbackParam)
+ * removed and every other byte kept, order and encoding included; a segment whose escapes
+ * are malformed is never the marker (a standard decoder leaves a '%' or U+FFFD in it) and is
+ * kept. Every marker goes, not the first only, so none can reach Auth0.
+ */
 export function withoutFallback(rawQuery: string): string {
   if (rawQuery === "") return rawQuery;
   return rawQuery
