@@ -25,6 +25,8 @@ export default defineConfig({
     // The Worker logs one JSON line per callback, thousands in a run: vitest keeps each
     // test's console output and prints it only if that test fails (with its error).
     silent: "passed-only",
+    // ...except what fuzz and property tests exercised (test/support/exercised.ts).
+    reporters: ["default", "./test/support/exercised-reporter.ts"],
     globalSetup: ["./test/global-setup.ts", "./test/support/workos-fake-setup.ts", "./test/support/dialects-setup.ts"],
   },
 });

@@ -25,6 +25,37 @@ export interface SamlFixtures {
   wsfed: string;
   /** acme's IdP answering an SP-initiated login: InResponseTo = AFFINITY_REQUEST_ID. */
   spInitiated: string;
+  /**
+   * Form bodies (`SAMLResponse=…&RelayState=…`) of globex's IdP (a legacy connection, so
+   * forwarded to Auth0) with enough groups to land on each side of the Worker's 16 KiB read
+   * and 512 KiB scan limits: `bytes` is the body's length.
+   */
+  sized: Array<{ bytes: number; body: string }>;
+}
+
+/** Body sizes to straddle: 16 KiB (one read, src/callback/body.ts) and 512 KiB (BODY_SCAN_LIMIT_BYTES). */
+const SIZE_TARGETS = [8 * 1024, 15 * 1024, 18 * 1024, 96 * 1024, 500 * 1024, 530 * 1024, 700 * 1024, 1024 * 1024];
+
+async function sizedSamlBodies(destination: string): Promise<Array<{ bytes: number; body: string }>> {
+  const body = async (groups: number) => {
+    const saml = await makeSamlResponse({
+      form: "default-namespace",
+      audience: "urn:auth0:example-tenant:globex-saml",
+      issuer: "https://idp.globex.test/entity",
+      destination,
+      groups,
+    });
+    return `SAMLResponse=${encodeURIComponent(saml)}&RelayState=${encodeURIComponent("rs&<>")}`;
+  };
+  // The groups attribute grows the body linearly: measure it once, then aim at each target.
+  const [base, hundred] = [(await body(0)).length, (await body(100)).length];
+  const perGroup = (hundred - base) / 100;
+  return Promise.all(
+    SIZE_TARGETS.map(async (target) => {
+      const text = await body(Math.max(0, Math.round((target - base) / perGroup)));
+      return { bytes: new TextEncoder().encode(text).length, body: text };
+    }),
+  );
 }
 
 declare module "vitest" {
@@ -97,6 +128,7 @@ export default async function setup(project: TestProject) {
       destination: `${acs}?connection=acme-saml`,
       inResponseTo: AFFINITY_REQUEST_ID,
     }),
+    sized: await sizedSamlBodies(acs),
     wsfed: await makeWsFedResult({
       issuer: "http://adfs.hooli.test/adfs/services/trust",
       audience: "urn:auth0:example-tenant",
