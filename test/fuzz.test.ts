@@ -4,11 +4,13 @@
  * invariants on every answer and printing how many were tried and failed.
  * FUZZ_SEED reproduces a run (the seed is printed).
  */
+import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { RouteTableFile, Settings } from "../src/table/schema";
 import { ADMIN_TOKEN, adminEnv, api, resetTable } from "./support/admin";
 import { hasMarker } from "./support/bounce-marker";
+import { reportExercised, Tally } from "./support/exercised";
 import { TEST_TABLE } from "./support/table";
 import { call, seed, sha256Hex } from "./support/worker";
 
@@ -229,10 +231,11 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
 describe("fuzz", () => {
   beforeAll(() => console.log(`fuzz seed ${SEED} (set FUZZ_SEED=${SEED} to repeat this run)`));
 
-  it(`keeps every invariant for ${CALLBACKS} generated callbacks`, async () => {
+  it(`keeps every invariant for ${CALLBACKS} generated callbacks`, async (context) => {
     const samples = fc.sample(arbitraries(), { numRuns: CALLBACKS, seed: SEED });
     const failures: string[] = [];
     let tried = 0;
+    const answers = new Tally();
     const perSettings = Math.ceil(CALLBACKS / SETTINGS.length);
     await quietly(async () => {
       for (let batch = 0; batch < SETTINGS.length; batch++) {
@@ -258,6 +261,13 @@ describe("fuzz", () => {
             const res = await call(new Request(url, { method: s.method, headers, body: sent.body }), {
               AUTH0_CNAME_API_KEY: CNAME_KEY,
             });
+            answers.add(
+              res.headers.get("x-origin") === "auth0-stand-in"
+                ? "forwarded"
+                : res.headers.get("location") !== null
+                  ? "redirected"
+                  : `answered ${res.status}`,
+            );
             const found = await violations(sent, res);
             if (found.length > 0) failures.push(`${s.method} ${url.slice(0, 160)}: ${found.join("; ")}`);
           } catch (err) {
@@ -269,13 +279,19 @@ describe("fuzz", () => {
         });
       }
     });
-    console.log(`fuzz callbacks: ${tried} requests tried, ${failures.length} invariant failures`);
+    await reportExercised(
+      context,
+      `fuzz callbacks: ${tried} requests tried (${answers.toString()}), ${failures.length} invariant failures`,
+    );
     for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
     expect(tried).toBe(CALLBACKS);
     expect(failures).toEqual([]);
+    // The invariants on forwards and on redirects both ran, many times.
+    expect(answers.get("forwarded")).toBeGreaterThanOrEqual(CALLBACKS / 4);
+    expect(answers.get("redirected")).toBeGreaterThanOrEqual(CALLBACKS / 50);
   }, 600_000);
 
-  it(`answers ${API_REQUESTS} hostile management API requests with a problem, never a 5xx, changing nothing it refuses`, async () => {
+  it(`answers ${API_REQUESTS} hostile management API requests with a problem, never a 5xx, changing nothing it refuses`, async (context) => {
     await resetTable();
     await api("/routes/acme-saml", { method: "PUT", body: { state: "legacy" } });
     const names = [
@@ -343,8 +359,30 @@ describe("fuzz", () => {
     );
     const failures: string[] = [];
     let refused = 0;
-    for (const r of requests) {
-      const auditBefore = ((await (await api("/audit?limit=500")).json()) as { entries: unknown[] }).entries.length;
+    let audited = 0;
+    let controlsSeen = 0;
+    // The newest audit entry's id (ids only grow): a new entry changes it however long the log is.
+    const auditHead = async () =>
+      ((await (await api("/audit?limit=1")).json()) as { entries: Array<{ id: number }> }).entries[0]?.id ?? 0;
+    // 600 entries first: past /audit's page maximum (500), where counting one page would go blind.
+    await runInDurableObject(env.ROUTE_WRITER.get(env.ROUTE_WRITER.idFromName("route-table")), (_object, state) => {
+      for (let i = 0; i < 600; i++)
+        state.storage.sql.exec(
+          "INSERT INTO audit (at, actor, action, subject, before, after) VALUES (?, 'fuzz-prefill', 'route.update', ?, NULL, NULL)",
+          new Date().toISOString(),
+          `prefill-${i}`,
+        );
+    });
+    for (const [n, r] of requests.entries()) {
+      if (n % 100 === 0) {
+        // A control: an accepted change must move the head, or the probe below is blind.
+        const before = await auditHead();
+        await (
+          await api("/routes/fuzz-control", { method: "PUT", body: { state: "legacy", note: `control ${n}` } })
+        ).body?.cancel();
+        if ((await auditHead()) > before) controlsSeen++;
+      }
+      const auditBefore = await auditHead();
       const init: Parameters<typeof api>[1] = { method: r.method };
       if (r.body !== undefined && r.method !== "GET") Object.assign(init, { text: r.body, contentType: r.contentType });
       const res = await quietly(() => api(r.path, init));
@@ -361,17 +399,24 @@ describe("fuzz", () => {
           typeof problem["detail"] !== "string"
         )
           failures.push(`${label}: malformed problem`);
-        const auditAfter = ((await (await api("/audit?limit=500")).json()) as { entries: unknown[] }).entries.length;
-        if (auditAfter !== auditBefore) failures.push(`${label}: refused with ${res.status} but the audit log grew`);
+        if ((await auditHead()) !== auditBefore)
+          failures.push(`${label}: refused with ${res.status} but the audit log grew`);
       } else {
         await res.body?.cancel();
+        if ((await auditHead()) !== auditBefore) audited++;
       }
     }
-    console.log(
-      `fuzz management API: ${requests.length} requests tried, ${refused} refused, ${failures.length} invariant failures`,
+    await reportExercised(
+      context,
+      `fuzz management API: ${requests.length} requests tried, ${refused} refused, ${audited} accepted and audited, ` +
+        `${controlsSeen} of ${API_REQUESTS / 100} control writes seen by the audit probe (log > 600 entries), ` +
+        `${failures.length} invariant failures`,
     );
     for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
     expect(failures).toEqual([]);
+    // The audit probe sees growth (so "refused but the audit log grew" can fire), and both kinds of answer were tried.
+    expect(controlsSeen).toBe(API_REQUESTS / 100);
+    expect(refused).toBeGreaterThanOrEqual(API_REQUESTS / 2);
   }, 600_000);
 });
 
@@ -485,7 +530,7 @@ function recordFetches(): { urls: string[]; authorizations: number } {
 describe("fuzz: the forward target and admin paths", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it(`sends every one of ${HOSTILE_PATHS} hostile paths nowhere but the Auth0 origin`, async () => {
+  it(`sends every one of ${HOSTILE_PATHS} hostile paths nowhere but the Auth0 origin`, async (context) => {
     await seed(TEST_TABLE);
     const auth0 = `http://127.0.0.1:${inject("originPort")}`;
     const paths = fc.sample(hostilePaths(), { numRuns: HOSTILE_PATHS, seed: SEED });
@@ -526,7 +571,8 @@ describe("fuzz: the forward target and admin paths", () => {
       ),
     );
     const offOrigin = seen.urls.filter((u) => new URL(u).origin !== auth0);
-    console.log(
+    await reportExercised(
+      context,
       `fuzz hostile paths: ${tried} tried, ${seen.urls.length} fetches (${forwarded} answered by the stand-in), ` +
         `${offOrigin.length} off the Auth0 origin, ${refused400} refused 400, ${failures.length} invariant failures; ` +
         `statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}`,
@@ -536,9 +582,12 @@ describe("fuzz: the forward target and admin paths", () => {
     expect(tried).toBe(HOSTILE_PATHS);
     expect(offOrigin).toEqual([]);
     expect(failures).toEqual([]);
+    // "Nowhere but Auth0" means something only if paths were forwarded, and seen by the fetch recorder.
+    expect(forwarded).toBeGreaterThanOrEqual(HOSTILE_PATHS / 2);
+    expect(seen.urls.length).toBeGreaterThanOrEqual(forwarded);
   }, 600_000);
 
-  it(`never lets Auth0 see an Authorization header on ${ADMIN_LOOKING_PATHS} admin-looking paths`, async () => {
+  it(`never lets Auth0 see an Authorization header on ${ADMIN_LOOKING_PATHS} admin-looking paths`, async (context) => {
     await seed(TEST_TABLE);
     const paths = fc.sample(adminLookingPaths(), { numRuns: ADMIN_LOOKING_PATHS, seed: SEED });
     const failures: string[] = [];
@@ -569,13 +618,19 @@ describe("fuzz: the forward target and admin paths", () => {
         tried++;
       }),
     );
-    console.log(
-      `fuzz admin-looking paths: ${tried} tried, ${api404} answered 404 by the Worker, ${forwarded} forwarded, ` +
-        `${seen.authorizations} fetches carrying Authorization, ${failures.length} invariant failures`,
+    await reportExercised(
+      context,
+      `fuzz admin-looking paths: ${tried} tried, ${api404} answered 404 by the Worker, ${forwarded} forwarded ` +
+        `(${seen.urls.length} fetches), ${seen.authorizations} fetches carrying Authorization, ${failures.length} invariant failures`,
     );
     for (const f of failures.slice(0, 10)) console.log(`  ${f}`);
     expect(tried).toBe(ADMIN_LOOKING_PATHS);
     expect(seen.authorizations).toBe(0);
     expect(failures).toEqual([]);
+    // Each forwarded request carried "Authorization: Bearer …" into the Worker: the check ran on these.
+    expect(forwarded).toBeGreaterThanOrEqual(ADMIN_LOOKING_PATHS / 8);
+    // ...and near misses the Worker kept (the API's own 404) were among them.
+    expect(api404).toBeGreaterThanOrEqual(ADMIN_LOOKING_PATHS / 8);
+    expect(seen.urls.length).toBeGreaterThanOrEqual(forwarded);
   }, 600_000);
 });
