@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, inject, it } from "vitest";
+import { SETTINGS_KEY } from "../src/table/kv-layout";
+import { countingKv } from "./support/kv";
 import { TEST_TABLE } from "./support/table";
 import { call, captureLogs, HOST, postForm, received, seed } from "./support/worker";
 
@@ -71,8 +73,12 @@ describe("configuration errors", () => {
 describe("hostile or odd callbacks get a defined answer", () => {
   it("forwards a 10 KB connection name to Auth0 without looking it up", async () => {
     const name = "a".repeat(10 * 1024);
-    const { result, logs } = await captureLogs(() => call(new Request(`${HOST}/login/callback?connection=${name}`)));
+    const { kv, gets } = countingKv();
+    const { result, logs } = await captureLogs(() =>
+      call(new Request(`${HOST}/login/callback?connection=${name}`), { ROUTES: kv }),
+    );
     expect(result.status).toBe(200);
+    expect(gets).toEqual([SETTINGS_KEY]);
     expect(logs.find((l) => l["event"] === "callback")).toMatchObject({
       reason: "invalid-connection-name",
       connection: null,
@@ -97,8 +103,11 @@ describe("hostile or odd callbacks get a defined answer", () => {
   });
 
   it("forwards a connection name with path traversal characters without looking it up", async () => {
-    const res = await call(new Request(`${HOST}/login/callback?connection=..%2F..%2Fsettings`));
+    const { kv, gets } = countingKv();
+    const res = await call(new Request(`${HOST}/login/callback?connection=..%2F..%2Fsettings`), { ROUTES: kv });
     expect(res.status).toBe(200);
+    expect((await received(res)).url).toBe("/login/callback?connection=..%2F..%2Fsettings");
+    expect(gets).toEqual([SETTINGS_KEY]);
   });
 
   it("keeps malformed percent-encoding in the query as it was", async () => {

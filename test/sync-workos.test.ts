@@ -279,28 +279,44 @@ describe("POST /sync/workos: when WorkOS misbehaves", () => {
     expect(await auditActions()).not.toContain("sync.workos");
   };
 
-  it("honours Retry-After on a 429, retries, and succeeds", async () => {
+  it("honours Retry-After on a 429: waits the 1 s it asks for, retries, and succeeds", async () => {
     await fakeWorkos(KEY, {
       connections: [{ id: "conn_acme", name: "acme-saml", state: "active" }],
       rateLimitOnce: "1",
     });
-    const started = Date.now();
+    const slept: number[] = [];
+    const client = new WorkosClient(new URL(fakeWorkosUrl()), KEY, { sleep: async (ms) => void slept.push(ms) });
+    expect(await client.listConnections()).toHaveLength(1);
+    expect(slept).toEqual([1000]);
+    expect((await fakeRequests(KEY)).map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it("applies a sync whose first WorkOS request was rate-limited (429, then 200)", async () => {
+    await fakeWorkos(KEY, {
+      connections: [{ id: "conn_acme", name: "acme-saml", state: "active" }],
+      rateLimitOnce: "1",
+    });
     const res = await syncWorkos();
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect((await fakeRequests(KEY)).map((r) => r.status)).toEqual([429, 200]);
     expect((await route("acme-saml")).providerState).toBe("active");
   });
 
-  it("gives up at once when Retry-After asks for more than the sync waits in total (502, nothing applied)", async () => {
+  it("gives up without waiting when Retry-After asks for more than the sync waits in total (502, nothing applied)", async () => {
     await fakeWorkos(KEY, {
       connections: [{ id: "conn_acme", name: "acme-saml", state: "active" }],
       rateLimitOnce: "30",
     });
-    const started = Date.now();
+    const slept: number[] = [];
+    const client = new WorkosClient(new URL(fakeWorkosUrl()), KEY, { sleep: async (ms) => void slept.push(ms) });
+    await expect(client.listConnections()).rejects.toThrow(/30 s wait \(Retry-After\), beyond the 10 s/);
+    expect(slept).toEqual([]);
+    await fakeWorkos(KEY, {
+      connections: [{ id: "conn_acme", name: "acme-saml", state: "active" }],
+      rateLimitOnce: "30",
+    });
     const res = await syncWorkos();
     expect(res.status).toBe(502);
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect((await json<Problem>(res)).detail).toMatch(/30 s wait \(Retry-After\), beyond the 10 s/);
     await untouched();
   });
