@@ -23,7 +23,7 @@ const ALLOWED = new Set(["sso.example.com", "localhost:9999"]);
 /** Migrated connections of TEST_TABLE whose target is allowed: their GETs and POSTs are redirected. */
 const REDIRECTED = ["acme-saml", "initech-saml", "custom-sp", "hooli-adfs", "hooli-okta"];
 const connectionValue = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(...REDIRECTED) },
+  { weight: 6, arbitrary: fc.constantFrom(...REDIRECTED) },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
@@ -121,7 +121,7 @@ const settingsArb = fc.record({
     "passthrough" as const,
   ),
   unknown: fc.constantFrom("auth0" as const, "probe" as const),
-  redirect: fc.constantFrom("307" as const, "form" as const),
+  redirect: fc.constantFrom("307" as const, "form" as const, "form" as const),
   rollout: fc.record({
     percentage: fc.integer({ min: 0, max: 100 }),
     include: fc.constant<string[]>(["org_stark"]),
