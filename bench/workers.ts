@@ -127,6 +127,8 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     compatibilityFlags: builds.compatibilityFlags,
     bindings,
     kvNamespaces: { ROUTES: kv },
+    // As wrangler.admin.toml: the admin asks its router (the Router entrypoint) over RPC.
+    serviceBindings: { ROUTER: { name: routerName, entrypoint: "Router" } },
     durableObjects: {
       ROUTE_WRITER: { className: "RouteTableWriter", scriptName: routerName, useSQLite: true },
       TRAFFIC_COUNTER: { className: "TrafficCounter", scriptName: routerName, useSQLite: true },
