@@ -43,7 +43,7 @@ export class ApiClient {
   async request(
     method: string,
     path: string,
-    body?: { text: string; type: string },
+    body?: { text: string | Uint8Array<ArrayBuffer>; type: string },
     headers: Record<string, string> = {},
   ): Promise<ApiAnswer> {
     const sent: Record<string, string> = { accept: "application/json", ...headers };

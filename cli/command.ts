@@ -57,6 +57,11 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   help: { type: "boolean", short: "h", description: "show this help" },
 };
 
+/** The command ran, but part of what it was asked did not succeed (it printed which). Exit code 1, one line. */
+export class PartialFailure extends Error {
+  override readonly name = "PartialFailure";
+}
+
 /** A local file could not be read or written. Exit code 1, one line. */
 export class FileError extends Error {
   override readonly name = "FileError";

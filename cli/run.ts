@@ -9,7 +9,15 @@
  */
 import { nearest, parseCommandArgs, UsageError, type OptionSpec } from "./args";
 import { ApiClient, ApiError } from "./client";
-import { FileError, fileError, GLOBAL_OPTIONS, type CliIo, type Command, type Context } from "./command";
+import {
+  FileError,
+  fileError,
+  GLOBAL_OPTIONS,
+  PartialFailure,
+  type CliIo,
+  type Command,
+  type Context,
+} from "./command";
 import { COMMANDS } from "./commands/index";
 import { inert, inertIo } from "./output";
 
@@ -54,7 +62,7 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     return 0;
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(io, err.message, command);
-    if (err instanceof FileError) {
+    if (err instanceof FileError || err instanceof PartialFailure) {
       io.err(`error: ${err.message}`);
       return 1;
     }

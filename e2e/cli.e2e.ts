@@ -21,6 +21,10 @@ const TOKEN = randomBytes(32).toString("base64url");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const MAIN = path.join(ROOT, "cli", "main.ts");
 
+/** What the Auth0 stand-in publishes at /samlp/metadata (a BOM first: the snapshot must keep every byte). */
+const SP_METADATA =
+  '\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="urn:auth0:example:acme-saml"><SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://auth.example.com/login/callback?connection=acme-saml" index="0"/></SPSSODescriptor></EntityDescriptor>\n';
+
 let worker: RunningWorker;
 /** The Worker's configuration in this file. */
 let BINDINGS: Record<string, string>;
@@ -29,7 +33,11 @@ let auth0: RecordingServer;
 let dir: string;
 
 beforeAll(async () => {
-  auth0 = new RecordingServer("Auth0 stand-in", () => ({ status: 200, body: "auth0" }));
+  auth0 = new RecordingServer("Auth0 stand-in", (r) =>
+    r.path === "/samlp/metadata"
+      ? { status: 200, headers: { "content-type": "text/xml" }, body: SP_METADATA }
+      : { status: 200, body: "auth0" },
+  );
   const port = await auth0.start();
   BINDINGS = {
     ENVIRONMENT: "development",
@@ -468,6 +476,46 @@ describe("npm run routes: operating a migration", () => {
     const res = await cli(["set", "acme-saml", "legacy", "--if-match", "1"]);
     expect(res.code).toBe(1);
     expect(res.err).toContain("error: 412 Version mismatch");
+  });
+
+  it("snapshots SAML metadata, checks and forces the retirement, then serves the snapshot and refuses the kill switch", async () => {
+    expect((await api("PUT", "/routes/acme-saml", { state: "migrated", protocol: "samlp" })).status).toBe(201);
+    expect((await api("PUT", "/routes/globex-saml", { state: "legacy", protocol: "oidc" })).status).toBe(201);
+    try {
+      const snap = await cli(["metadata", "snapshot"]);
+      expect(snap.code).toBe(0);
+      expect(snap.out).toContain("stored  acme-saml:");
+      expect(snap.out).toContain("1 of 1 SAML connection(s) snapshotted");
+      expect((await cli(["metadata", "list"])).out).toMatch(/acme-saml\s+\d+/);
+
+      const dry = await cli(["settings", "--auth0", "retired", "--dry-run"]);
+      expect(dry.code).toBe(0);
+      expect(dry.out).toContain("Auth0 cannot be retired yet");
+      expect(dry.out).toContain("  routes.globex-saml.state: legacy");
+      expect(dry.requests).toEqual(["GET /retirement"]);
+      const refused = await cli(["settings", "--auth0", "retired"]);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain("409 Auth0 cannot be retired yet");
+      expect(refused.err).toContain("routes.globex-saml.state");
+      expect((await cli(["settings", "--force"])).code).toBe(2);
+
+      const forced = await cli(["settings", "--auth0", "retired", "--force", "--bounce-message", "Call IT on 555"]);
+      expect(forced.code).toBe(0);
+      expect(forced.out).toContain("auth0: retired (nothing is forwarded to Auth0)");
+      auth0.clear();
+      const served = await fetch(`${worker.origin}/samlp/metadata?connection=acme-saml`);
+      expect(served.headers.get("content-type")).toBe("application/samlmetadata+xml");
+      expect(Buffer.from(await served.arrayBuffer())).toEqual(Buffer.from(SP_METADATA, "utf8"));
+      const kill = await cli(["kill-switch", "on"]);
+      expect(kill.code).toBe(1);
+      expect(kill.err).toContain("409 Auth0 is retired");
+      const bounce = await fetch(`${worker.origin}/login/callback?connection=acme-saml&fallback=auth0`);
+      expect(bounce.status).toBe(403);
+      expect(await bounce.text()).toContain("Call IT on 555");
+      expect(auth0.received).toEqual([]);
+    } finally {
+      expect((await api("PUT", "/settings", { auth0: "active" })).status).toBe(200);
+    }
   });
 });
 

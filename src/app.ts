@@ -31,6 +31,9 @@ import { errorPage } from "./pages";
 import { classifyPath } from "./request-path";
 import { failedCallbackOutcome, outcomeOf, passThroughOutcome, type Outcome } from "./stats/outcome";
 import { recordOutcome } from "./stats/recorder";
+import { answerRetired } from "./retired/answer";
+import { isRetired } from "./table/schema";
+import { RouteStore } from "./table/store";
 
 type Context = Pick<ExecutionContext, "waitUntil" | "passThroughOnException">;
 
@@ -148,6 +151,18 @@ function routed(request: Request, url: URL, callback: boolean, env: Env, ctx: Co
     for (const p of result.problems) {
       log({ event: "config-error", variable: p.variable, message: `${p.variable} ${p.message}` });
     }
+    if (result.auth0Retired) {
+      // Retired (or AUTH0_RETIRED unreadable): there is no Auth0 to fall back to.
+      countAnswer(env, ctx, callback, 503, "config-error");
+      const page = errorPage(
+        request,
+        503,
+        "Sign-in is temporarily unavailable",
+        "The sign-in service cannot complete this request right now. Please try again in a few minutes. Operators: see the logs (config-error).",
+      );
+      page.headers.set("retry-after", "60");
+      return page;
+    }
     if (result.forward === undefined) {
       countAnswer(env, ctx, callback, 502, "config-error");
       return errorPage(
@@ -205,8 +220,15 @@ function ownHost(request: Request, origin: URL, callback: boolean, env: Env, ctx
   );
 }
 
-/** Anything but a callback goes to Auth0 as sent. */
+/** Anything but a callback goes to Auth0 as sent; once Auth0 is retired, the router answers it (src/retired). */
 async function passThrough(request: Request, url: URL, config: Config, env: Env, ctx: Context): Promise<Response> {
+  const store = new RouteStore(env.ROUTES, config);
+  const settings = store.cachedSettings() ?? (await store.settings());
+  if (config.auth0Retired || store.retiredSeen() || (settings.status === "found" && isRetired(settings.value))) {
+    const answer = await answerRetired(request, url, settings, store, env.ROUTES, config);
+    countAnswer(env, ctx, false, answer.status, "retired");
+    return answer;
+  }
   const response = await forwardRequestToAuth0(request, config, url.pathname + url.search);
   // A login Auth0 starts here is recorded, so its callback can come back to Auth0 (src/affinity).
   const answer = await withAffinityRecorded(request, response, config, env.ROUTES);

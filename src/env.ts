@@ -12,6 +12,11 @@ export interface Env {
   AUTH0_CNAME_API_KEY?: string;
   AUTH0_TENANT?: string;
   AUTH0_TIMEOUT_MS?: string;
+  /**
+   * "true" once Auth0 is switched off: the router forwards nothing to AUTH0_ORIGIN even when it
+   * cannot read its settings or its configuration is wrong (docs/retirement.md). Default "false".
+   */
+  AUTH0_RETIRED?: string;
   ALLOWED_TARGET_HOSTS?: string;
   ENVIRONMENT?: string;
   ROUTE_CACHE_SECONDS?: string;

@@ -10,7 +10,8 @@ export interface CallbackLog {
   connection: string | null;
   identifiedBy: string;
   bodyScan: string;
-  decision: "auth0" | "new";
+  /** page: Auth0 is retired and the router answered the callback itself (src/callback/retired-pages.ts). */
+  decision: "auth0" | "new" | "page";
   reason: string;
   /** The callback carried fallback=auth0: the new provider's bounce of a login already seen. */
   fallback?: true;
@@ -19,6 +20,8 @@ export interface CallbackLog {
    * Only "valid" makes it a bounce in /stats; any other is counted `fallback-unverified`.
    */
   fallbackMark?: "valid" | "missing" | "expired" | "invalid" | "not-configured";
+  /** Auth0 retired: the new provider bounced this login and nobody could sign it in (a failed login). */
+  unserved?: true;
   targetHost: string | null;
   /** Present in shadow mode when the route would have sent the callback to the new provider. */
   shadowDecision?: "new";
@@ -66,6 +69,17 @@ export interface ProblemLog {
   path?: string;
 }
 
+/** One line per answer to a path other than the callback while Auth0 is retired (src/retired/answer.ts). */
+export interface RetiredPathLog {
+  event: "retired-path";
+  answer: "redirect" | "page" | "metadata-redirect" | "metadata-snapshot";
+  status: number;
+  /** The path table row's prefix; null for the default page. Never the request's query. */
+  prefix: string | null;
+  connection?: string;
+  problem?: string;
+}
+
 /** One step of a scheduled provider sync. */
 export interface SyncStepLog {
   outcome: "applied" | "unchanged" | "failed" | "skipped";
@@ -101,7 +115,7 @@ function isoNow(): string {
  * JSON object per call (Workers Logs parses each call's object). The entry is serialized
  * once and the timestamp put in front of it, with no copy of the entry object.
  */
-export function log(entry: CallbackLog | LoginStartLog | ProblemLog | SyncLog): void {
+export function log(entry: CallbackLog | LoginStartLog | ProblemLog | SyncLog | RetiredPathLog): void {
   // Every entry has an `event`, so its JSON is never "{}" and the ts can lead its fields.
   console.log(`{"ts":"${isoNow()}",${JSON.stringify(entry).slice(1)}`);
 }

@@ -29,7 +29,7 @@ import {
 } from "./config";
 import type { Env } from "./env";
 import { coverageOf, routabilityOf, type CoverageReport, type Routability } from "./table/routability";
-import type { RouteInput, RouteState } from "./table/schema";
+import { isRetired, type Auth0State, type RouteInput, type RouteState } from "./table/schema";
 import { RouteStore } from "./table/store";
 import { writerOf } from "./writer/handle";
 
@@ -57,6 +57,8 @@ export interface RouterConfiguration {
   statsPropagationGraceMs: number;
   /** Where the router hands the management API: ADMIN_PREFIX and ADMIN_HOSTNAME as the router reads them. */
   admin: { prefix: string; hostname: string | null };
+  /** AUTH0_RETIRED (true also when it is set but not "true"/"false": docs/retirement.md). */
+  auth0Retired: boolean;
 }
 
 /** GET /evaluate's question: exactly one of the two. */
@@ -74,6 +76,8 @@ export interface RouterStatus {
   settingsVersion: number;
   kvPending: number;
   affinity: AffinityState;
+  /** retired: nothing is forwarded to Auth0 (the settings' auth0: retired, or AUTH0_RETIRED). */
+  auth0: Auth0State;
 }
 
 /** The router's RPC interface, as the admin Worker's ROUTER binding exposes it. */
@@ -110,9 +114,11 @@ export function routerAnswers(env: Env): RouterApi {
     async status() {
       const writer = writerOf(env);
       const [status, settings] = await Promise.all([writer.status(), writer.getSettings()]);
+      const configuration = configurationOf(env);
       return {
         ...status,
-        affinity: affinityState(configurationOf(env).affinityConfigured, settings.settings.affinity),
+        affinity: affinityState(configuration.affinityConfigured, settings.settings.affinity),
+        auth0: configuration.auth0Retired || isRetired(settings.settings) ? "retired" : "active",
       };
     },
   };
@@ -135,6 +141,7 @@ function configurationOf(env: Env): RouterConfiguration {
     statsShards: statsConfigFor(env).shards,
     statsPropagationGraceMs: statsConfigFor(env).propagationGraceMs,
     admin: { prefix: place.prefix, hostname: place.hostname ?? null },
+    auth0Retired: result.ok ? result.config.auth0Retired : result.auth0Retired,
   };
 }
 

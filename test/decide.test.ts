@@ -162,3 +162,40 @@ describe("decide: started by Auth0 (step 2a)", () => {
     expect(decision).toEqual({ destination: "auth0", reason: "auth0-transaction" });
   });
 });
+
+describe("decide (pure), Auth0 retired", () => {
+  const retired = (over: Partial<LoadedSettings> = {}) => settings({ auth0: "retired", ...over });
+  it.each<[string, Partial<DecisionInput>, string, string]>([
+    [
+      "a legacy route goes to the new provider",
+      { settings: retired(), route: route({ state: "legacy" }) },
+      "new",
+      "auth0-retired",
+    ],
+    ["a stored kill switch is ignored", { settings: retired({ mode: "passthrough" }) }, "new", "migrated"],
+    ["shadow mode is ignored", { settings: retired({ mode: "shadow" }) }, "new", "migrated"],
+    ["Auth0's own transaction is not sent back", { settings: retired(), auth0Transaction: true }, "new", "migrated"],
+    ["a bounce gets the unserved page", { settings: retired(), fallback: true }, "page", "fallback-bounce"],
+    ["HEAD gets a 405 page", { settings: retired(), method: "HEAD" }, "page", "method-not-routed"],
+    [
+      "no target at all gets the unavailable page",
+      { settings: retired({ defaultTargetUrl: undefined }), route: route({ state: "legacy" }) },
+      "page",
+      "no-target",
+    ],
+    [
+      "unreadable settings with AUTH0_RETIRED get the unavailable page",
+      { settings: { status: "unavailable", error: "down" }, auth0Retired: true },
+      "page",
+      "settings-unavailable",
+    ],
+    [
+      "an unreadable route goes to the default target",
+      { settings: retired(), route: { status: "unavailable", error: "down" } },
+      "new",
+      "auth0-retired",
+    ],
+  ])("%s", (_name, over, destination, reason) => {
+    expect(decide(input(over))).toMatchObject({ destination, reason });
+  });
+});

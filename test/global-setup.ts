@@ -4,7 +4,7 @@
  * (they cannot run inside workerd), handing all of it to the tests by `provide`.
  */
 import type { TestProject } from "vitest/node";
-import { makeSamlResponse, makeWsFedResult } from "./fixtures/saml";
+import { makeSamlResponse, makeSpMetadata, makeWsFedResult } from "./fixtures/saml";
 import type { JWK } from "jose";
 import { AFFINITY_REQUEST_ID } from "./support/affinity";
 import { startJwksServer } from "./support/jwks-server";
@@ -67,6 +67,10 @@ declare module "vitest" {
     jwtPrivateKey: JWK;
     /** FUZZ_SEED from the environment, else a fresh one (printed at the start of the run). */
     fuzzSeed: number;
+    /** An Auth0 stand-in of the retirement tests alone: it counts every request (GET /__stand-in/total). */
+    retiredOriginPort: number;
+    /** What that stand-in serves at /samlp/metadata?connection= (generated SP metadata, and hostile documents). */
+    spMetadata: Record<string, string>;
   }
 }
 
@@ -84,6 +88,10 @@ export default async function setup(project: TestProject) {
   // Printed here, in Node, so it shows even though passing tests' console output is not (vitest.config.ts).
   console.log(`fuzz seed ${fuzzSeed} (FUZZ_SEED=${fuzzSeed} npm run test:unit repeats this run)`);
   const origin = await startOriginServer();
+  const spMetadata = await retirementMetadata();
+  const retiredOrigin = await startOriginServer({ metadata: spMetadata });
+  project.provide("retiredOriginPort", retiredOrigin.port);
+  project.provide("spMetadata", spMetadata);
   const jwks = await startJwksServer();
   project.provide("jwksUrl", jwks.url);
   project.provide("jwtPrivateKey", jwks.privateJwk);
@@ -136,6 +144,30 @@ export default async function setup(project: TestProject) {
   });
   return async () => {
     await origin.close();
+    await retiredOrigin.close();
     await jwks.close();
+  };
+}
+
+/**
+ * The retirement tests' SP metadata: generated documents for two SAML connections, and
+ * documents the snapshot must refuse (a DTD with an entity, an entity-expansion bomb,
+ * another root element, one over the size limit).
+ */
+async function retirementMetadata(): Promise<Record<string, string>> {
+  const domain = "auth.example.com";
+  const tenant = "example-tenant";
+  // As Auth0 sends it: an XML declaration, a trailing newline (the snapshot must keep every byte).
+  const acme = `<?xml version="1.0" encoding="UTF-8"?>\n${await makeSpMetadata({ domain, tenant, connection: "acme-saml" })}\n`;
+  return {
+    "acme-saml": acme,
+    "globex-saml": await makeSpMetadata({ domain, tenant, connection: "globex-saml" }),
+    "xxe-saml": `<?xml version="1.0"?>\n<!DOCTYPE md [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n${acme.replace(/^<\?xml[^>]*\?>\n/, "").replace("</EntityDescriptor>", "<Extensions>&xxe;</Extensions></EntityDescriptor>")}`,
+    "bomb-saml": `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x">&lol2;</md:EntityDescriptor>`,
+    "other-root": `<?xml version="1.0"?><EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">${acme.replace(/^<\?xml[^>]*\?>/, "")}</EntitiesDescriptor>`,
+    "huge-saml": acme.replace(
+      "</EntityDescriptor>",
+      `<Extensions>${"<!-- padding -->".repeat(6000)}</Extensions></EntityDescriptor>`,
+    ),
   };
 }

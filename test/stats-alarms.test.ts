@@ -164,6 +164,7 @@ describe("auth0-traffic-while-migrated: only logins to act on, since the change"
       errors: 0,
       affinity: 0,
       auth0By: { ...emptyAuth0By(), route: n },
+      unserved: 0,
     });
     await shard(0).add([routeLogins(minute(12 * 60_000), 20), routeLogins(minute(9.5 * 60_000), 4)]);
     const before = of(await report(), "acme-saml");
@@ -240,6 +241,7 @@ describe("bounded counters: (not in table)", () => {
       errors: 0,
       affinity: 0,
       auth0By: emptyAuth0By(),
+      unserved: 0,
     });
     for (let i = 0; i < 1900; i += 475) {
       const batch = Array.from({ length: 475 }, (_, j) => row(`spam-${100 + i + j}`));

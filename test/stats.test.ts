@@ -138,6 +138,7 @@ describe("traffic counters: definitions", () => {
       affinity: 0,
       // Why each Auth0 login went there: globex's 3 and the OIDC one by the table, the missing AUTH0_ORIGIN's before routing.
       auth0By: { killSwitch: 0, shadow: 0, affinity: 0, route: 4, invalid: 0, unavailable: 0, other: 1 },
+      unserved: 0,
       callbacks: 14,
     });
     // Logins the new provider kept (7 sent − 2 bounced) / 12 logins; bounced / sent there.
@@ -364,6 +365,7 @@ describe("traffic counters: time", () => {
       errors: 0,
       affinity: 0,
       auth0By: { ...NO_AUTH0_BY, route: 1 },
+      unserved: 0,
     };
     await shard(0).add([
       { ...row, at: key(7 * 3_600_000, 16) },
@@ -400,6 +402,7 @@ describe("traffic counters: time", () => {
           errors: 1,
           affinity: 0,
           auth0By: { ...NO_AUTH0_BY, other: 3 },
+          unserved: 0,
         },
         {
           at: "2026-11-23T13",
@@ -411,6 +414,7 @@ describe("traffic counters: time", () => {
           errors: 0,
           affinity: 0,
           auth0By: { ...NO_AUTH0_BY, other: 1 },
+          unserved: 0,
         },
       ]),
     );

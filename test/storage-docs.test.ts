@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import storageDoc from "../docs/storage.md?raw";
-import { tableToKvEntries } from "../src/table/kv-layout";
+import { metadataKey, tableToKvEntries } from "../src/table/kv-layout";
 import { RouteTableFile } from "../src/table/schema";
 
 /** The key patterns in docs/storage.md's "KV keys" table, as regular expressions (`{name}` = any text). */
@@ -36,7 +36,8 @@ describe("docs/storage.md", () => {
       },
     ],
   });
-  const keys = tableToKvEntries(file, "2026-01-01T00:00:00.000Z").map((e) => e.key);
+  // The table's keys, and the one the admin Worker writes beside them (an SP metadata snapshot).
+  const keys = [...tableToKvEntries(file, "2026-01-01T00:00:00.000Z").map((e) => e.key), metadataKey("acme-saml")];
   const documented = documentedKeyPatterns(storageDoc);
 
   it("documents every kind of KV key the writer and the seed write", () => {

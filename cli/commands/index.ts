@@ -1,6 +1,7 @@
 /** The command table: every command the CLI knows, in the order help lists them. */
 import type { Command } from "../command";
 import { audit, coverage, evaluate, status } from "./insight";
+import { metadata } from "./metadata";
 import { get, list, remove, set } from "./routes";
 import { killSwitch, rollout, settings } from "./settings";
 import { pull, push } from "./table";
@@ -19,4 +20,5 @@ export const COMMANDS: readonly Command[] = [
   evaluate,
   coverage,
   audit,
+  metadata,
 ];

@@ -1,5 +1,6 @@
 /** Global settings: settings, kill-switch, rollout. */
 import { Settings } from "../../src/table/schema";
+import { UsageError } from "../args";
 import type { Json } from "../client";
 import type { Command } from "../command";
 
@@ -28,7 +29,20 @@ function printSettings(json: Json): string {
     `redirect: ${String(json["redirect"])}`,
     `rollout: ${describeRollout(json["rollout"] as Rollout | undefined)}`,
     `affinity: ${String(json["affinity"] ?? "on")} (logins Auth0 started go back to Auth0; needs AFFINITY_SECRET)`,
+    `auth0: ${String(json["auth0"] ?? "active")}${json["auth0"] === "retired" ? " (nothing is forwarded to Auth0)" : ""}`,
+    ...(json["bounceMessage"] === undefined ? [] : [`bounceMessage: ${String(json["bounceMessage"])}`]),
+    ...(json["paths"] === undefined ? [] : [`paths: ${(json["paths"] as unknown[]).length} row(s) (see --json)`]),
   ].join("\n");
+}
+
+/** GET /retirement as lines: ready, or every blocker. */
+function printRetirement(json: Json): string {
+  const blockers = (json["blockers"] as Array<{ field: string; reason: string }> | undefined) ?? [];
+  const head =
+    json["ready"] === true
+      ? "Auth0 can be retired: nothing blocks it (dry run: nothing written)."
+      : `Auth0 cannot be retired yet: ${blockers.length} blocker(s) (dry run: nothing written):`;
+  return [head, ...blockers.map((b) => `  ${b.field}: ${b.reason}`)].join("\n");
 }
 
 export const settings: Command = {
@@ -65,8 +79,28 @@ export const settings: Command = {
       choices: ["on", "off"],
       description: "transaction affinity: on (default) | off, without a redeploy",
     },
+    auth0: {
+      type: "string",
+      value: "STATE",
+      choices: ["active", "retired"],
+      description: "retired = Auth0 is switched off: nothing is forwarded to it (checked; docs/retirement.md)",
+    },
+    "bounce-message": {
+      type: "string",
+      value: "TEXT",
+      description: "retired: whom to contact, on the page a fallback=auth0 bounce gets; none removes it",
+    },
+    force: { type: "boolean", description: "with --auth0 retired: retire despite the blockers (audited)" },
+    "dry-run": { type: "boolean", description: "with --auth0 retired: list what blocks retiring; write nothing" },
   },
-  examples: ["npm run routes -- settings", "npm run routes -- settings --mode shadow"],
+  details: [
+    "--auth0 retired is refused (409) while a route is legacy or rollout, the mode is not route, or a login reached Auth0 in the last 7 days other than through a bounce; --dry-run lists them, --force overrides them (the audit records each).",
+  ],
+  examples: [
+    "npm run routes -- settings",
+    "npm run routes -- settings --mode shadow",
+    "npm run routes -- settings --auth0 retired --dry-run",
+  ],
   async run(ctx) {
     const body: Json = {};
     const mode = ctx.string("mode");
@@ -79,10 +113,21 @@ export const settings: Command = {
     if (redirect !== undefined) body["redirect"] = redirect;
     const affinity = ctx.string("affinity");
     if (affinity !== undefined) body["affinity"] = affinity;
+    const auth0 = ctx.string("auth0");
+    if (auth0 !== undefined) body["auth0"] = auth0;
+    const message = ctx.string("bounce-message");
+    if (message !== undefined) body["bounceMessage"] = message === "none" ? null : message;
+    if (ctx.flag("dry-run")) {
+      if (auth0 !== "retired") throw new UsageError("--dry-run goes with --auth0 retired (the retirement check)");
+      const { json: check } = await ctx.api.request("GET", "/retirement");
+      return ctx.print(check, () => printRetirement(check));
+    }
+    if (ctx.flag("force") && auth0 !== "retired") throw new UsageError("--force goes with --auth0 retired");
+    const path = ctx.flag("force") ? "/settings?force=true" : "/settings";
     const { json } =
       Object.keys(body).length === 0
         ? await ctx.api.request("GET", "/settings")
-        : await ctx.api.send("PUT", "/settings", body);
+        : await ctx.api.send("PUT", path, body);
     ctx.print(json, () => printSettings(json));
   },
 };

@@ -19,6 +19,7 @@ export const READERS = {
   AUTH0_CNAME_API_KEY: "router",
   AUTH0_TENANT: "router",
   AUTH0_TIMEOUT_MS: "router",
+  AUTH0_RETIRED: "router",
   ALLOWED_TARGET_HOSTS: "router",
   ENVIRONMENT: "both",
   ROUTE_CACHE_SECONDS: "router",

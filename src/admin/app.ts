@@ -20,6 +20,7 @@ import { registerSettingsRoutes } from "./settings-api";
 import { registerSyncRoutes } from "./sync-api";
 import { registerStatsRoutes } from "./stats-api";
 import { registerTableRoutes } from "./table-api";
+import { registerMetadataRoutes } from "./metadata-api";
 import { registerDashboard } from "../dashboard/route";
 import { zodErrors } from "../table/validate";
 import type { AdminApp, AdminEnv } from "./context";
@@ -128,6 +129,7 @@ export function createAdminApp(prefix: string): AdminApp {
   registerInsightRoutes(app);
   registerSyncRoutes(app);
   registerStatsRoutes(app);
+  registerMetadataRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

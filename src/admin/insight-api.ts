@@ -93,7 +93,8 @@ export function registerInsightRoutes(app: AdminApp): void {
     createRoute({
       method: "get",
       path: "/status",
-      summary: "Route counts by state, settings version, KV writes still pending, transaction affinity's state",
+      summary:
+        "Route counts by state, settings version, KV writes still pending, transaction affinity's state, whether Auth0 is retired",
       responses: {
         200: {
           description: "Status",
@@ -103,6 +104,10 @@ export function registerInsightRoutes(app: AdminApp): void {
               settingsVersion: z.number(),
               kvPending: z.number(),
               affinity: AffinityStateSchema,
+              auth0: z.enum(["active", "retired"]).meta({
+                description:
+                  "retired: nothing is forwarded to Auth0 (the settings' auth0: retired, or AUTH0_RETIRED=true); docs/retirement.md",
+              }),
             }),
           ),
         },

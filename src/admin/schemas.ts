@@ -35,6 +35,7 @@ export const RoutePatchBody = z
     protocol: RouteInput.shape.protocol.unwrap().nullable().optional(),
     target: RouteInput.shape.target.unwrap().nullable().optional(),
     match: RouteInput.shape.match.unwrap().nullable().optional(),
+    metadataUrl: RouteInput.shape.metadataUrl.unwrap().nullable().optional(),
     providerConnectionId: RouteInput.shape.providerConnectionId.unwrap().nullable().optional(),
     note: RouteInput.shape.note.unwrap().nullable().optional(),
   })
@@ -55,13 +56,15 @@ export const SettingsBody = Settings.omit({ rollout: true })
   .partial()
   .extend({
     defaultTarget: z.string().url().max(2048).nullable().optional(),
+    bounceMessage: Settings.shape.bounceMessage.unwrap().nullable().optional(),
+    paths: Settings.shape.paths.unwrap().nullable().optional(),
     provider: ProviderSettingsBody.nullable().optional(),
   })
   .strict()
   .meta({
     id: "SettingsUpdate",
     description:
-      "Fields to change; defaultTarget null removes it. provider fields not sent keep their values; provider null restores the defaults.",
+      "Fields to change; defaultTarget, bounceMessage and paths null remove them. provider fields not sent keep their values; provider null restores the defaults.",
   });
 
 export const RolloutBody = z
@@ -186,7 +189,9 @@ export const EvaluationSchema = z
       description:
         'Each callback shape of the route and where it goes, "; "-separated (e.g. "SAML post with connection= → new (migrated); OIDC GET without iss → auth0 (unidentified, unknown: auth0)"); "(some IdPs)" marks shapes only some IdPs send',
     }),
-    destination: z.enum(["new", "auth0"]),
+    destination: z
+      .enum(["new", "auth0", "page"])
+      .meta({ description: "page: Auth0 is retired and the router answers the callback itself" }),
     reason: z.string(),
     target: z.string().optional(),
     shadow: z.object({ destination: z.literal("new"), target: z.string() }).optional(),
@@ -198,7 +203,7 @@ export const EvaluationSchema = z
         z.object({
           shape: CallbackShapeSchema,
           usual: z.boolean(),
-          destination: z.enum(["new", "auth0"]),
+          destination: z.enum(["new", "auth0", "page"]),
           reason: z.string(),
           identifiedBy: z.string(),
         }),

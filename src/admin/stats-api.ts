@@ -102,6 +102,8 @@ const COUNT_DESCRIPTIONS = {
   new: "Logins sent to the new provider (redirected)",
   fallback: "Of those, bounced back with fallback=auth0 and then served by Auth0",
   unidentified: "Logins no connection could be attributed to (also counted in auth0 or new)",
+  unserved:
+    "Auth0 retired: bounces (fallback=auth0, with the router's mark) nobody could sign in, answered with the router's own page; failed logins (also counted in fallback)",
   affinity:
     "Logins Auth0 started, sent back to Auth0 by transaction affinity (reason auth0-transaction; also counted in auth0): bounces the new provider did not have to make",
   errors:
@@ -147,7 +149,13 @@ const LastSeenSchema = z
     description: "The newest callback seen for the connection (kept 35 days), whatever the window",
   });
 
-const FLAGS = ["fallback-share-high", "auth0-traffic-while-migrated", "errors", "not-in-table"] as const;
+const FLAGS = [
+  "fallback-share-high",
+  "auth0-traffic-while-migrated",
+  "errors",
+  "not-in-table",
+  "unserved-logins",
+] as const;
 
 const FlagDetailSchema = z
   .object({
@@ -234,7 +242,7 @@ function windowOf(query: z.infer<typeof WindowQuery>): StatsWindow {
 type Shard = DurableObjectStub<import("../stats/counter-do").TrafficCounter>;
 
 /** Every shard the router writes: its STATS_SHARDS, asked of the router (src/router-rpc.ts). */
-async function shards(env: Env): Promise<Shard[]> {
+export async function shards(env: Env): Promise<Shard[]> {
   const router = routerOf(env);
   const n = (await askRouter(() => router.configuration())).statsShards;
   return Array.from({ length: n }, (_, i) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i))));
@@ -246,7 +254,7 @@ function lastKey(resolution: Resolution, until: number): string {
 }
 
 /** Sums per connection over every shard (the named connections, or all). */
-async function sums(
+export async function sums(
   all: Shard[],
   resolution: Resolution,
   from: string,

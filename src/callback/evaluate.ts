@@ -16,14 +16,14 @@ import type { LoadedSettings, Lookup } from "../table/store";
 import { routabilityOf, SHAPE_LABEL, type CallbackShape, type Routability } from "../table/routability";
 import type { RouteStore } from "../table/store";
 import { redirectLocation } from "../targets";
-import type { Decision } from "./decide";
+import { isRetiredInput, type Decision } from "./decide";
 import { queryFacts, type CallbackFacts } from "./facts";
 import { routeCallback } from "./route-callback";
 
 export interface ShapeEvaluation {
   shape: CallbackShape;
   usual: boolean;
-  destination: "new" | "auth0";
+  destination: Decision["destination"];
   reason: string;
   /** How the router identified it ("none" when it did not). */
   identifiedBy: string;
@@ -37,7 +37,8 @@ export interface Evaluation {
    * Shapes only some IdPs send are marked "(some IdPs)". Absent when there is no route.
    */
   summary?: string;
-  destination: "new" | "auth0";
+  /** "page": Auth0 is retired and the router answers the callback itself (decide.ts, PageDecision). */
+  destination: Decision["destination"];
   reason: string;
   /** Where a callback would be redirected (the target, without a query). */
   target?: string;
@@ -56,7 +57,7 @@ export interface Evaluation {
   explanation?: string;
 }
 
-type EvalConfig = Pick<Config, "auth0Tenant" | "bodyScanLimitBytes" | "affinity">;
+type EvalConfig = Pick<Config, "auth0Tenant" | "bodyScanLimitBytes" | "affinity" | "auth0Retired">;
 
 export async function evaluateConnection(
   connection: string,
@@ -85,9 +86,9 @@ export async function evaluateConnection(
       decision: decided.decision,
     });
   }
-  // The answer: the worst of the usual shapes (auth0 beats new), else the connection-named decision.
+  // The answer: the worst of the usual shapes (a page, then auth0, beats new), else the connection-named decision.
   const usual = callbacks.filter((c) => c.usual);
-  const worst = usual.find((c) => c.destination === "auth0") ?? usual[0];
+  const worst = usual.find((c) => c.destination === "page") ?? usual.find((c) => c.destination === "auth0") ?? usual[0];
   const answer = worst?.decision ?? named.decision;
   const unknown = named.settings.status === "found" ? named.settings.value.unknown : undefined;
   // summary first: what happens to each shape, before the worst case.
@@ -215,13 +216,17 @@ export async function evaluateOrganization(
   store: RouteStore,
   config: EvalConfig,
 ): Promise<OrganizationEvaluation> {
-  const affinity = affinityOf(config, await store.settings());
+  const settings = await store.settings();
+  const affinity = affinityOf(config, settings);
+  // Retired: the new provider is the only place a login can start.
+  const retired = isRetiredInput({ settings, auth0Retired: config.auth0Retired || store.retiredSeen() });
+  const otherwise = retired ? "new" : "auth0";
   const index = await store.organizationConnections(organization);
   if (index.status === "unavailable") {
-    return { organization, destination: "auth0", reason: "route-table-unavailable", connections: [], affinity };
+    return { organization, destination: otherwise, reason: "route-table-unavailable", connections: [], affinity };
   }
   if (index.status === "invalid") {
-    return { organization, destination: "auth0", reason: "route-invalid", connections: [], affinity };
+    return { organization, destination: otherwise, reason: "route-invalid", connections: [], affinity };
   }
   if (index.status === "absent") {
     // No route: exactly what the router does with a callback it cannot attribute.
@@ -233,7 +238,7 @@ export async function evaluateOrganization(
     );
     return {
       organization,
-      destination: decision.destination,
+      destination: decision.destination === "page" ? otherwise : decision.destination,
       reason: "unknown-organization",
       connections: [],
       affinity,
@@ -243,7 +248,7 @@ export async function evaluateOrganization(
   const allNew = connections.length > 0 && connections.every((e) => e.destination === "new");
   const reasons = new Set(connections.map((e) => e.reason));
   const reason = reasons.size === 1 ? ([...reasons][0] ?? "mixed") : "mixed";
-  return { organization, destination: allNew ? "new" : "auth0", reason, connections, affinity };
+  return { organization, destination: allNew ? "new" : otherwise, reason, connections, affinity };
 }
 
 function affinityOf(config: Pick<Config, "affinity">, settings: Lookup<LoadedSettings>): AffinityState {

@@ -21,6 +21,7 @@ import { fromQueryOnly, type Identification } from "./identify";
 import { rawQueryOf, withoutFallback } from "./query";
 import { replayableFields } from "./form-replay";
 import { autoPostForm, redirect307 } from "./redirect";
+import { retiredPage } from "./retired-pages";
 import { routeCallback, routeFromCache, type AffinityRequest, type Routed as RoutedCallback } from "./route-callback";
 
 /**
@@ -101,12 +102,15 @@ async function handleRead(
         affinityRequest,
       ));
   } catch (err) {
-    // Fail safe: whatever broke, the callback still reaches Auth0.
+    // Fail safe: whatever broke, the callback still reaches Auth0 (once it is retired, a 503 page instead).
+    const retired = config.auth0Retired || store.retiredSeen();
     routed = {
       facts: queried,
       identification: fromQueryOnly(queried),
       settings: { status: "unavailable", error: "not read" },
-      decision: { destination: "auth0", reason: "route-table-unavailable" },
+      decision: retired
+        ? { destination: "page", reason: "route-table-unavailable", page: "unavailable" }
+        : { destination: "auth0", reason: "route-table-unavailable" },
       affinity: undefined,
       problem: `unexpected: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`,
     };
@@ -130,6 +134,10 @@ async function handleRead(
       const mode = settings.status === "found" ? settings.value.redirect : "307";
       const mark = await marks?.markFor(routed.identification.connection, started).catch(() => undefined);
       response = await answerNew(request, redirectLocation(decision.target, rawQuery), mode, body, config, mark);
+    } else if (decision.destination === "page") {
+      // Auth0 is retired: nothing is forwarded, and the body is never read.
+      const message = settings.status === "found" ? settings.value.bounceMessage : undefined;
+      response = retiredPage(request, decision, message);
     } else {
       const query = facts.fallback ? withoutFallback(rawQuery) : rawQuery;
       const forwarded = await body.forwardable();
@@ -181,10 +189,17 @@ function answered(
     // Absent unless true (JSON.stringify leaves an undefined field out).
     fallback: facts.fallback ? true : undefined,
     fallbackMark: routed.fallbackMark,
-    targetHost: decision.destination === "new" ? targetHost(decision.target) : config.auth0Origin.host,
+    targetHost:
+      decision.destination === "new"
+        ? targetHost(decision.target)
+        : decision.destination === "auth0"
+          ? config.auth0Origin.host
+          : null,
     status: response.status,
     durationMs: Date.now() - started,
   };
+  // A bounced login nobody could sign in (Auth0 retired): a failed login, flagged apart.
+  if (decision.destination === "page" && decision.page === "unserved") entry.unserved = true;
   if (decision.destination === "auth0" && decision.shadowOf !== undefined) {
     entry.shadowDecision = "new";
     entry.shadowTargetHost = decision.shadowOf.target.host;

@@ -18,7 +18,7 @@ import {
 import type { Config } from "../config";
 import type { LoadedSettings, Lookup, RouteStore } from "../table/store";
 import type { PeekableBody } from "./body";
-import { decide, decideRoute, shortCut, type Decision } from "./decide";
+import { decide, decideRoute, isRetiredInput, shortCut, type Decision } from "./decide";
 import { addBodyFacts, needsBodyScan, type CallbackFacts } from "./facts";
 import { isFormUrlEncoded, parseFormBody } from "./form";
 import { candidatesOf, fromQueryOnly, identify, type Identification } from "./identify";
@@ -53,19 +53,21 @@ export function routeFromCache(
   method: string,
   facts: CallbackFacts,
   store: RouteStore,
-  config: Pick<Config, "auth0Tenant">,
+  config: Pick<Config, "auth0Tenant" | "auth0Retired">,
   affinityRequest?: AffinityRequest,
 ): Routed | undefined {
   const settings = store.cachedSettings();
   if (settings === undefined) return undefined;
-  const early = shortCut({ method, fallback: facts.fallback, settings });
+  const auth0Retired = knownRetired(config, store);
+  const early = shortCut({ method, fallback: facts.fallback, settings, auth0Retired });
   if (early !== undefined) {
     // A bounce without connection= is identified from the body or issuers, for the log and counts.
     if (early.reason === "fallback-bounce" && facts.connection.kind === "none") return undefined;
     return { facts, identification: fromQueryOnly(facts), settings, decision: early, affinity: undefined };
   }
   let affinity: AffinityCheck | undefined;
-  if (affinityRequest !== undefined && settings.status === "found") {
+  // Retired: Auth0 started nothing that could still finish; no handle is checked.
+  if (affinityRequest !== undefined && settings.status === "found" && !isRetiredInput({ settings, auth0Retired })) {
     // With an affinity cookie the handles decide (maybe a body scan, an HMAC): routeCallback's.
     affinity = settings.value.affinity === "off" ? AFFINITY_OFF : affinityWithoutCookie(affinityRequest.cookieHeader);
     if (affinity === undefined) return undefined;
@@ -93,8 +95,14 @@ export function routeFromCache(
     connection: identification.connection,
     route: identification.route,
     auth0Transaction: false,
+    auth0Retired,
   });
   return { facts, identification, settings, decision, affinity };
+}
+
+/** Retired without the settings' word: AUTH0_RETIRED, or the last settings this isolate read. */
+function knownRetired(config: Pick<Config, "auth0Retired">, store: RouteStore): boolean {
+  return config.auth0Retired || store.retiredSeen();
 }
 
 const AFFINITY_OFF: AffinityCheck = Object.freeze({ outcome: "off" });
@@ -103,7 +111,7 @@ export async function routeCallback(
   request: CallbackRequest,
   initialFacts: CallbackFacts,
   store: RouteStore,
-  config: Pick<Config, "auth0Tenant" | "bodyScanLimitBytes">,
+  config: Pick<Config, "auth0Tenant" | "bodyScanLimitBytes" | "auth0Retired">,
   affinityRequest?: AffinityRequest,
 ): Promise<Routed> {
   let facts = initialFacts;
@@ -117,7 +125,8 @@ export async function routeCallback(
   };
 
   const settings = await store.settings();
-  const early = shortCut({ method: request.method, fallback: facts.fallback, settings });
+  const auth0Retired = knownRetired(config, store);
+  const early = shortCut({ method: request.method, fallback: facts.fallback, settings, auth0Retired });
   if (early !== undefined && early.reason === "fallback-bounce" && facts.connection.kind === "none") {
     // The decision is made (Auth0); the connection is looked up only so the bounce is
     // logged and counted under the connection its login was sent for (an OIDC `iss`, a
@@ -131,7 +140,7 @@ export async function routeCallback(
   }
 
   let affinity: AffinityCheck | undefined;
-  if (affinityRequest !== undefined && settings.status === "found") {
+  if (affinityRequest !== undefined && settings.status === "found" && !isRetiredInput({ settings, auth0Retired })) {
     affinity =
       settings.value.affinity === "off"
         ? { outcome: "off" }
@@ -172,6 +181,7 @@ export async function routeCallback(
     connection: identification.connection,
     route: identification.route,
     auth0Transaction: affinity?.outcome === "match",
+    auth0Retired,
   });
   return { facts, identification, settings, decision, affinity };
 }

@@ -35,6 +35,11 @@ export interface Config {
   kvReadTimeoutMs: number;
   /** Transaction affinity (src/affinity); undefined when AFFINITY_SECRET is not set. */
   affinity: AffinityConfig | undefined;
+  /**
+   * AUTH0_RETIRED=true: Auth0 is switched off, whatever the settings say or whether they can
+   * be read (the settings' `auth0: retired` says the same at run time; docs/retirement.md).
+   */
+  auth0Retired: boolean;
 }
 
 export interface AffinityConfig {
@@ -60,11 +65,29 @@ export type ConfigResult =
       environment: Environment;
       /** The hosts that did parse (see targetConfigFor). */
       allowedTargetHosts: ReadonlySet<string>;
+      /**
+       * AUTH0_RETIRED is anything but unset or "false": nothing may go to Auth0, not even as
+       * the fail-safe `forward` (a misspelt "ture" must not send logins to a dead origin).
+       */
+      auth0Retired: boolean;
     };
+
+/**
+ * AUTH0_RETIRED: unset, blank or "false" → false; "true" → true; anything else is a problem,
+ * and counts as retired (the safe side once Auth0 may be gone: never forward to it).
+ */
+function retiredVar(problems: ConfigProblem[], env: EnvVars): boolean {
+  const raw = textVar(env, "AUTH0_RETIRED");
+  if (raw === undefined || raw === "false") return false;
+  if (raw === "true") return true;
+  problems.push({ variable: "AUTH0_RETIRED", message: `must be true or false, got "${raw}"` });
+  return true;
+}
 
 export function parseConfig(env: EnvVars): ConfigResult {
   const problems: ConfigProblem[] = [];
   const environment = environmentVar(problems, env);
+  const auth0Retired = retiredVar(problems, env);
 
   let auth0Origin: URL | undefined;
   const rawOrigin = textVar(env, "AUTH0_ORIGIN");
@@ -115,7 +138,14 @@ export function parseConfig(env: EnvVars): ConfigResult {
 
   if (problems.length > 0 || auth0Origin === undefined) {
     const forward = auth0Origin === undefined ? undefined : { auth0Origin, cnameApiKey, auth0TimeoutMs };
-    return { ok: false, problems, forward, environment, allowedTargetHosts };
+    return {
+      ok: false,
+      problems,
+      forward: auth0Retired ? undefined : forward,
+      environment,
+      allowedTargetHosts,
+      auth0Retired,
+    };
   }
   return {
     ok: true,
@@ -131,6 +161,7 @@ export function parseConfig(env: EnvVars): ConfigResult {
       bodyScanLimitBytes,
       kvReadTimeoutMs,
       affinity,
+      auth0Retired,
     },
   };
 }

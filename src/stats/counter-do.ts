@@ -49,7 +49,12 @@ const WHY_COLUMN: Record<Auth0Why, string> = {
   unavailable: "auth0_unavailable",
   other: "auth0_other",
 };
-const NEWER_COLUMNS = ["affinity", ...AUTH0_WHY.filter((w) => w !== "affinity").map((w) => WHY_COLUMN[w])];
+const NEWER_COLUMNS = [
+  "affinity",
+  ...AUTH0_WHY.filter((w) => w !== "affinity").map((w) => WHY_COLUMN[w]),
+  // Auth0 retired: bounces nobody could sign in.
+  "unserved",
+];
 /** Every counted column, in one order for inserts and sums. */
 const COLUMNS = [...TALLY_COLUMNS, ...NEWER_COLUMNS.filter((c) => c !== "affinity")];
 const SUMS = COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ");
@@ -83,6 +88,7 @@ function countRowOf(r: Row): CountRow {
     errors: Number(r["errors"] ?? 0),
     affinity: Number(r["affinity"] ?? 0),
     auth0By,
+    unserved: Number(r["unserved"] ?? 0),
   };
 }
 
@@ -94,6 +100,7 @@ function valuesOf(r: CountRow): number[] {
     unidentified: r.unidentified,
     errors: r.errors,
     affinity: r.affinity,
+    unserved: r.unserved,
   };
   for (const why of AUTH0_WHY) if (why !== "affinity") byColumn[WHY_COLUMN[why]] = r.auth0By[why];
   return COLUMNS.map((c) => byColumn[c] ?? 0);

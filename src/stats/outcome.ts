@@ -10,6 +10,9 @@
  *   bounce only when it carries the router's mark of that hand-off (src/callback/bounce-mark.ts);
  *   anyone can send `fallback=auth0`, so one without a valid mark is **fallback-unverified**:
  *   forwarded to Auth0 all the same, logged, and counted in no share, flag, gate or error.
+ * - **unserved** counts the bounces of logins nobody could sign in: the new provider sent them
+ *   back with `fallback=auth0` after Auth0 was retired, and the router answered its own page
+ *   (src/callback/retired-pages.ts). Failed logins; also in `fallback`.
  * - **affinity** counts the logins Auth0 started (transaction affinity, reason
  *   `auth0-transaction`) and the Worker sent back to Auth0: also in `auth0`. Under
  *   `unknown: probe` each is a bounce the new provider did not have to make.
@@ -49,6 +52,8 @@ export interface Outcome {
   affinity?: boolean;
   /** A login sent to Auth0: why (src/stats/why.ts); absent means `other`. */
   why?: Auth0Why;
+  /** Auth0 retired: a bounce nobody could sign in (a failed login; also counted as a bounce). */
+  unserved?: boolean;
   /** The answer's status and the decision's reason, for "last callback seen". */
   status: number;
   reason: string;
@@ -57,7 +62,15 @@ export interface Outcome {
 export function outcomeOf(
   entry: Pick<
     CallbackLog,
-    "connection" | "decision" | "reason" | "status" | "fallback" | "fallbackMark" | "shadowDecision" | "staleTable"
+    | "connection"
+    | "decision"
+    | "reason"
+    | "status"
+    | "fallback"
+    | "fallbackMark"
+    | "shadowDecision"
+    | "staleTable"
+    | "unserved"
   >,
 ): Outcome {
   const connection = entry.connection ?? UNIDENTIFIED;
@@ -72,11 +85,13 @@ export function outcomeOf(
   return {
     connection,
     kind,
-    destination: entry.decision,
+    // A page (Auth0 retired) answers a login that belongs to the new provider: never counted as Auth0's.
+    destination: entry.decision === "page" ? "new" : entry.decision,
     // Whatever a stranger's unmarked bounce was answered, it is no connection's error.
     error: kind !== "fallback-unverified" && entry.status >= 500,
     affinity: entry.reason === "auth0-transaction",
     why: auth0WhyOf(entry),
+    unserved: entry.unserved === true,
     status: entry.status,
     reason: entry.reason,
   };

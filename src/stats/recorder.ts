@@ -34,6 +34,7 @@ export function countInto(row: Tally, outcome: Outcome): void {
     if (outcome.connection === UNIDENTIFIED) row.unidentified += 1;
   }
   if (outcome.kind === "login" && outcome.affinity === true) row.affinity += 1;
+  if (outcome.kind === "bounce" && outcome.unserved === true) row.unserved += 1;
   if (outcome.error) row.errors += 1;
 }
 
@@ -66,6 +67,7 @@ export class Batch {
         unidentified: 0,
         errors: 0,
         affinity: 0,
+        unserved: 0,
         auth0By: emptyAuth0By(),
       };
       this.rows.set(key, row);

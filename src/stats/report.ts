@@ -44,7 +44,9 @@ export type Flag =
   /** 5xx answers. */
   | "errors"
   /** Logins for connections that have no route (the one (not in table) bucket). */
-  | "not-in-table";
+  | "not-in-table"
+  /** Auth0 retired: logins the new provider bounced and nobody could sign in. */
+  | "unserved-logins";
 
 /** What a flag's window starts at: the report's own start, or a later event. */
 export type WindowStart = "window" | "state-change" | "kill-switch-off" | "shadow-off";
@@ -135,6 +137,7 @@ export function emptyCounts(): Counts {
     unidentified: 0,
     errors: 0,
     affinity: 0,
+    unserved: 0,
     auth0By: emptyAuth0By(),
     callbacks: 0,
   };
@@ -147,6 +150,7 @@ export function addRow(counts: Counts, row: Tally): void {
   counts.unidentified += row.unidentified;
   counts.errors += row.errors;
   counts.affinity += row.affinity;
+  counts.unserved += row.unserved;
   for (const why of AUTH0_WHY) counts.auth0By[why] += row.auth0By[why];
   counts.logins += row.auth0 + row.new;
   counts.callbacks += row.auth0 + row.new + row.fallback;
@@ -364,6 +368,7 @@ export function flagsOf(
   }
   const report = { since: iso(w.from), until, startsAt: "window" as const };
   if (counts.errors > 0) details.push({ flag: "errors", ...report, count: counts.errors });
+  if (counts.unserved > 0) details.push({ flag: "unserved-logins", ...report, count: counts.unserved });
   if (connection === NOT_IN_TABLE && counts.logins > 0) {
     details.push({ flag: "not-in-table", ...report, count: counts.logins });
   }

@@ -71,3 +71,28 @@ export function tableToKvEntries(file: RouteTableFile, updatedAt: string): Array
   }
   return entries;
 }
+
+/**
+ * `metadata:{connection}` → the SP metadata document Auth0 published for a SAML connection,
+ * as its bytes, snapshotted before retirement (src/admin/metadata-api.ts) and served by the
+ * retired router (src/retired/answer.ts). KV metadata: MetadataSnapshotInfo.
+ */
+export const METADATA_PREFIX = "metadata:";
+
+export function metadataKey(connection: string): string {
+  return `${METADATA_PREFIX}${connection}`;
+}
+
+/** What a snapshot's KV entry carries beside its bytes. */
+export interface MetadataSnapshotInfo {
+  /** SHA-256 of the bytes, hex. */
+  sha256: string;
+  bytes: number;
+  /** When it was taken (ISO). */
+  storedAt: string;
+  /** The document's entityID. */
+  entityId: string;
+}
+
+/** The content type a SAML metadata document is served with (RFC 6838 registration, SAML metadata §4.1.1). */
+export const SAML_METADATA_CONTENT_TYPE = "application/samlmetadata+xml";

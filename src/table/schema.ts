@@ -97,6 +97,16 @@ export const RouteInput = z
     match: RouteMatch.optional(),
     /** The new provider's id for this connection (e.g. WorkOS `conn_…`), when known. */
     providerConnectionId: z.string().min(1).max(128).optional(),
+    /**
+     * The new provider's SP metadata URL for this connection: once Auth0 is retired,
+     * /samlp/metadata?connection= redirects here instead of serving the stored snapshot.
+     */
+    metadataUrl: z
+      .string()
+      .url()
+      .max(2048)
+      .optional()
+      .describe("Retired: /samlp/metadata?connection= redirects here (https, on ALLOWED_TARGET_HOSTS)"),
     // The next three are facts read from the provider, owned by the provider sync (src/writer/connections-plan.ts):
     // PUT and PATCH cannot set them, and an import keeps the stored values.
     providerState: ProviderState.optional().describe(
@@ -200,6 +210,56 @@ export type ProviderSettings = z.infer<typeof ProviderSettings>;
 
 export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = ProviderSettings.parse({});
 
+/** Whether Auth0 still serves behind the router (docs/retirement.md). */
+export const Auth0State = z.enum(["active", "retired"]);
+export type Auth0State = z.infer<typeof Auth0State>;
+
+/**
+ * A path prefix of the path table: starts with "/", no query or fragment. It matches the
+ * path itself and what lies under it ("/authorize" matches "/authorize" and "/authorize/x",
+ * not "/authorizex"); a prefix ending in "/" matches what starts with it.
+ */
+export const PathPrefix = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^\/[^?#\s]*$/, 'a path prefix starts with "/" and has no query, fragment or space');
+
+const PagePart = {
+  title: z.string().min(1).max(200).optional().describe("The page's heading (a default when absent)"),
+  message: z.string().min(1).max(2000).describe("The page's text, shown HTML-escaped"),
+};
+
+/** One row of the path table: what a path of the sign-in domain answers once Auth0 is retired. */
+export const PathRule = z.discriminatedUnion("answer", [
+  z
+    .object({
+      prefix: PathPrefix,
+      answer: z.literal("redirect"),
+      /** Where to send the browser; https and on ALLOWED_TARGET_HOSTS, like a callback target. */
+      location: z.string().url().max(2048),
+      /** keep: the request's query is appended to the location (as a callback target's is); drop: it is not. */
+      query: z.enum(["keep", "drop"]).default("keep"),
+      status: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).default(302),
+    })
+    .strict(),
+  z
+    .object({
+      prefix: PathPrefix,
+      answer: z.literal("page"),
+      status: z
+        .number()
+        .int()
+        .min(200)
+        .max(599)
+        .refine((s) => s < 300 || s >= 400, "a page's status is 2xx, 4xx or 5xx (a redirect is answer: redirect)")
+        .default(410),
+      ...PagePart,
+    })
+    .strict(),
+]);
+export type PathRule = z.infer<typeof PathRule>;
+
 export const Settings = z
   .object({
     mode: z.enum(["route", "shadow", "passthrough"]),
@@ -217,9 +277,34 @@ export const Settings = z
       .enum(["on", "off"])
       .optional()
       .describe('Transaction affinity: "on" (default) or "off"; it works only when AFFINITY_SECRET is set'),
+    /**
+     * "retired": Auth0 is switched off and nothing is forwarded to AUTH0_ORIGIN (docs/retirement.md).
+     * Absent means "active". Becoming retired is checked (PUT /settings, GET /retirement).
+     */
+    auth0: Auth0State.optional().describe(
+      '"active" (default) or "retired": when retired nothing is forwarded to Auth0 (docs/retirement.md)',
+    ),
+    /** Retired: what the page a fallback=auth0 bounce gets says after "could not sign you in": whom to contact. */
+    bounceMessage: z
+      .string()
+      .min(1)
+      .max(2000)
+      .optional()
+      .describe("Retired: whom to contact, on the page a fallback=auth0 bounce gets (shown HTML-escaped)"),
+    /** Retired: what other paths answer, longest matching prefix first; the rest get a default page. */
+    paths: z
+      .array(PathRule)
+      .max(100)
+      .optional()
+      .describe("Retired: path prefix → redirect or page, for paths other than the callback (docs/retirement.md)"),
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
+
+/** Auth0 is retired by the settings (the router also honours AUTH0_RETIRED: src/config/router.ts). */
+export function isRetired(settings: Pick<Settings, "auth0">): boolean {
+  return settings.auth0 === "retired";
+}
 
 export function providerSettingsOf(settings: Settings): ProviderSettings {
   return settings.provider ?? DEFAULT_PROVIDER_SETTINGS;

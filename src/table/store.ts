@@ -51,6 +51,12 @@ const MAX_CACHE_ENTRIES = 20_000;
 
 export class IsolateCache {
   private readonly entries = new Map<string, CacheEntry>();
+  /**
+   * The last settings text this isolate parsed said `auth0: retired` (also when the rest of
+   * it was refused): kept apart from the entries, which a flood of names can evict, so a
+   * retired router that later cannot read its settings still forwards nothing to Auth0.
+   */
+  retiredSeen = false;
 
   get(key: string): CacheEntry | undefined {
     return this.entries.get(key);
@@ -67,6 +73,7 @@ export class IsolateCache {
 
   clear(): void {
     this.entries.clear();
+    this.retiredSeen = false;
   }
 }
 
@@ -203,8 +210,15 @@ export class RouteStore {
     return entry === undefined ? undefined : this.parsedOnce(entry, false, (raw) => this.parseSettings(raw));
   }
 
+  /** The last settings this isolate parsed said Auth0 is retired (see IsolateCache.retiredSeen). */
+  retiredSeen(): boolean {
+    return this.cache.retiredSeen;
+  }
+
   private parseSettings(raw: string | null): Parsed<LoadedSettings> {
-    const parsed = Settings.safeParse(raw === null ? DEFAULT_SETTINGS : safeJson(raw));
+    const json = raw === null ? DEFAULT_SETTINGS : safeJson(raw);
+    const parsed = Settings.safeParse(json);
+    this.cache.retiredSeen = saysRetired(json);
     if (!parsed.success) return { status: "invalid", reason: describeIssues(parsed.error).join("; ") };
     const settings = parsed.data;
     let defaultTargetUrl: URL | undefined;
@@ -229,6 +243,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A settings document says `auth0: retired`, whether or not the rest of it is valid. */
+function saysRetired(json: unknown): boolean {
+  return typeof json === "object" && json !== null && (json as Record<string, unknown>)["auth0"] === "retired";
 }
 
 function safeJson(raw: string): unknown {

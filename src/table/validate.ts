@@ -6,7 +6,8 @@
 import type * as z from "zod";
 import type { Config } from "../config";
 import { checkTarget } from "../targets";
-import { organizationsProblem, RouteInput, RouteInputKeepingNote, Settings } from "./schema";
+import { canonicalSegments, classifyPath } from "../request-path";
+import { organizationsProblem, RouteInput, RouteInputKeepingNote, Settings, type PathRule } from "./schema";
 
 export interface FieldError {
   field: string;
@@ -47,6 +48,15 @@ export function validateRoute(
     const target = checkTarget(route.target, config);
     if (!target.ok) return { ok: false, errors: [{ field: join(prefix, "target"), reason: target.reason }] };
   }
+  if (route.metadataUrl !== undefined) {
+    const target = checkTarget(route.metadataUrl, config);
+    if (!target.ok) {
+      return {
+        ok: false,
+        errors: [{ field: join(prefix, "metadataUrl"), reason: target.reason.replace(/^target/, "metadataUrl") }],
+      };
+    }
+  }
   return { ok: true, route };
 }
 
@@ -62,7 +72,53 @@ export function validateSettings(
     const target = checkTarget(settings.defaultTarget, config);
     if (!target.ok) return { ok: false, errors: [{ field: join(prefix, "defaultTarget"), reason: target.reason }] };
   }
+  const errors = [...retiredModeErrors(settings), ...pathTableErrors(settings.paths ?? [], config)];
+  if (errors.length > 0) return { ok: false, errors: errors.map((e) => ({ ...e, field: join(prefix, e.field) })) };
   return { ok: true, settings };
+}
+
+/**
+ * Once Auth0 is retired there is nothing to fall back to: the kill switch (mode passthrough)
+ * and shadow mode (which forwards every callback to Auth0) are refused.
+ */
+export function retiredModeErrors(settings: { auth0?: unknown; mode?: unknown }): FieldError[] {
+  if (settings.auth0 !== "retired" || settings.mode === "route" || settings.mode === undefined) return [];
+  const what =
+    settings.mode === "passthrough"
+      ? "the kill switch (mode passthrough) would send every callback to Auth0"
+      : "shadow mode forwards every callback to Auth0";
+  return [{ field: "mode", reason: `Auth0 is retired: ${what}, and there is no Auth0 to fall back to` }];
+}
+
+/**
+ * The path table's rows: a redirect's location obeys the callback targets' rules (https,
+ * ALLOWED_TARGET_HOSTS: no open redirect); a prefix never names the callback or the
+ * router's own /__ paths (they never reach the table); no prefix is listed twice.
+ */
+function pathTableErrors(rules: readonly PathRule[], config: TargetConfig): FieldError[] {
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  rules.forEach((rule, i) => {
+    const canonical = `/${canonicalSegments(rule.prefix).join("/")}`;
+    const kind = classifyPath(rule.prefix);
+    if (kind.callback || kind.reserved) {
+      errors.push({
+        field: `paths.${i}.prefix`,
+        reason: kind.callback
+          ? "the callback is routed, never answered from the path table"
+          : "paths under /__ are the router's own",
+      });
+    }
+    if (seen.has(canonical)) errors.push({ field: `paths.${i}.prefix`, reason: `"${rule.prefix}" is listed twice` });
+    seen.add(canonical);
+    if (rule.answer === "redirect") {
+      const target = checkTarget(rule.location, config);
+      if (!target.ok) {
+        errors.push({ field: `paths.${i}.location`, reason: target.reason.replace(/^target/, "location") });
+      }
+    }
+  });
+  return errors;
 }
 
 function join(prefix: string, field: string): string {

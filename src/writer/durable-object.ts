@@ -20,8 +20,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { FlagSnapshot, ProviderConnection } from "../sync/workos-client";
-import type { Route, RouteInput, RouteState, Settings } from "../table/schema";
-import { validateSettings } from "../table/validate";
+import { isRetired, Settings, type Route, type RouteInput, type RouteState } from "../table/schema";
+import { retiredModeErrors, validateSettings } from "../table/validate";
+import { METADATA_PREFIX, metadataKey, type MetadataSnapshotInfo } from "../table/kv-layout";
 import type { AuditEntry } from "./audit-log";
 import { checkRoute, refuseInactive, staleVersion, targetConfig } from "./checks";
 import { checkConnectionsSync } from "./connections-plan";
@@ -31,7 +32,16 @@ import { checkImport, type ImportPlan } from "./import-plan";
 import { mergePatch, mergeSettingsPatch, type RoutePatch, type SettingsPatch } from "./patch";
 import { KvWriteThrough } from "./kv-write-through";
 import { keepSyncedFields } from "./provider-fields";
-import { invalid, notFound, precondition, type Result, type DryRunOptions, type WriteOptions } from "./result";
+import {
+  invalid,
+  notFound,
+  precondition,
+  type Failure,
+  type Result,
+  type DryRunOptions,
+  type WriteOptions,
+} from "./result";
+import { tableBlockers, trafficBlockers, type Auth0Traffic, type RetirementBlocker } from "./retirement";
 import type { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
 import { TableDb, type LeverTimes, type RouteFilter, type StateSince, type VersionedSettings } from "./table-db";
 
@@ -140,10 +150,25 @@ export class RouteTableWriter extends DurableObject<Env> {
     return { ok: true, value: before, kvPending: await this.flush() };
   }
 
-  /** Merges `patch` onto the current settings (null removes a field), atomically. */
+  /** What blocks retiring Auth0 in the table and settings as they are now (GET /retirement). */
+  retirementBlockers(): RetirementBlocker[] {
+    return tableBlockers(this.db.allRoutes(), this.db.getSettings().settings);
+  }
+
+  /**
+   * Merges `patch` onto the current settings (null removes a field), atomically. A change
+   * that retires Auth0 is checked (./retirement.ts): the table's blockers, found here in the
+   * same transaction, and `retirement.traffic` (the counters, read by the caller) refuse it
+   * with 409 listing every blocker, unless `retirement.force`; either way the audit records
+   * an `auth0.retire` entry with the blockers it overrode. Without `retirement` a retiring
+   * change is refused: only PUT /settings, which reads the counters, may retire.
+   */
   async updateSettings(
     patch: SettingsPatch,
-    options: WriteOptions & { action: "settings.update" | "rollout.update" },
+    options: WriteOptions & {
+      action: "settings.update" | "rollout.update";
+      retirement?: { traffic: Auth0Traffic[]; force: boolean };
+    },
   ): Promise<Result<VersionedSettings>> {
     const config = targetConfig(this.env);
     if (!config.ok) return config;
@@ -152,11 +177,39 @@ export class RouteTableWriter extends DurableObject<Env> {
     if (typeof options.ifMatch === "number" && options.ifMatch !== before.version) {
       return precondition(`settings are at version ${before.version}, not ${options.ifMatch}`);
     }
-    const checked = validateSettings(mergeSettingsPatch(before.settings, patch), config.value);
+    const merged = mergeSettingsPatch(before.settings, patch);
+    const retiring = !isRetired(before.settings) && merged["auth0"] === "retired";
+    let blockers: RetirementBlocker[] = [];
+    if (retiring) {
+      if (options.retirement === undefined) return notRetirable("Retire Auth0 with PUT /settings (it is checked).", []);
+      // The mode as it will be: `{auth0: retired, mode: route}` ends shadow mode and retires at once.
+      const mode = Settings.shape.mode.safeParse(merged["mode"]).data ?? before.settings.mode;
+      blockers = [...tableBlockers(this.db.allRoutes(), { mode }), ...trafficBlockers(options.retirement.traffic)];
+      if (blockers.length > 0 && !options.retirement.force) {
+        return notRetirable(
+          `${blockers.length} thing${blockers.length === 1 ? "" : "s"} still need${blockers.length === 1 ? "s" : ""} Auth0: ${blockers.map((b) => b.field).join(", ")}. Fix them, or retire anyway with force=true (audited).`,
+          blockers,
+        );
+      }
+    }
+    // Once retired, the kill switch and shadow mode have nothing to send callbacks to: a conflict with the state.
+    const modeErrors = retiredModeErrors(merged);
+    if (modeErrors.length > 0) {
+      return {
+        ok: false,
+        status: 409,
+        title: "Auth0 is retired",
+        detail: `${modeErrors.map((e) => e.reason).join("; ")}. Nothing was changed.`,
+        errors: modeErrors,
+      };
+    }
+    const checked = validateSettings(merged, config.value);
     if (!checked.ok) return invalid(checked.errors);
+    const forced = retiring && blockers.length > 0;
     const next = this.ctx.storage.transactionSync(() => {
       const written = this.db.writeSettings(checked.settings, now());
       this.audit(options.actor, options.action, null, before.settings, written.settings);
+      if (retiring) this.audit(options.actor, "auth0.retire", null, { auth0: "active" }, { forced, blockers });
       return written;
     });
     return { ok: true, value: next, kvPending: await this.kvWrites.flushSettings() };
@@ -245,6 +298,46 @@ export class RouteTableWriter extends DurableObject<Env> {
     return { ok: true, value: report, kvPending: await this.kvWrites.flushSettings() };
   }
 
+  // ---- SP metadata snapshots (src/admin/metadata-api.ts stores them in KV) ------
+
+  /**
+   * Stores (or replaces) the SP metadata snapshot of `connection` in KV (`metadata:{connection}`,
+   * its bytes, `info` as KV metadata) and audits it (`metadata.snapshot`). The caller checked the
+   * document (src/admin/saml-metadata.ts); a connection without a route is refused (404).
+   */
+  async storeMetadataSnapshot(
+    actor: string,
+    connection: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    info: MetadataSnapshotInfo,
+  ): Promise<Result<MetadataSnapshotInfo>> {
+    if (this.db.getRoute(connection) === null) return notFound(connection);
+    const key = metadataKey(connection);
+    const before = (await this.env.ROUTES.getWithMetadata<MetadataSnapshotInfo>(key, "text")).metadata;
+    await this.env.ROUTES.put(key, bytes, { metadata: info });
+    this.audit(actor, "metadata.snapshot", connection, before, info);
+    return { ok: true, value: info, kvPending: this.db.outbox.pendingCount() };
+  }
+
+  /** Every stored SP metadata snapshot's info, by connection name. */
+  async listMetadataSnapshots(): Promise<Array<MetadataSnapshotInfo & { connection: string }>> {
+    const snapshots: Array<MetadataSnapshotInfo & { connection: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const page: KVNamespaceListResult<MetadataSnapshotInfo, string> =
+        await this.env.ROUTES.list<MetadataSnapshotInfo>(
+          cursor === undefined ? { prefix: METADATA_PREFIX } : { prefix: METADATA_PREFIX, cursor },
+        );
+      for (const key of page.keys) {
+        if (key.metadata !== undefined && key.metadata !== null) {
+          snapshots.push({ connection: key.name.slice(METADATA_PREFIX.length), ...key.metadata });
+        }
+      }
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor !== undefined);
+    return snapshots;
+  }
+
   // ---- KV write-through (kv-write-through.ts) ---------------------------------
 
   override async alarm(): Promise<void> {
@@ -261,6 +354,10 @@ export class RouteTableWriter extends DurableObject<Env> {
   private audit(actor: string, action: string, subject: string | null, before: unknown, after: unknown): void {
     this.db.audit.add({ at: now(), actor, action, subject, before, after });
   }
+}
+
+function notRetirable(detail: string, blockers: RetirementBlocker[]): Failure {
+  return { ok: false, status: 409, title: "Auth0 cannot be retired yet", detail, errors: blockers };
 }
 
 function now(): string {

@@ -8,6 +8,7 @@ import type { TargetConfig } from "../config";
 import { findMatchConflicts } from "../table/matches";
 import type { Route, RouteInput, Settings } from "../table/schema";
 import { validateRoute, validateSettings, type FieldError } from "../table/validate";
+import { isRetiring } from "./retirement";
 import { diffRoutes, inputOf, settingsDiffer, type ImportDiff } from "./diff";
 import { inactiveReason, keepSyncedFields } from "./provider-fields";
 import { invalid, type Failure } from "./result";
@@ -63,8 +64,15 @@ export function checkImport(
   let settings: Settings | undefined;
   if (plan.settings !== undefined) {
     const checked = validateSettings({ ...currentSettings, ...plan.settings }, config, "settings");
-    if (checked.ok) settings = checked.settings;
-    else errors.push(...checked.errors);
+    if (!checked.ok) errors.push(...checked.errors);
+    else if (isRetiring(currentSettings, checked.settings)) {
+      // Retiring is checked against the counters: only PUT /settings does that.
+      errors.push({
+        field: "settings.auth0",
+        reason:
+          "an import cannot retire Auth0: use PUT /settings (npm run routes -- settings --auth0 retired), which checks it",
+      });
+    } else settings = checked.settings;
   }
   // requireActive (as the settings will be after the import) applies to every row the import writes.
   const routes = valid.map((v) => v.route);

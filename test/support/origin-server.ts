@@ -37,8 +37,18 @@ function collectHeaders(req: http.IncomingMessage): Record<string, string | stri
   return out;
 }
 
-export async function startOriginServer(): Promise<RunningServer> {
+export interface OriginOptions {
+  /**
+   * SP metadata documents by connection: `GET /samlp/metadata?connection={name}` answers the
+   * document's bytes (as Auth0 does, `text/xml`), and 404 for a name not listed.
+   */
+  metadata?: Record<string, string>;
+}
+
+export async function startOriginServer(options: OriginOptions = {}): Promise<RunningServer> {
   const sockets = new Set<import("node:net").Socket>();
+  /** Every request but the stand-in's own /__stand-in/ ones (GET /__stand-in/total answers it). */
+  let total = 0;
   /** Requests seen per `x-test-id` header, so tests can prove nothing was retried. */
   const seen = new Map<string, number>();
   /** Requests whose body arrived to its end (a cut upload never gets there). */
@@ -63,6 +73,19 @@ export async function startOriginServer(): Promise<RunningServer> {
       res.writeHead(200, { "content-type": "application/json" });
       const id = countOf[1] ?? "";
       res.end(JSON.stringify({ requests: seen.get(id) ?? 0, completeBodies: completed.get(id) ?? 0 }));
+      return;
+    }
+    if (req.url === "/__stand-in/total") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ requests: total }));
+      return;
+    }
+    total += 1;
+    const metadataOf = /^\/samlp\/metadata\?connection=([\w-]+)$/.exec(req.url ?? "");
+    if (metadataOf !== null && options.metadata !== undefined) {
+      const doc = options.metadata[metadataOf[1] ?? ""];
+      res.writeHead(doc === undefined ? 404 : 200, { "content-type": "text/xml; charset=utf-8" });
+      res.end(doc ?? "Not found");
       return;
     }
     const testId = req.headers["x-test-id"];

@@ -121,6 +121,8 @@ export function flagText(flag: Flag, { counts, fallbackShare, flagDetails, disti
           : ` (${distinctNames.saturated ? "at least " : "about "}${many(distinctNames.estimate, "distinct name")})`;
       return `${many(counts.logins, "login")} for connections that are not in the route table${names}.`;
     }
+    case "unserved-logins":
+      return `${many(counts.unserved, "login")} bounced by the new provider after Auth0 was retired: nobody could sign them in (they got the contact page).`;
   }
 }
 
