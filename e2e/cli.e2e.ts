@@ -162,7 +162,7 @@ describe("npm run routes: strict command lines", () => {
     [["push", "sso/proxy_routes.csv", "--dryrun=true"], "unknown option --dryrun: did you mean --dry-run?"],
     [["push", "sso/proxy_routes.csv", "--dry-run=true"], "--dry-run takes no value"],
     [["push", "sso/proxy_routes.csv", "--DryRun"], "unknown option --DryRun: did you mean --dry-run?"],
-    [["push", "sso/proxy_routes.csv", "--replace", "--force"], "unknown option --force for push"],
+    [["push", "sso/proxy_routes.csv", "--replace", "--force"], 'push has no option --force ("settings" has it)'],
     [["list", "--stat", "migrated"], "unknown option --stat: did you mean --state?"],
     [["list", "--org", "org_acme"], "unknown option --org: did you mean --organization?"],
     [["set", "acme-saml", "migrated", "--percentage", "5"], 'set has no option --percentage ("rollout" has it)'],
