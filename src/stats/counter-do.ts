@@ -100,7 +100,7 @@ function valuesOf(r: CountRow): number[] {
     unidentified: r.unidentified,
     errors: r.errors,
     affinity: r.affinity,
-    unserved: r.unserved,
+    unserved: r.unserved ?? 0,
   };
   for (const why of AUTH0_WHY) if (why !== "affinity") byColumn[WHY_COLUMN[why]] = r.auth0By[why];
   return COLUMNS.map((c) => byColumn[c] ?? 0);

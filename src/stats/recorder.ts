@@ -34,7 +34,7 @@ export function countInto(row: Tally, outcome: Outcome): void {
     if (outcome.connection === UNIDENTIFIED) row.unidentified += 1;
   }
   if (outcome.kind === "login" && outcome.affinity === true) row.affinity += 1;
-  if (outcome.kind === "bounce" && outcome.unserved === true) row.unserved += 1;
+  if (outcome.kind === "bounce" && outcome.unserved === true) row.unserved = (row.unserved ?? 0) + 1;
   if (outcome.error) row.errors += 1;
 }
 

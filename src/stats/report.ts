@@ -21,6 +21,8 @@ import type { DistinctNames } from "./sketch";
 import { keyTime, type StatsWindow } from "./window";
 
 export interface Counts extends Tally {
+  /** Always present in a report (0 when nothing was unserved). */
+  unserved: number;
   /** Logins, each counted once: auth0 + new. */
   logins: number;
   /** Requests to /login/callback: logins + bounces. */
@@ -150,7 +152,7 @@ export function addRow(counts: Counts, row: Tally): void {
   counts.unidentified += row.unidentified;
   counts.errors += row.errors;
   counts.affinity += row.affinity;
-  counts.unserved += row.unserved;
+  counts.unserved += row.unserved ?? 0;
   for (const why of AUTH0_WHY) counts.auth0By[why] += row.auth0By[why];
   counts.logins += row.auth0 + row.new;
   counts.callbacks += row.auth0 + row.new + row.fallback;

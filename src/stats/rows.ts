@@ -42,8 +42,11 @@ export interface Tally {
   affinity: number;
   /** The `auth0` logins by why they went there; the classes add up to `auth0`. */
   auth0By: Auth0By;
-  /** Auth0 retired: bounces nobody could sign in, answered with the router's own page (also in fallback). */
-  unserved: number;
+  /**
+   * Auth0 retired: bounces nobody could sign in, answered with the router's own page (also in
+   * fallback). Optional so that a row made without it (older callers) reads as 0.
+   */
+  unserved?: number;
 }
 
 /** Counts of one connection in one minute (`at` = `2026-11-23T13:05`) or hour (`2026-11-23T13`). */
