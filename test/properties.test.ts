@@ -447,6 +447,16 @@ describe("a fuzzed table never leaks onto the callback path", () => {
             const body = res.headers.get("x-origin") === null ? await res.text() : (await res.body?.cancel(), "");
             const action = /action="([^"]+)"/.exec(body)?.[1]?.replace(/&amp;/g, "&");
             const target = location ?? action;
+            const route = routes[i];
+            if (
+              route?.state === "migrated" &&
+              ALLOWED.has(route.host) &&
+              (route.scheme === "https" || route.host.startsWith("localhost"))
+            ) {
+              // A migrated connection with an allowed target is sent there (https, or http to localhost).
+              expect(target === undefined ? undefined : new URL(target).host).toBe(route.host);
+              tally.add("migrated routes redirected");
+            }
             if (target !== undefined) {
               tally.add(location !== null ? "redirected (307)" : "redirected (form)");
               if (method === "POST") tally.add("POSTs redirected");
@@ -463,5 +473,6 @@ describe("a fuzzed table never leaks onto the callback path", () => {
     expect(tally.get("redirected (307)")).toBeGreaterThanOrEqual(20);
     expect(tally.get("redirected (form)")).toBeGreaterThanOrEqual(10);
     expect(tally.get("POSTs redirected")).toBeGreaterThanOrEqual(20);
+    expect(tally.get("migrated routes redirected")).toBeGreaterThanOrEqual(20);
   });
 });
