@@ -36,7 +36,7 @@ header.top .session { margin-left: auto; display: flex; align-items: center; gap
 header.top nav a { color: #fff; margin-right: 0.9rem; }
 .mode { margin: 0; padding: 0.35rem 0.8rem; border-radius: 999px; font-weight: 700; }
 header.top .mode { color: var(--text); }
-.mode-route { background: var(--green-bg); color: var(--green); }
+.mode-route, .mode-retired { background: var(--green-bg); color: var(--green); }
 .mode-shadow { background: var(--amber-bg); color: var(--amber); }
 .mode-passthrough { background: var(--red); color: #fff; }
 .routability-routable { color: var(--green); }

@@ -39,6 +39,23 @@ function applySettings(settings: Settings, etag: string | null): void {
   }
   // Unsaved edits keep their ETag unless only other settings changed (they still apply as meant).
   if (!form.dirty || loaded === form.loaded) form.etag = etag;
+  showRetired(settings.auth0 === "retired");
+}
+
+/**
+ * Auth0 retired (docs/retirement.md): the banner says so, and the kill switch is disabled —
+ * there is no Auth0 to send callbacks to (the API refuses it with 409 all the same).
+ */
+function showRetired(retired: boolean): void {
+  const kill = byId(IDS.killSwitch);
+  if (retired) kill.setAttribute("disabled", "");
+  else kill.removeAttribute("disabled");
+  if (!retired) return;
+  const banner = byId(IDS.modeBanner);
+  banner.setAttribute("class", "mode mode-retired");
+  banner.textContent = "Auth0 retired: nothing is forwarded to Auth0; every callback goes to the new provider";
+  byId(IDS.modeText).textContent =
+    "Auth0 is retired, so the kill switch has nothing to send callbacks to: it is off and cannot be turned on. A bounce from the new provider gets the contact page.";
 }
 
 async function toggleKillSwitch(ctx: Ctx): Promise<void> {
