@@ -406,7 +406,8 @@ describe("hostile cookies (property)", () => {
       }),
       { numRuns: 150, seed: inject("fuzzSeed") },
     );
-  });
+    // 150 callbacks through the Worker: about 5 s alone on the shared 2-core machine, more in a full run.
+  }, 30_000);
 });
 
 describe("compressed pages", () => {
