@@ -85,6 +85,8 @@ beforeEach(async () => {
   const res = await api("POST", "/import?mode=replace", {
     settings: {
       mode: "route",
+      // An import leaves the kill switch as it is unless the file says: every test starts with it off.
+      killSwitch: { on: false },
       unknown: "auth0",
       redirect: "307",
       rollout: { percentage: 0, include: [], exclude: [] },
@@ -174,10 +176,8 @@ describe("npm run routes: strict command lines", () => {
       '--state takes legacy, migrated or rollout, not "migratd": did you mean migrated?',
     ],
     [["list", "--state", "legacy", "--state", "migrated"], "--state is given more than once"],
-    [
-      ["settings", "--mode", "passtrough"],
-      '--mode takes route, shadow or passthrough, not "passtrough": did you mean passthrough?',
-    ],
+    [["settings", "--mode", "shadw"], '--mode takes route or shadow, not "shadw": did you mean shadow?'],
+    [["settings", "--mode", "passthrough"], '--mode takes route or shadow, not "passthrough"'],
     [["rollout", "--percentage", "150"], '--percentage takes a number from 0 to 100, not "150"'],
     [["rollout", "--percentage", "ten"], '--percentage takes a number from 0 to 100, not "ten"'],
     [["set", "acme-saml"], "set needs <state>"],
@@ -319,33 +319,79 @@ describe("npm run routes: operating a migration", () => {
     expect((await cli(["rollout", "--include", "org_acme"])).out).toBe("rollout: 10% include [org_acme] exclude []");
 
     const on = await cli(["kill-switch", "on"]);
-    expect(on.out).toContain("mode: passthrough (kill switch ON: every callback goes to Auth0)");
+    expect(on.out).toMatch(
+      /^kill switch: ON since \S+ by token:ci: every callback goes to Auth0 \(off gives back mode route\)$/m,
+    );
+    expect(on.out).toContain("mode: route (callbacks follow the route table)");
     auth0.clear();
     const callback = await fetch(`${worker.origin}/login/callback?connection=acme-saml`, { redirect: "manual" });
     expect(callback.status).toBe(200);
     await callback.arrayBuffer();
     expect(auth0.received.map((r) => r.url)).toEqual(["/login/callback?connection=acme-saml"]);
-    expect((await cli(["kill-switch", "off"])).out).toContain("mode: route (kill switch off)");
+    expect((await cli(["kill-switch", "off"])).out).toContain("mode: route (callbacks follow the route table)");
   });
+
+  it.each([
+    ["shadow", 200],
+    ["route", 307],
+  ] as const)(
+    "as a process: %s → kill-switch on → off is %s again, and callbacks follow each step",
+    async (mode, statusAfter) => {
+      expect((await cli(["push", "sso/proxy_routes.csv"])).code).toBe(0);
+      const acme = async () => {
+        const res = await fetch(`${worker.origin}/login/callback?connection=acme-saml`, { redirect: "manual" });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const set = await runProcess(["settings", "--mode", mode]);
+      expect(set.code).toBe(0);
+      expect(await acme()).toBe(statusAfter);
+
+      const on = await runProcess(["kill-switch", "on"]);
+      expect(on.code).toBe(0);
+      expect(on.stdout).toMatch(/^kill switch: ON since .* by token:ci: every callback goes to Auth0/m);
+      expect(on.stdout).toContain(`mode: ${mode} (`);
+      auth0.clear();
+      expect(await acme()).toBe(200);
+      expect(auth0.received.map((r) => r.url)).toEqual(["/login/callback?connection=acme-saml"]);
+
+      const off = await runProcess(["kill-switch", "off"]);
+      expect(off.code).toBe(0);
+      expect(off.stdout).toMatch(/^kill switch: off since .* by token:ci$/m);
+      expect(off.stdout).toContain(`mode: ${mode} (`);
+      const status = await runProcess(["status", "--json"]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ mode, killSwitch: { on: false } });
+      expect(await acme()).toBe(statusAfter);
+    },
+    60_000,
+  );
 
   it("status shows the mode with the kill switch, route counts and KV writes pending", async () => {
     await cli(["push", "sso/proxy_routes.csv"]);
     const off = await cli(["status"]);
     expect(off.code).toBe(0);
     expect(off.out.split("\n")).toEqual([
-      "mode:        route (kill switch off)",
-      "affinity:    not configured (no AFFINITY_SECRET: callbacks are routed by the table alone)",
-      "routes:      4 — 2 legacy, 2 migrated, 0 rollout",
-      expect.stringMatching(/^last 1h: {5}(no logins|\d+ login\(s\): new provider kept)/),
-      expect.stringMatching(/^settings: {4}version \d+$/),
-      "KV pending:  0 (every change is in KV; all locations see it within about 60 s)",
+      expect.stringMatching(/^kill switch: {2}off( since \S+ by token:ci)?$/),
+      "mode:         route (callbacks follow the route table)",
+      "affinity:     not configured (no AFFINITY_SECRET: callbacks are routed by the table alone)",
+      "routes:       4 — 2 legacy, 2 migrated, 0 rollout",
+      expect.stringMatching(/^last 1h: {6}(no logins|\d+ login\(s\): new provider kept)/),
+      expect.stringMatching(/^settings: {5}version \d+$/),
+      "KV pending:   0 (every change is in KV; all locations see it within about 60 s)",
     ]);
     await cli(["kill-switch", "on"]);
-    expect((await cli(["status"])).out).toContain(
-      "mode:        passthrough (kill switch ON: every callback goes to Auth0)",
+    const on = (await cli(["status"])).out;
+    expect(on).toMatch(
+      /^kill switch: +ON since \S+ by token:ci: every callback goes to Auth0 \(off gives back mode route\)$/m,
     );
+    expect(on).toContain("mode:         route (callbacks follow the route table)");
     const json = JSON.parse((await cli(["status", "--json"])).out) as Record<string, unknown>;
-    expect(json).toMatchObject({ mode: "passthrough", routes: { legacy: 2, migrated: 2, rollout: 0 }, kvPending: 0 });
+    expect(json).toMatchObject({
+      mode: "route",
+      killSwitch: { on: true, by: "token:ci" },
+      routes: { legacy: 2, migrated: 2, rollout: 0 },
+      kvPending: 0,
+    });
   });
 
   it("status counts the last hour's logins as /stats defines them, and flags a connection that bounces", async () => {
@@ -378,7 +424,7 @@ describe("npm run routes: operating a migration", () => {
       expect(await callback("connection=globex-saml")).toBe(200);
       const run = await cli(["status"], { router: fresh });
       expect(run.out).toContain(
-        "last 1h:     3 login(s): new provider kept 33 %, bounced 50 % of those sent there, 0 error(s); flagged: acme-saml (fallback-share-high)",
+        "last 1h:      3 login(s): new provider kept 33 %, bounced 50 % of those sent there, 0 error(s); flagged: acme-saml (fallback-share-high)",
       );
       const json = JSON.parse((await cli(["status", "--last", "24h", "--json"], { router: fresh })).out) as Json;
       expect(json["traffic"]).toMatchObject({
@@ -393,14 +439,14 @@ describe("npm run routes: operating a migration", () => {
 
   it("status says whether login affinity is on, off at run time, or not configured", async () => {
     // The shared e2e Worker has no AFFINITY_SECRET.
-    expect((await cli(["status"])).out).toContain("affinity:    not configured (no AFFINITY_SECRET");
+    expect((await cli(["status"])).out).toContain("affinity:     not configured (no AFFINITY_SECRET");
     const withSecret = await startWorker({ ...BINDINGS, AFFINITY_SECRET: "e2e-affinity-secret-of-at-least-32-chars" });
     try {
       expect((await cli(["status"], { router: withSecret })).out).toContain(
-        "affinity:    on (logins Auth0 started finish at Auth0)",
+        "affinity:     on (logins Auth0 started finish at Auth0)",
       );
       expect((await cli(["settings", "--affinity", "off"], { router: withSecret })).code).toBe(0);
-      expect((await cli(["status"], { router: withSecret })).out).toContain("affinity:    off (settings.affinity");
+      expect((await cli(["status"], { router: withSecret })).out).toContain("affinity:     off (settings.affinity");
     } finally {
       await withSecret.stop();
     }
@@ -416,7 +462,9 @@ describe("npm run routes: operating a migration", () => {
     const rows = audit.out.split("\n");
     expect(rows[0]).toMatch(/^WHEN\s+ACTOR\s+ACTION\s+SUBJECT\s+BEFORE\s+AFTER$/);
     expect(rows[1]).toMatch(/token:ci\s+route\.delete\s+umbrella-saml\s+.*state=migrated.*\s+-$/);
-    expect(rows[2]).toMatch(/token:ci\s+settings\.update\s+-\s+mode=route\s+mode=passthrough$/);
+    expect(rows[2]).toMatch(
+      /token:ci\s+kill-switch\.on\s+-\s+killSwitch\.on=false(, killSwitch\.since=\S+)?\s+killSwitch\.on=true, killSwitch\.since=\S+/,
+    );
     expect(rows[3]).toMatch(/rollout\.update\s+-\s+rollout\.percentage=0\s+rollout\.percentage=10$/);
     expect(rows[4]).toMatch(
       /route\.update\s+globex-saml\s+state=legacy, target=\(none\)\s+state=migrated, target=https:\/\/sso\.example\.com\/globex$/,

@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { BrowserContext, Dialog, Page } from "playwright-core";
+import type { BrowserContext, Dialog, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { nodeIo } from "../cli/node-io";
 import { runCli } from "../cli/run";
@@ -586,9 +586,12 @@ describe("dashboard, in Chromium at 1440×900", () => {
     expect(await on).toContain("Turn the kill switch ON?");
     await statusSays("Kill switch ON: every callback goes to Auth0.");
     expect(await toggle.getAttribute("aria-checked")).toBe("true");
-    expect(await page.locator("#mode-banner").textContent()).toBe("Kill switch ON: every callback goes to Auth0");
-    expect(((await h.api("GET", "/settings")).body as { mode?: string }).mode).toBe("passthrough");
-    await page.locator("#audit-body tr").first().filter({ hasText: "mode: route → passthrough" }).waitFor();
+    expect(await page.locator("#mode-banner").textContent()).toBe(
+      "Kill switch ON: every callback goes to Auth0 (route mode when off)",
+    );
+    expect((await h.api("GET", "/settings")).body).toMatchObject({ mode: "route", killSwitch: { on: true } });
+    await page.locator("#audit-body tr").first().filter({ hasText: "kill-switch.on" }).waitFor();
+    await page.locator("#audit-body tr").first().filter({ hasText: "killSwitch.on: false → true" }).waitFor();
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot("kill-switch-on", false);
 
@@ -602,7 +605,47 @@ describe("dashboard, in Chromium at 1440×900", () => {
     expect(await off).toContain("Turn the kill switch OFF?");
     await statusSays("Kill switch OFF: callbacks follow the route table.");
     expect(await toggle.getAttribute("aria-checked")).toBe("false");
-    expect(((await h.api("GET", "/settings")).body as { mode?: string }).mode).toBe("route");
+    expect((await h.api("GET", "/settings")).body).toMatchObject({ mode: "route", killSwitch: { on: false } });
+  });
+
+  test("7b. in shadow mode, the kill switch on and off leaves shadow mode: the switch never sends a mode", async () => {
+    const puts: string[] = [];
+    const listen = (request: Request) => {
+      if (request.method() === "PUT" && request.url().endsWith("/settings")) puts.push(request.postData() ?? "");
+    };
+    page.on("request", listen);
+    try {
+      expect((await h.api("PUT", "/settings", { mode: "shadow" })).status).toBe(200);
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.locator("#mode-banner").filter({ hasText: "Shadow mode" }).waitFor();
+      const toggle = page.getByRole("switch", { name: /Kill switch/ });
+
+      const on = nextDialog(true);
+      await toggle.click();
+      expect(await on).toContain("Turn the kill switch ON?");
+      await statusSays("Kill switch ON: every callback goes to Auth0.");
+      expect(await page.locator("#mode-banner").textContent()).toBe(
+        "Kill switch ON: every callback goes to Auth0 (shadow mode when off)",
+      );
+
+      const off = nextDialog(true);
+      await toggle.click();
+      expect(await off).toContain("Shadow mode applies again");
+      await statusSays("Kill switch OFF: shadow mode (every callback still goes to Auth0).");
+      expect(await toggle.getAttribute("aria-checked")).toBe("false");
+      expect(await page.locator("#mode-banner").textContent()).toBe(
+        "Shadow mode: decisions are only logged, every callback goes to Auth0",
+      );
+      expect((await h.api("GET", "/settings")).body).toMatchObject({ mode: "shadow", killSwitch: { on: false } });
+      expect(puts.map((body) => JSON.parse(body) as unknown)).toEqual([
+        { killSwitch: { on: true } },
+        { killSwitch: { on: false } },
+      ]);
+    } finally {
+      page.off("request", listen);
+      expect((await h.api("PUT", "/settings", { mode: "route" })).status).toBe(200);
+      await page.getByRole("button", { name: "Refresh" }).click();
+    }
   });
 
   test("8. keyboard: Tab reaches the kill switch and the state controls, with a visible focus ring", async () => {
@@ -664,6 +707,9 @@ describe("dashboard, in Chromium at 1440×900", () => {
     expect(await page.locator("#audit-body tr").count()).toBeGreaterThan(0);
     await screenshot("stats-error", false);
     await page.unroute(`**${ADMIN_PREFIX}/stats?*`);
+    // The traffic back before the next test, not at the refresh timer's next tick.
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.locator("#traffic-body tr").first().waitFor();
   });
 
   test("10. one connection's view, opened from the traffic table by keyboard: facts, counts, chart, audit, state change", async () => {

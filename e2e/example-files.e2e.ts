@@ -50,7 +50,7 @@ describe("files shipped for operators", () => {
     const pushed = await routes(worker, ["push", "routes.production.example.json", "--replace"]);
     expect(pushed.code, pushed.err).toBe(0);
     // It starts in shadow mode: every callback still goes to Auth0 while the decisions are logged.
-    expect((await routes(worker, ["status"])).out).toContain("mode:        shadow");
+    expect((await routes(worker, ["status"])).out).toContain("mode:         shadow");
     const acme = await routes(worker, ["evaluate", "--connection", "acme-saml"]);
     expect(acme.out.split("\n")[0]).toBe(
       "acme-saml → auth0 (migrated; shadow mode: routing would send it to https://sso.example.com/sso/client_01EXAMPLECLIENTID/auth0/callback)",

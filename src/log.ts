@@ -13,6 +13,10 @@ export interface CallbackLog {
   /** page: Auth0 is retired and the router answered the callback itself (src/callback/retired-pages.ts). */
   decision: "auth0" | "new" | "page";
   reason: string;
+  /** The settings' mode (route | shadow) when they were read; the kill switch overrides it. */
+  mode?: "route" | "shadow";
+  /** Present (true) when the kill switch was on: every callback went to Auth0, whatever the mode. */
+  killSwitch?: true;
   /** The callback carried fallback=auth0: the new provider's bounce of a login already seen. */
   fallback?: true;
   /**

@@ -29,7 +29,14 @@ import {
 } from "./config";
 import type { Env } from "./env";
 import { coverageOf, routabilityOf, type CoverageReport, type Routability } from "./table/routability";
-import { isRetired, type Auth0State, type RouteInput, type RouteState } from "./table/schema";
+import {
+  isRetired,
+  type Auth0State,
+  type KillSwitch,
+  type Mode,
+  type RouteInput,
+  type RouteState,
+} from "./table/schema";
 import { RouteStore } from "./table/store";
 import { writerOf } from "./writer/handle";
 
@@ -70,7 +77,7 @@ export type EvaluateAnswer =
 /** The route fields routability reads. */
 export type RoutabilityQuestion = Pick<RouteInput, "connection" | "protocol" | "match">;
 
-/** /status: the table's counts, the writer's pending KV writes, and transaction affinity's state. */
+/** /status: the table's counts, the writer's pending KV writes, transaction affinity's state, mode and kill switch. */
 export interface RouterStatus {
   routes: Record<RouteState, number>;
   settingsVersion: number;
@@ -78,6 +85,8 @@ export interface RouterStatus {
   affinity: AffinityState;
   /** retired: nothing is forwarded to Auth0 (the settings' auth0: retired, or AUTH0_RETIRED). */
   auth0: Auth0State;
+  mode: Mode;
+  killSwitch: KillSwitch;
 }
 
 /** The router's RPC interface, as the admin Worker's ROUTER binding exposes it. */
@@ -115,10 +124,13 @@ export function routerAnswers(env: Env): RouterApi {
       const writer = writerOf(env);
       const [status, settings] = await Promise.all([writer.status(), writer.getSettings()]);
       const configuration = configurationOf(env);
+      const { mode, killSwitch } = settings.settings;
       return {
         ...status,
         affinity: affinityState(configuration.affinityConfigured, settings.settings.affinity),
         auth0: configuration.auth0Retired || isRetired(settings.settings) ? "retired" : "active",
+        mode,
+        killSwitch,
       };
     },
   };

@@ -201,7 +201,7 @@ describe("a route change takes effect on the callback path", () => {
     const moved = await call(new Request(`${HOST}/login/callback?connection=acme-saml`));
     expect(moved.status).toBe(307);
     expect(moved.headers.get("location")).toBe("https://sso.example.com/cb?connection=acme-saml");
-    await api("/settings", { method: "PUT", body: { mode: "passthrough" } });
+    await api("/settings", { method: "PUT", body: { killSwitch: { on: true } } });
     expect((await call(new Request(`${HOST}/login/callback?connection=acme-saml`))).status).toBe(200);
   });
 });

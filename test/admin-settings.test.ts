@@ -14,6 +14,7 @@ describe("settings and rollout", () => {
     const initial = await json(await api("/settings"));
     expect(initial).toEqual({
       mode: "route",
+      killSwitch: { on: false },
       unknown: "auth0",
       redirect: "307",
       rollout: { percentage: 0, include: [], exclude: [] },

@@ -123,7 +123,16 @@ describe("fallback=auth0 (the loop guard)", () => {
 });
 
 describe("settings: mode, rollout and redirect form", () => {
-  it("passthrough (kill switch) forwards even a migrated connection to Auth0", async () => {
+  it("the kill switch forwards even a migrated connection to Auth0, in route and in shadow mode", async () => {
+    for (const mode of ["route", "shadow"] as const) {
+      await seed(withSettings({ mode, killSwitch: { on: true } }));
+      const res = await call(postForm("/login/callback?connection=acme-saml", SAML_BODY));
+      expect(res.status).toBe(200);
+      expect((await received(res)).bodyText).toBe(SAML_BODY);
+    }
+  });
+
+  it("an older table's mode: passthrough is the kill switch on", async () => {
     await seed(withSettings({ mode: "passthrough" }));
     const res = await call(postForm("/login/callback?connection=acme-saml", SAML_BODY));
     expect(res.status).toBe(200);

@@ -33,7 +33,12 @@ const input = (over: Partial<DecisionInput> = {}): DecisionInput => ({
 
 describe("decide (pure)", () => {
   it.each<[string, Partial<DecisionInput>, string, string]>([
-    ["kill switch beats a migrated route", { settings: settings({ mode: "passthrough" }) }, "auth0", "kill-switch"],
+    [
+      "kill switch beats a migrated route",
+      { settings: settings({ killSwitch: { on: true } }) },
+      "auth0",
+      "kill-switch",
+    ],
     ["fallback beats a migrated route", { fallback: true }, "auth0", "fallback-bounce"],
     [
       "fallback beats probe for an unknown connection",
@@ -118,7 +123,7 @@ describe("shortCut (decide's steps before identification)", () => {
     ["unreadable settings", { settings: { status: "unavailable", error: "down" } }, "settings-unavailable"],
     [
       "the kill switch, before the fallback",
-      { fallback: true, settings: settings({ mode: "passthrough" }) },
+      { fallback: true, settings: settings({ killSwitch: { on: true } }) },
       "kill-switch",
     ],
     ["the fallback, before the method", { fallback: true, method: "OPTIONS" }, "fallback-bounce"],
@@ -145,7 +150,7 @@ describe("decide: started by Auth0 (step 2a)", () => {
     ],
     [
       "the kill switch comes first",
-      { auth0Transaction: true, settings: settings({ mode: "passthrough" }) },
+      { auth0Transaction: true, settings: settings({ killSwitch: { on: true } }) },
       "auth0",
       "kill-switch",
     ],
@@ -172,7 +177,7 @@ describe("decide (pure), Auth0 retired", () => {
       "new",
       "auth0-retired",
     ],
-    ["a stored kill switch is ignored", { settings: retired({ mode: "passthrough" }) }, "new", "migrated"],
+    ["a stored kill switch is ignored", { settings: retired({ killSwitch: { on: true } }) }, "new", "migrated"],
     ["shadow mode is ignored", { settings: retired({ mode: "shadow" }) }, "new", "migrated"],
     ["Auth0's own transaction is not sent back", { settings: retired(), auth0Transaction: true }, "new", "migrated"],
     ["a bounce gets the unserved page", { settings: retired(), fallback: true }, "page", "fallback-bounce"],

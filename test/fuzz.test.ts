@@ -214,7 +214,7 @@ const SETTINGS: Array<Partial<Settings>> = [
     rollout: { percentage: 50, include: ["org_stark"], exclude: [] },
   },
   { mode: "shadow", unknown: "probe", redirect: "307" },
-  { mode: "passthrough", unknown: "probe", redirect: "307" },
+  { mode: "shadow", killSwitch: { on: true }, unknown: "probe", redirect: "307" },
 ];
 
 /** The Worker logs a line per callback; 11 000 of them would bury the summary. */

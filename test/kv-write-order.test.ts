@@ -59,12 +59,12 @@ describe("the order the writer's changes reach KV", () => {
     });
 
     const result = await runInDurableObject(writer(), (instance: RouteTableWriter) =>
-      instance.updateSettings({ mode: "passthrough" }, { actor: "test", action: "settings.update" }),
+      instance.updateSettings({ killSwitch: { on: true } }, { actor: "test", action: "settings.update" }),
     );
 
     expect(result.ok).toBe(true);
     // The kill switch is in KV…
-    expect(await kvSettings()).toMatchObject({ mode: "passthrough" });
+    expect(await kvSettings()).toMatchObject({ killSwitch: { on: true } });
     // …and it did not wait for the queue: every one of the 5 000 route writes was still
     // queued when it was written (the alarm writes them afterwards).
     expect(result.ok && result.kvPending).toBe(5_000);
@@ -76,15 +76,15 @@ describe("the order the writer's changes reach KV", () => {
       body: bigTable(600, "https://sso.example.com/first/callback"),
     });
     const results = await Promise.all(
-      ["shadow", "passthrough", "route"].map((mode) =>
+      [{ mode: "shadow" as const }, { killSwitch: { on: true } }, { mode: "route" as const }].map((patch) =>
         runInDurableObject(writer(), (instance: RouteTableWriter) =>
-          instance.updateSettings({ mode } as { mode: "route" }, { actor: "test", action: "settings.update" }),
+          instance.updateSettings(patch, { actor: "test", action: "settings.update" }),
         ),
       ),
     );
     expect(results.every((r) => r.ok)).toBe(true);
     const final = await runInDurableObject(writer(), (instance: RouteTableWriter) => instance.getSettings());
-    expect(await kvSettings()).toMatchObject({ mode: final.settings.mode });
+    expect(await kvSettings()).toMatchObject({ mode: final.settings.mode, killSwitch: final.settings.killSwitch });
   }, 60_000);
 });
 

@@ -113,6 +113,7 @@ function bodyArb(): fc.Arbitrary<{ contentType: string | null; body: string | Ui
 }
 
 const settingsArb = fc.record({
+  // "passthrough": an older table's kill switch, still read as one.
   mode: fc.constantFrom(
     "route" as const,
     "route" as const,
@@ -120,6 +121,7 @@ const settingsArb = fc.record({
     "shadow" as const,
     "passthrough" as const,
   ),
+  killSwitch: fc.record({ on: fc.boolean() }),
   unknown: fc.constantFrom("auth0" as const, "probe" as const),
   redirect: fc.constantFrom("307" as const, "form" as const, "form" as const),
   rollout: fc.record({

@@ -144,13 +144,13 @@ describe("before retirement: snapshot and the checked change", () => {
     // A legacy login reaches Auth0 (the counters see it).
     expect((await get("/login/callback?connection=globex-saml")).status).toBe(200);
     // The kill switch is on too.
-    expect((await api("/settings", { method: "PUT", body: { mode: "passthrough" }, env: E() })).status).toBe(200);
+    expect((await api("/settings", { method: "PUT", body: { killSwitch: { on: true } }, env: E() })).status).toBe(200);
     const check = await json<{ ready: boolean; blockers: Problem["errors"] }>(await api("/retirement", { env: E() }));
     const expected = [
       "routes.globex-saml.state",
       "routes.pied-oidc.state",
       "routes.stark-saml.state",
-      "mode",
+      "killSwitch",
       "traffic.globex-saml",
     ];
     expect(check.ready).toBe(false);
@@ -342,15 +342,21 @@ describe("retired: nothing reaches Auth0", () => {
   });
 
   it("refuses the kill switch and shadow mode with a clear error", async () => {
-    for (const mode of ["passthrough", "shadow"]) {
-      const res = await api("/settings", { method: "PUT", body: { mode }, env: E() });
+    for (const [body, field] of [
+      [{ killSwitch: { on: true } }, "killSwitch"],
+      [{ mode: "shadow" }, "mode"],
+    ] as const) {
+      const res = await api("/settings", { method: "PUT", body, env: E() });
       expect(res.status).toBe(409);
       const problem = await json<Problem>(res);
       expect(problem.title).toBe("Auth0 is retired");
-      expect(problem.errors[0]).toMatchObject({ field: "mode" });
+      expect(problem.errors[0]).toMatchObject({ field });
       expect(problem.errors[0]?.reason).toContain("no Auth0 to fall back to");
     }
-    expect((await json(await api("/settings", { env: E() })))["mode"]).toBe("route");
+    expect(await json(await api("/settings", { env: E() }))).toMatchObject({
+      mode: "route",
+      killSwitch: { on: false },
+    });
   });
 
   it("answers other paths from the path table, and the rest with the default page", async () => {

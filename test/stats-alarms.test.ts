@@ -53,9 +53,9 @@ async function setState(connection: string, state: string): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-/** The kill switch (while settings store it as a mode). */
+/** The kill switch: its own setting beside the mode. */
 async function killSwitch(on: boolean): Promise<void> {
-  const res = await api("/settings", { method: "PUT", body: { mode: on ? "passthrough" : "route" } });
+  const res = await api("/settings", { method: "PUT", body: { killSwitch: { on } } });
   expect(res.status).toBe(200);
 }
 

@@ -200,7 +200,7 @@ describe("traffic counters: definitions", () => {
 
   it("counts a bounce as a bounce even while the kill switch is on", async () => {
     expect(await callback("connection=umbrella-saml")).toBe(307);
-    await api("/settings", { method: "PUT", body: { mode: "passthrough" } });
+    await api("/settings", { method: "PUT", body: { killSwitch: { on: true } } });
     expect(await callback("connection=umbrella-saml&fallback=auth0")).toBe(200);
     expect(of(await report(), "umbrella-saml")?.counts).toMatchObject({ logins: 1, new: 1, fallback: 1, auth0: 0 });
   });
@@ -249,7 +249,7 @@ describe("traffic counters: definitions", () => {
   });
 
   it("flags connections not in the table in one bucket, and no kill-switch login of a migrated connection", async () => {
-    await api("/settings", { method: "PUT", body: { mode: "passthrough" } });
+    await api("/settings", { method: "PUT", body: { killSwitch: { on: true } } });
     await callback("connection=acme-saml");
     await callback("connection=not-routed");
     const r = await report();

@@ -4,7 +4,7 @@ import type { Json } from "../client";
 import type { Command } from "../command";
 import { beforeAfter, table } from "../output";
 import { LEVEL_MEANING } from "../../src/table/routability";
-import { describeMode } from "./settings";
+import { describeKillSwitch, describeMode } from "./settings";
 
 export const evaluate: Command = {
   name: "evaluate",
@@ -165,7 +165,7 @@ function describeTraffic(t: Traffic): string {
 
 export const status: Command = {
   name: "status",
-  summary: "mode (kill switch), affinity, route counts, recent logins, KV writes pending",
+  summary: "kill switch, mode, affinity, route counts, recent logins, KV writes pending",
   positionals: [],
   options: {
     last: {
@@ -192,7 +192,7 @@ export const status: Command = {
         (err: unknown) => ({ ok: false as const, err }),
       ),
     ]);
-    const json: Json = { mode: settings.json["mode"], ...status.json };
+    const json: Json = { mode: settings.json["mode"], killSwitch: settings.json["killSwitch"], ...status.json };
     if (traffic.ok) {
       const { totals, newShare, fallbackShare, flagged } = traffic.json;
       json["traffic"] = { window, since, totals, newShare, fallbackShare, flagged };
@@ -205,6 +205,7 @@ export const status: Command = {
       : `unavailable (${traffic.err instanceof Error ? traffic.err.message : String(traffic.err)})`;
     ctx.print(json, () =>
       table([
+        ["kill switch:", describeKillSwitch(json["killSwitch"], json["mode"])],
         ["mode:", describeMode(json["mode"])],
         ...(json["affinity"] === undefined ? [] : [["affinity:", describeAffinity(json["affinity"])]]),
         [

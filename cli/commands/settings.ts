@@ -10,11 +10,26 @@ interface Rollout {
   exclude: string[];
 }
 
-/** `mode: passthrough  (kill switch ON: …)`: the one line an operator looks for first. */
+/** `route (callbacks follow the table)`: what the mode does while the kill switch is off. */
 export function describeMode(mode: unknown): string {
-  if (mode === "passthrough") return "passthrough (kill switch ON: every callback goes to Auth0)";
-  if (mode === "shadow") return "shadow (kill switch off; decisions are logged, every callback goes to Auth0)";
-  return `${String(mode)} (kill switch off)`;
+  if (mode === "shadow") return "shadow (decisions are logged, every callback goes to Auth0)";
+  if (mode === "route") return "route (callbacks follow the route table)";
+  return String(mode);
+}
+
+/**
+ * `ON since … by …: every callback goes to Auth0 (mode shadow applies again when off)`: the one
+ * line an operator looks for first. `killSwitch` is the API's { on, since?, by? }.
+ */
+export function describeKillSwitch(killSwitch: unknown, mode: unknown): string {
+  const k = (typeof killSwitch === "object" && killSwitch !== null ? killSwitch : {}) as Json;
+  const when = [
+    k["since"] === undefined ? "" : ` since ${String(k["since"])}`,
+    k["by"] === undefined ? "" : ` by ${String(k["by"])}`,
+  ].join("");
+  return k["on"] === true
+    ? `ON${when}: every callback goes to Auth0 (off gives back mode ${String(mode)})`
+    : `off${when}`;
 }
 
 export function describeRollout(r: Partial<Rollout> | undefined): string {
@@ -23,6 +38,7 @@ export function describeRollout(r: Partial<Rollout> | undefined): string {
 
 function printSettings(json: Json): string {
   return [
+    `kill switch: ${describeKillSwitch(json["killSwitch"], json["mode"])}`,
     `mode: ${describeMode(json["mode"])}`,
     `unknown: ${String(json["unknown"])}`,
     `defaultTarget: ${String(json["defaultTarget"] ?? "(none)")}`,
@@ -54,7 +70,7 @@ export const settings: Command = {
       type: "string",
       value: "MODE",
       choices: Settings.shape.mode.options,
-      description: "route | shadow (decide and log, all to Auth0) | passthrough (kill switch)",
+      description: "route | shadow (decide and log, all to Auth0); the kill switch is its own command",
     },
     unknown: {
       type: "string",
@@ -134,13 +150,17 @@ export const settings: Command = {
 
 export const killSwitch: Command = {
   name: "kill-switch",
-  summary: "on = every callback goes to Auth0 (mode passthrough); off = mode route",
+  summary: "on = every callback goes to Auth0, whatever the mode; off = the mode (route or shadow) applies again",
   positionals: [{ name: "on|off", description: "on or off", choices: ["on", "off"] }],
   options: {},
-  details: ["Like every change, it reaches every location within about 60 s (KV propagation)."],
+  details: [
+    "The kill switch overrides the mode without changing it: turning it off in shadow mode leaves shadow mode.",
+    "Like every change, it reaches every location within about 60 s (KV propagation).",
+  ],
+  examples: ["npm run routes -- kill-switch on", "npm run routes -- kill-switch off"],
   async run(ctx) {
     const [onOff] = ctx.positionals;
-    const { json } = await ctx.api.send("PUT", "/settings", { mode: onOff === "on" ? "passthrough" : "route" });
+    const { json } = await ctx.api.send("PUT", "/settings", { killSwitch: { on: onOff === "on" } });
     ctx.print(json, () => printSettings(json));
   },
 };

@@ -176,6 +176,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       const answer = await api("POST", "/import?mode=replace", {
         settings: {
           mode: "route",
+          // An import leaves the kill switch as it is unless the file says: every test starts with it off.
+          killSwitch: { on: false },
           unknown,
           redirect: "307",
           defaultTarget: `${sso.origin}${SSO_CALLBACK_PATH}`,

@@ -1,6 +1,7 @@
 /** Read-only views: /evaluate (the router's own decision), /audit, /status. */
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
+import { KillSwitch, Mode } from "../table/schema";
 import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { ApiProblem, badRequest } from "./problem";
@@ -94,7 +95,7 @@ export function registerInsightRoutes(app: AdminApp): void {
       method: "get",
       path: "/status",
       summary:
-        "Route counts by state, settings version, KV writes still pending, transaction affinity's state, whether Auth0 is retired",
+        "Route counts by state, settings version, KV writes still pending, transaction affinity's state, whether Auth0 is retired, mode and kill switch",
       responses: {
         200: {
           description: "Status",
@@ -108,6 +109,8 @@ export function registerInsightRoutes(app: AdminApp): void {
                 description:
                   "retired: nothing is forwarded to Auth0 (the settings' auth0: retired, or AUTH0_RETIRED=true); docs/retirement.md",
               }),
+              mode: Mode.describe("route | shadow: what callbacks do when the kill switch is off"),
+              killSwitch: KillSwitch,
             }),
           ),
         },

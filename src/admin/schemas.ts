@@ -5,7 +5,15 @@
  */
 import { AFFINITY_STATE_DESCRIPTION } from "../affinity/state";
 import * as z from "zod";
-import { CONNECTION_NAME_MAX, connectionNameTooLong, Rollout, Route, RouteInput, Settings } from "../table/schema";
+import {
+  CONNECTION_NAME_MAX,
+  connectionNameTooLong,
+  KillSwitch,
+  Rollout,
+  Route,
+  RouteInput,
+  Settings,
+} from "../table/schema";
 import { LEVEL_MEANING } from "../table/routability";
 
 export const RouteSchema = Route.meta({ id: "Route", description: "A route as stored, with its version." });
@@ -59,12 +67,19 @@ export const SettingsBody = Settings.omit({ rollout: true })
     bounceMessage: Settings.shape.bounceMessage.unwrap().nullable().optional(),
     paths: Settings.shape.paths.unwrap().nullable().optional(),
     provider: ProviderSettingsBody.nullable().optional(),
+    killSwitch: z
+      .object({ on: KillSwitch.shape.on })
+      .strict()
+      .optional()
+      .describe(
+        "The kill switch, beside the mode: turning it off leaves the mode as it was (since/by are the writer's)",
+      ),
   })
   .strict()
   .meta({
     id: "SettingsUpdate",
     description:
-      "Fields to change; defaultTarget, bounceMessage and paths null remove them. provider fields not sent keep their values; provider null restores the defaults.",
+      "Fields to change; defaultTarget, bounceMessage and paths null remove them. provider fields not sent keep their values; provider null restores the defaults. killSwitch { on } overrides mode without changing it.",
   });
 
 export const RolloutBody = z

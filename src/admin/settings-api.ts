@@ -79,7 +79,7 @@ export function registerSettingsRoutes(app: AdminApp): void {
       method: "put",
       path: "/settings",
       summary:
-        "Change settings: mode (route / shadow / passthrough = kill switch), unknown, defaultTarget, redirect, auth0 (active / retired: checked, 409 listing blockers unless force=true), bounceMessage, paths",
+        "Change settings: mode (route / shadow), killSwitch { on } (overrides the mode, never changes it; refused while Auth0 is retired), unknown, defaultTarget, redirect, auth0 (active / retired: checked, 409 listing blockers unless force=true), bounceMessage, paths",
       request: { headers: IfMatchHeader, query: ForceQuery, body: { content: jsonOf(SettingsBody), required: true } },
       responses: {
         200: { description: "Settings now", content: jsonOf(SettingsSchema) },

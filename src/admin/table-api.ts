@@ -6,7 +6,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import type { RouteInput } from "../table/schema";
-import { SettingsInput } from "../table/schema";
+import { SettingsInput, settingsOfInput, type Settings } from "../table/schema";
 import { zodErrors, type FieldError } from "../table/validate";
 import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
@@ -46,7 +46,7 @@ const TableFileSchema = z
 interface Parsed {
   format: "routes.json" | "proxy_routes.csv" | "workos-package";
   routes: Array<Record<string, unknown>>;
-  settings: z.infer<typeof SettingsInput> | undefined;
+  settings: Partial<Settings> | undefined;
   warnings: string[];
   derived?: Derived[];
   fieldName: (field: string) => string;
@@ -149,7 +149,7 @@ async function parseImport(request: {
   return {
     format: "routes.json",
     routes: shape.data.routes,
-    settings: shape.data.settings,
+    settings: shape.data.settings === undefined ? undefined : settingsOfInput(shape.data.settings),
     warnings: [],
     fieldName: (f) => f,
     rowName: (i) => `routes.${i}`,

@@ -90,9 +90,10 @@ export function isRetiredInput(input: Pick<ShortCutInput, "settings" | "auth0Ret
  * retired none of them answers Auth0: there is nothing behind it.
  */
 const SHORT_CUTS: readonly ShortCut[] = [
-  // 1. Kill switch (refused while retired by the writer; a stored one is ignored then).
+  // 1. Kill switch: an override of the mode (route or shadow), which it leaves as it is
+  // (refused while retired by the writer; a stored one is ignored then).
   function killSwitch(_input, s, retired) {
-    return s.mode === "passthrough" && !retired ? { destination: "auth0", reason: "kill-switch" } : undefined;
+    return s.killSwitch.on && !retired ? { destination: "auth0", reason: "kill-switch" } : undefined;
   },
   // 2. Loop guard: what the new provider sent back is never redirected again. Retired: it
   // could not sign this user in and Auth0 is gone, so the router says so itself.

@@ -186,7 +186,9 @@ function answered(
     bodyScan: facts.bodyScan,
     decision: decision.destination,
     reason: decision.reason,
+    mode: settings.status === "found" ? settings.value.mode : undefined,
     // Absent unless true (JSON.stringify leaves an undefined field out).
+    killSwitch: settings.status === "found" && settings.value.killSwitch.on ? true : undefined,
     fallback: facts.fallback ? true : undefined,
     fallbackMark: routed.fallbackMark,
     targetHost:

@@ -38,11 +38,11 @@ header.top nav a { color: #fff; margin-right: 0.9rem; }
 header.top .mode { color: var(--text); }
 .mode-route, .mode-retired { background: var(--green-bg); color: var(--green); }
 .mode-shadow { background: var(--amber-bg); color: var(--amber); }
-.mode-passthrough { background: var(--red); color: #fff; }
+.mode-kill-switch { background: var(--red); color: #fff; }
 .routability-routable { color: var(--green); }
 .routability-partial { color: var(--amber); }
 .routability-unroutable { color: var(--red); font-weight: 600; }
-header.top .mode-passthrough { color: #fff; }
+header.top .mode-kill-switch { color: #fff; }
 
 main { max-width: 1400px; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
 .status { position: sticky; top: var(--header-h, 0px); z-index: 5; box-shadow: 0 2px 6px rgb(0 0 0 / 15%); margin: 0 0 1rem; padding: 0.6rem 1rem; border-radius: 6px; background: #ddf4ff; border: 1px solid #80ccff; font-weight: 600; }

@@ -19,6 +19,7 @@ import {
   type RouteInput,
   type RouteTableFile,
   Settings,
+  settingsOfInput,
 } from "./schema";
 
 export const SETTINGS_KEY = "settings";
@@ -41,7 +42,7 @@ export function matchKey(kind: MatchKind, value: string): string {
 }
 
 export function settingsFromFile(file: Pick<RouteTableFile, "settings">): Settings {
-  return Settings.parse({ ...DEFAULT_SETTINGS, ...file.settings });
+  return Settings.parse({ ...DEFAULT_SETTINGS, ...settingsOfInput(file.settings ?? {}) });
 }
 
 export function routeFromInput(input: RouteInput, version: number, updatedAt: string): Route {

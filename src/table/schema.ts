@@ -260,9 +260,38 @@ export const PathRule = z.discriminatedUnion("answer", [
 ]);
 export type PathRule = z.infer<typeof PathRule>;
 
+/**
+ * How callbacks follow the table: "route" acts on it; "shadow" decides and logs, yet sends every
+ * callback to Auth0. The kill switch (below) is not a mode: it overrides either, and turning it
+ * off leaves the mode as it was.
+ */
+export const Mode = z.enum(["route", "shadow"], {
+  error: (issue) =>
+    issue.input === "passthrough"
+      ? 'mode takes "route" or "shadow": passthrough is no longer a mode, the kill switch is killSwitch: { "on": true }'
+      : 'mode takes "route" or "shadow"',
+});
+export type Mode = z.infer<typeof Mode>;
+
+/**
+ * The kill switch: on = every callback goes to Auth0, whatever the mode and the table.
+ * `since` and `by` are written by the writer when `on` changes (an operator sends only `on`).
+ */
+export const KillSwitch = z
+  .object({
+    on: z.boolean().describe("true: every callback goes to Auth0, whatever mode and the table say"),
+    since: z.string().datetime().optional().describe("When it was last turned on or off (set by the writer)"),
+    by: z.string().max(200).optional().describe("Who last turned it on or off: the audit's actor (set by the writer)"),
+  })
+  .strict();
+export type KillSwitch = z.infer<typeof KillSwitch>;
+
+export const KILL_SWITCH_OFF: KillSwitch = { on: false };
+
 export const Settings = z
   .object({
-    mode: z.enum(["route", "shadow", "passthrough"]),
+    mode: Mode,
+    killSwitch: KillSwitch,
     unknown: z.enum(["auth0", "probe"]),
     defaultTarget: z.string().url().max(2048).optional(),
     redirect: z.enum(["307", "form"]),
@@ -312,13 +341,64 @@ export function providerSettingsOf(settings: Settings): ProviderSettings {
 
 export const DEFAULT_SETTINGS: Settings = {
   mode: "route",
+  killSwitch: KILL_SWITCH_OFF,
   unknown: "auth0",
   redirect: "307",
   rollout: { percentage: 0, include: [], exclude: [] },
 };
 
-/** Settings as written by an operator: every field optional, defaults filled in. */
-export const SettingsInput = Settings.partial().strict();
+/**
+ * Settings stored by an earlier version kept the kill switch as a mode: `mode: "passthrough"`.
+ * It reads as the kill switch on over mode "route" (what turning it off used to give).
+ */
+export const LEGACY_PASSTHROUGH = "passthrough";
+
+/**
+ * Stored settings (KV, the writer's storage) as this version reads them: an older
+ * `mode: "passthrough"` becomes `killSwitch: { on: true }` over mode "route", and settings
+ * without a kill switch have it off. Anything else is passed on unchanged, for Settings to check.
+ */
+export function upgradeStoredSettings(raw: unknown): unknown {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+  const settings = raw as Record<string, unknown>;
+  if (settings["mode"] === LEGACY_PASSTHROUGH) return { ...settings, mode: "route", killSwitch: { on: true } };
+  return settings["killSwitch"] === undefined ? { ...settings, killSwitch: KILL_SWITCH_OFF } : settings;
+}
+
+/** Stored settings (KV, the writer's storage), older shapes included: see upgradeStoredSettings. */
+export function parseStoredSettings(raw: unknown): z.ZodSafeParseResult<Settings> {
+  return Settings.safeParse(upgradeStoredSettings(raw));
+}
+
+/**
+ * Settings as written in routes.json: every field optional. `mode` also takes the older
+ * "passthrough", read as killSwitch on over mode "route" (upgradeSettingsInput).
+ */
+export const SettingsInput = Settings.partial()
+  .extend({
+    mode: z
+      .enum(["route", "shadow", LEGACY_PASSTHROUGH])
+      .optional()
+      .describe(
+        'route | shadow. Older files\' "passthrough" (the kill switch as a mode) reads as mode "route" with killSwitch { "on": true }',
+      ),
+    killSwitch: KillSwitch.optional().describe(
+      "The kill switch; absent leaves it as it is. since/by are rewritten by the writer when on changes",
+    ),
+  })
+  .strict();
+export type SettingsInput = z.infer<typeof SettingsInput>;
+
+/**
+ * A file's settings as today's fields: `mode: "passthrough"` becomes mode "route" with the
+ * kill switch on. A file without killSwitch (and without passthrough) leaves it out, so an
+ * import keeps the kill switch as it is: re-importing the seed file never turns it off.
+ */
+export function settingsOfInput(input: SettingsInput): Partial<Settings> {
+  const { mode, ...rest } = input;
+  if (mode === LEGACY_PASSTHROUGH) return { ...rest, mode: "route", killSwitch: rest.killSwitch ?? { on: true } };
+  return mode === undefined ? rest : { ...rest, mode };
+}
 
 /** routes.json: the declarative table. */
 export const RouteTableFile = z

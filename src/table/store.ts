@@ -14,7 +14,7 @@
 import type { Config } from "../config";
 import { checkTarget } from "../targets";
 import { matchKey, orgKey, routeKey, SETTINGS_KEY, type MatchKind } from "./kv-layout";
-import { DEFAULT_SETTINGS, describeIssues, Route, Settings } from "./schema";
+import { DEFAULT_SETTINGS, describeIssues, parseStoredSettings, Route, type Settings } from "./schema";
 
 export interface LoadedRoute extends Route {
   /** The checked target; undefined when the route has none (settings.defaultTarget applies). */
@@ -197,7 +197,7 @@ export class RouteStore {
     return { status: "found", value, stale: read.stale };
   }
 
-  /** Settings; absent means the defaults. */
+  /** Settings; absent means the defaults. An older `mode: passthrough` reads as the kill switch on (table/schema.ts). */
   async settings(): Promise<Lookup<LoadedSettings>> {
     const read = await this.read(SETTINGS_KEY);
     if (!read.ok) return { status: "unavailable", error: read.error };
@@ -217,7 +217,7 @@ export class RouteStore {
 
   private parseSettings(raw: string | null): Parsed<LoadedSettings> {
     const json = raw === null ? DEFAULT_SETTINGS : safeJson(raw);
-    const parsed = Settings.safeParse(json);
+    const parsed = parseStoredSettings(json);
     this.cache.retiredSeen = saysRetired(json);
     if (!parsed.success) return { status: "invalid", reason: describeIssues(parsed.error).join("; ") };
     const settings = parsed.data;

@@ -78,16 +78,25 @@ export function validateSettings(
 }
 
 /**
- * Once Auth0 is retired there is nothing to fall back to: the kill switch (mode passthrough)
- * and shadow mode (which forwards every callback to Auth0) are refused.
+ * Once Auth0 is retired there is nothing to fall back to: the kill switch (killSwitch.on)
+ * and shadow mode (which forwards every callback to Auth0) are refused, each naming its field.
  */
-export function retiredModeErrors(settings: { auth0?: unknown; mode?: unknown }): FieldError[] {
-  if (settings.auth0 !== "retired" || settings.mode === "route" || settings.mode === undefined) return [];
-  const what =
-    settings.mode === "passthrough"
-      ? "the kill switch (mode passthrough) would send every callback to Auth0"
-      : "shadow mode forwards every callback to Auth0";
-  return [{ field: "mode", reason: `Auth0 is retired: ${what}, and there is no Auth0 to fall back to` }];
+export function retiredModeErrors(settings: {
+  auth0?: unknown;
+  mode?: unknown;
+  killSwitch?: { on?: unknown } | undefined;
+}): FieldError[] {
+  if (settings.auth0 !== "retired") return [];
+  const refused = (field: string, what: string): FieldError => ({
+    field,
+    reason: `Auth0 is retired: ${what}, and there is no Auth0 to fall back to`,
+  });
+  return [
+    ...(settings.killSwitch?.on === true
+      ? [refused("killSwitch", "the kill switch would send every callback to Auth0")]
+      : []),
+    ...(settings.mode === "shadow" ? [refused("mode", "shadow mode forwards every callback to Auth0")] : []),
+  ];
 }
 
 /**

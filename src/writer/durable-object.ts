@@ -31,6 +31,7 @@ import { checkFlagSync } from "./flag-plan";
 import { checkImport, type ImportPlan } from "./import-plan";
 import { mergePatch, mergeSettingsPatch, type RoutePatch, type SettingsPatch } from "./patch";
 import { KvWriteThrough } from "./kv-write-through";
+import { settingsAction } from "./kill-switch";
 import { keepSyncedFields } from "./provider-fields";
 import {
   invalid,
@@ -182,9 +183,13 @@ export class RouteTableWriter extends DurableObject<Env> {
     let blockers: RetirementBlocker[] = [];
     if (retiring) {
       if (options.retirement === undefined) return notRetirable("Retire Auth0 with PUT /settings (it is checked).", []);
-      // The mode as it will be: `{auth0: retired, mode: route}` ends shadow mode and retires at once.
+      // Mode and kill switch as they will be: `{auth0: retired, mode: route}` ends shadow mode and retires at once.
       const mode = Settings.shape.mode.safeParse(merged["mode"]).data ?? before.settings.mode;
-      blockers = [...tableBlockers(this.db.allRoutes(), { mode }), ...trafficBlockers(options.retirement.traffic)];
+      const killSwitch = Settings.shape.killSwitch.safeParse(merged["killSwitch"]).data ?? before.settings.killSwitch;
+      blockers = [
+        ...tableBlockers(this.db.allRoutes(), { mode, killSwitch }),
+        ...trafficBlockers(options.retirement.traffic),
+      ];
       if (blockers.length > 0 && !options.retirement.force) {
         return notRetirable(
           `${blockers.length} thing${blockers.length === 1 ? "" : "s"} still need${blockers.length === 1 ? "s" : ""} Auth0: ${blockers.map((b) => b.field).join(", ")}. Fix them, or retire anyway with force=true (audited).`,
@@ -207,8 +212,9 @@ export class RouteTableWriter extends DurableObject<Env> {
     if (!checked.ok) return invalid(checked.errors);
     const forced = retiring && blockers.length > 0;
     const next = this.ctx.storage.transactionSync(() => {
-      const written = this.db.writeSettings(checked.settings, now());
-      this.audit(options.actor, options.action, null, before.settings, written.settings);
+      const written = this.db.writeSettings(checked.settings, now(), options.actor);
+      const action = settingsAction(before.settings, written.settings, options.action);
+      this.audit(options.actor, action, null, before.settings, written.settings);
       if (retiring) this.audit(options.actor, "auth0.retire", null, { auth0: "active" }, { forced, blockers });
       return written;
     });
@@ -232,7 +238,7 @@ export class RouteTableWriter extends DurableObject<Env> {
       const at = now();
       for (const name of diff.removed) this.db.deleteRoute(name);
       for (const route of routes) if (changedNames.has(route.connection)) this.db.writeRoute(route, at);
-      if (diff.settingsChanged && settings !== undefined) this.db.writeSettings(settings, at);
+      if (diff.settingsChanged && settings !== undefined) this.db.writeSettings(settings, at, options.actor);
       this.audit(options.actor, "import", null, null, {
         added: diff.added,
         changed: diff.changed.map((c) => c.connection),
@@ -287,7 +293,7 @@ export class RouteTableWriter extends DurableObject<Env> {
       return { ok: true, value: report, kvPending: this.db.outbox.pendingCount() };
     }
     this.ctx.storage.transactionSync(() => {
-      this.db.writeSettings(plan.settings, now());
+      this.db.writeSettings(plan.settings, now(), options.actor);
       this.audit(options.actor, "sync.flags", null, before.settings.rollout, {
         rollout: plan.rollout,
         flag: flag.slug,

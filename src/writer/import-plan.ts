@@ -72,7 +72,15 @@ export function checkImport(
         reason:
           "an import cannot retire Auth0: use PUT /settings (npm run routes -- settings --auth0 retired), which checks it",
       });
-    } else settings = checked.settings;
+    } else {
+      // The same `on` keeps the stored since/by (a file's own, e.g. an export's, are not news).
+      const { killSwitch } = checked.settings;
+      settings = {
+        ...checked.settings,
+        killSwitch:
+          killSwitch.on === currentSettings.killSwitch.on ? currentSettings.killSwitch : { on: killSwitch.on },
+      };
+    }
   }
   // requireActive (as the settings will be after the import) applies to every row the import writes.
   const routes = valid.map((v) => v.route);

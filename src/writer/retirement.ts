@@ -18,7 +18,7 @@ export const RETIREMENT_QUIET_DAYS = 7;
  */
 export function tableBlockers(
   routes: readonly Pick<Route, "connection" | "state">[],
-  settings: Pick<Settings, "mode">,
+  settings: Pick<Settings, "mode" | "killSwitch">,
 ): RetirementBlocker[] {
   const blockers: RetirementBlocker[] = [];
   for (const route of routes) {
@@ -34,14 +34,11 @@ export function tableBlockers(
       });
     }
   }
-  if (settings.mode !== "route") {
-    blockers.push({
-      field: "mode",
-      reason:
-        settings.mode === "passthrough"
-          ? "the kill switch is on: every callback goes to Auth0"
-          : "shadow mode: every callback goes to Auth0",
-    });
+  if (settings.killSwitch.on) {
+    blockers.push({ field: "killSwitch", reason: "the kill switch is on: every callback goes to Auth0" });
+  }
+  if (settings.mode === "shadow") {
+    blockers.push({ field: "mode", reason: "shadow mode: every callback goes to Auth0" });
   }
   return blockers;
 }

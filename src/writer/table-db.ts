@@ -16,8 +16,18 @@ import {
   ROUTE_PREFIX,
 } from "../table/kv-layout";
 import { matchesOf } from "../table/matches";
-import { DEFAULT_SETTINGS, organizationsOf, Route, type RouteInput, type RouteState, Settings } from "../table/schema";
+import {
+  DEFAULT_SETTINGS,
+  describeIssues,
+  organizationsOf,
+  parseStoredSettings,
+  Route,
+  type RouteInput,
+  type RouteState,
+  type Settings,
+} from "../table/schema";
 import { AuditLog } from "./audit-log";
+import { stampKillSwitch } from "./kill-switch";
 import { Outbox } from "./outbox";
 import { SYNCED_FIELDS } from "./provider-fields";
 
@@ -39,12 +49,9 @@ export interface StateSince {
   since: string;
 }
 
-/**
- * The kill switch is on. Today it is the mode `passthrough`; when settings carry the
- * kill switch as its own field, this is the one place that reads it.
- */
+/** The kill switch is on (settings.killSwitch, an override beside the mode). */
 export function killSwitchOn(settings: Settings): boolean {
-  return settings.mode === "passthrough";
+  return settings.killSwitch.on;
 }
 
 export interface RouteFilter {
@@ -271,12 +278,23 @@ export class TableDb {
     const row = this.sql.exec<Row>("SELECT json FROM meta WHERE key = 'settings'").toArray()[0];
     if (row === undefined) return { settings: DEFAULT_SETTINGS, version: 0, updatedAt: null };
     const stored = JSON.parse(String(row["json"])) as { settings: unknown; version: number; updatedAt: string };
-    return { settings: Settings.parse(stored.settings), version: stored.version, updatedAt: stored.updatedAt };
+    // Settings an older version stored (mode "passthrough", no killSwitch) read as today's (table/schema.ts).
+    const parsed = parseStoredSettings(stored.settings);
+    if (!parsed.success) throw new Error(`stored settings refused: ${describeIssues(parsed.error).join("; ")}`);
+    return { settings: parsed.data, version: stored.version, updatedAt: stored.updatedAt };
   }
 
-  /** Writes settings (version + 1), and when the kill switch or shadow mode ends, that time. */
-  writeSettings(settings: Settings, now: string): VersionedSettings {
+  /**
+   * Writes settings (version = previous + 1) and queues the KV key; when the kill switch or
+   * shadow mode ends, that time. A change of the kill switch's `on` is stamped with `now` and
+   * `actor` (kill-switch.ts); otherwise its stored since/by are kept.
+   */
+  writeSettings(input: Settings, now: string, actor: string): VersionedSettings {
     const before = this.getSettings();
+    const settings = {
+      ...input,
+      killSwitch: stampKillSwitch(before.settings.killSwitch, input.killSwitch, actor, now),
+    };
     const levers = this.leverTimes();
     const killEnded = killSwitchOn(before.settings) && !killSwitchOn(settings);
     const shadowEnded = before.settings.mode === "shadow" && settings.mode !== "shadow";

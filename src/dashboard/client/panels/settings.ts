@@ -1,4 +1,8 @@
-/** Mode banner, kill switch and the rollout flag: all from GET /settings, changed with PUT. */
+/**
+ * Mode banner, kill switch and the rollout flag: all from GET /settings, changed with PUT.
+ * The kill switch is its own setting beside the mode: the switch sends only
+ * `killSwitch: { on }`, so turning it off gives back the mode as it was (never "route").
+ */
 import type { Rollout, Settings } from "../../../table/schema";
 import { IDS } from "../../ids";
 import type { Ctx } from "../context";
@@ -6,7 +10,7 @@ import { byId, control, showError } from "../dom";
 
 /** The rollout form: the ETag and values it was filled from, and whether it was edited since. */
 const form = { etag: null as string | null, loaded: "", dirty: false };
-let mode: Settings["mode"] | null = null;
+let current: Pick<Settings, "mode" | "killSwitch"> | null = null;
 
 export async function loadSettings(ctx: Ctx): Promise<void> {
   const answer = await ctx.api.call<Settings>("GET", "/settings");
@@ -16,20 +20,24 @@ export async function loadSettings(ctx: Ctx): Promise<void> {
 }
 
 function applySettings(settings: Settings, etag: string | null): void {
-  mode = settings.mode;
-  const on = mode === "passthrough";
+  const { mode, killSwitch } = settings;
+  current = { mode, killSwitch };
+  const on = killSwitch.on;
+  const modeName = mode === "shadow" ? "shadow mode" : "route mode";
   byId(IDS.killSwitch).setAttribute("aria-checked", String(on));
   byId(IDS.killState).textContent = on ? "ON" : "OFF";
   const banner = byId(IDS.modeBanner);
-  banner.setAttribute("class", `mode mode-${mode}`);
+  banner.setAttribute("class", `mode ${on ? "mode-kill-switch" : `mode-${mode}`}`);
   banner.textContent = on
-    ? "Kill switch ON: every callback goes to Auth0"
+    ? `Kill switch ON: every callback goes to Auth0 (${modeName} when off)`
     : mode === "shadow"
       ? "Shadow mode: decisions are only logged, every callback goes to Auth0"
       : "Routing: callbacks follow the route table";
+  const since = killSwitch.since === undefined ? "" : ` since ${new Date(killSwitch.since).toLocaleString()}`;
+  const by = killSwitch.by === undefined ? "" : ` by ${killSwitch.by}`;
   byId(IDS.modeText).textContent = on
-    ? "Every /login/callback goes to Auth0, whatever the route table says."
-    : `Callbacks follow the route table${mode === "shadow" ? " in shadow mode (logged, still sent to Auth0)" : ""}. Turn this on to send every callback to Auth0 at once.`;
+    ? `ON${since}${by}: every /login/callback goes to Auth0, whatever the route table says. Off gives back ${modeName}.`
+    : `Callbacks follow the route table${mode === "shadow" ? " in shadow mode (logged, still sent to Auth0)" : ""}. Turn this on to send every callback to Auth0 at once; off again gives back ${modeName}.`;
   const loaded = JSON.stringify(settings.rollout);
   if (!form.dirty) {
     control(IDS.percentage).value = String(settings.rollout.percentage);
@@ -59,17 +67,25 @@ function showRetired(retired: boolean): void {
 }
 
 async function toggleKillSwitch(ctx: Ctx): Promise<void> {
-  if (mode === null) return ctx.say("The current mode is not known yet; press Refresh first.", true);
-  const turnOn = mode !== "passthrough";
+  if (current === null) return ctx.say("The kill switch's state is not known yet; press Refresh first.", true);
+  const turnOn = !current.killSwitch.on;
+  const mode = current.mode;
+  const after =
+    mode === "shadow"
+      ? "Shadow mode applies again: decisions are logged, every callback still goes to Auth0"
+      : "Callbacks will follow the route table again (route mode)";
   const question = turnOn
     ? "Turn the kill switch ON?\n\nEvery /login/callback will go to Auth0, whatever the route table says (all locations within about 60 s)."
-    : 'Turn the kill switch OFF?\n\nCallbacks will follow the route table again (mode "route"; all locations within about 60 s).';
+    : `Turn the kill switch OFF?\n\n${after} (all locations within about 60 s).`;
   if (!confirm(question)) return ctx.say(`Kill switch unchanged: ${turnOn ? "OFF" : "ON"}.`);
-  const answer = await ctx.api.call<Settings>("PUT", "/settings", { mode: turnOn ? "passthrough" : "route" });
+  // Only the kill switch: the mode stays whatever it is.
+  const answer = await ctx.api.call<Settings>("PUT", "/settings", { killSwitch: { on: turnOn } });
   if (!answer.ok) return ctx.say(`The kill switch was not changed: ${answer.detail}`, true);
   applySettings(answer.data, answer.etag);
   ctx.say(
-    turnOn ? "Kill switch ON: every callback goes to Auth0." : "Kill switch OFF: callbacks follow the route table.",
+    turnOn
+      ? "Kill switch ON: every callback goes to Auth0."
+      : `Kill switch OFF: ${answer.data.mode === "shadow" ? "shadow mode (every callback still goes to Auth0)" : "callbacks follow the route table"}.`,
   );
   ctx.changed();
 }
@@ -116,6 +132,6 @@ export function setUpSettings(ctx: Ctx): void {
 }
 
 export function forgetSettings(): void {
-  mode = null;
+  current = null;
   form.dirty = false;
 }
