@@ -13,6 +13,7 @@ import { authenticate } from "./auth";
 import { adminConfigFor } from "../config";
 import { ApiProblem, notAConnection, problemResponse } from "./problem";
 import { jsonLimitProblem, MAX_JSON_DEPTH } from "./json-limits";
+import { refuseUnknownQuery } from "./query-guard";
 import { jsonOf } from "./schemas";
 import { registerInsightRoutes } from "./insight-api";
 import { registerRouteRoutes } from "./routes-api";
@@ -99,6 +100,10 @@ export function createAdminApp(prefix: string): AdminApp {
     await next();
   });
 
+  // A query parameter the matched route does not declare is refused before anything runs:
+  // a misspelt or unsupported flag (?dryrun=true) never lets a change through as if previewed.
+  app.use("*", refuseUnknownQuery(app, prefix));
+
   // By route, not by path suffix: only POST {prefix}/import takes a whole table
   // (PUT /routes/import names a connection and gets the ordinary limit).
   const importPath = `${prefix}/import`;
@@ -141,7 +146,8 @@ export function createAdminApp(prefix: string): AdminApp {
     info: {
       title: "callback-router management API",
       version: "1.0.0",
-      description: "Steer the Auth0 → new SSO provider migration: route table, settings, rollout, evaluation, audit.",
+      description:
+        "Steer the Auth0 → new SSO provider migration: route table, settings, rollout, evaluation, audit. Every route refuses a query parameter it does not list (400 problem naming it), so a misspelt flag never changes anything.",
     },
     security: [{ bearer: [] }],
   });
