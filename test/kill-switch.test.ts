@@ -160,9 +160,12 @@ describe("settings stored by an older version (mode: passthrough)", () => {
     expect((await api("/import", { body: seed })).status).toBe(200);
     expect(await json(await api("/settings"))).toMatchObject({ mode: "shadow", killSwitch: { on: true } });
 
-    // An export imports back unchanged: the same `on` is no change.
-    const exported = await json(await api("/export"));
+    // An older export (the same `on`, another since/by) is no change: the stored since/by stay.
+    const exported = await json<{ settings: Settings }>(await api("/export"));
+    const since = exported.settings.killSwitch.since;
+    exported.settings.killSwitch = { on: true, since: "2020-01-01T00:00:00.000Z", by: "token:old" };
     const again = await json<{ diff: { settingsChanged: boolean } }>(await api("/import", { body: exported }));
     expect(again.diff.settingsChanged).toBe(false);
+    expect(await json(await api("/settings"))).toMatchObject({ killSwitch: { on: true, since } });
   });
 });
