@@ -183,6 +183,10 @@ describe("npm run routes: strict command lines", () => {
     [["set", "acme-saml"], "set needs <state>"],
     [["set", "acme-saml", "sideways"], '<state> is legacy, migrated or rollout, not "sideways"'],
     [["kill-switch", "maybe"], '<on|off> is on or off, not "maybe"'],
+    [
+      ["set", "acme-saml", "migrated", "--create", "--dry-run"],
+      "--dry-run previews a change of an existing route; it does not take --create",
+    ],
     [["list", "extra"], 'list takes no arguments; "extra" is one too many'],
     [["evaluate"], "evaluate takes exactly one of --organization ORG and --connection CONNECTION"],
     [
@@ -365,6 +369,33 @@ describe("npm run routes: operating a migration", () => {
     },
     60_000,
   );
+
+  it("as a process: set --dry-run says what would change and writes nothing; the change then does it", async () => {
+    expect((await cli(["push", "sso/proxy_routes.csv"])).code).toBe(0);
+    const globex = async () => {
+      const res = await fetch(`${worker.origin}/login/callback?connection=globex-saml`, {
+        method: "POST",
+        redirect: "manual",
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    expect(await globex()).toBe(200);
+    const before = await tableState();
+
+    const set = await runProcess(["set", "globex-saml", "migrated", "--dry-run"]);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain("dry run (nothing written): would change state");
+    expect(set.stdout).toContain("globex-saml: auth0 (legacy) → new (migrated); routability routable");
+    expect(set.stdout).toContain("  saml-acs: auth0 (legacy) → new (migrated)");
+    expect(set.stdout).toMatch(/last 24 h: 1 login\(s\); 1 would have gone elsewhere/);
+
+    expect(await tableState()).toEqual(before);
+    expect(await globex()).toBe(200);
+
+    expect((await runProcess(["set", "globex-saml", "migrated"])).code).toBe(0);
+    expect(await globex()).toBe(307);
+  }, 90_000);
 
   it("status shows the mode with the kill switch, route counts and KV writes pending", async () => {
     await cli(["push", "sso/proxy_routes.csv"]);

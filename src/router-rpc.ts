@@ -37,7 +37,9 @@ import {
   type RouteInput,
   type RouteState,
 } from "./table/schema";
-import { RouteStore } from "./table/store";
+import { previewConnection, type ConnectionPreview, type LoginCounts } from "./callback/preview";
+import { overlayKv, type KvOverlay } from "./table/overlay-kv";
+import { IsolateCache, RouteStore } from "./table/store";
 import { writerOf } from "./writer/handle";
 
 /** The router's configuration as it parsed it; secrets only as "set or not", never their values. */
@@ -89,6 +91,18 @@ export interface RouterStatus {
   killSwitch: KillSwitch;
 }
 
+/**
+ * A dry run's question (src/admin/preview.ts): the connections to decide, the KV values the
+ * writer's rehearsal of the change would write, and each connection's logins of the last 24 h.
+ */
+export interface PreviewQuestion {
+  connections: string[];
+  kv: KvOverlay;
+  counts: Record<string, LoginCounts>;
+}
+
+export type PreviewAnswer = { ok: true; connections: ConnectionPreview[] } | { ok: false; problems: ConfigProblem[] };
+
 /** The router's RPC interface, as the admin Worker's ROUTER binding exposes it. */
 export interface RouterApi {
   configuration(): Promise<RouterConfiguration>;
@@ -98,6 +112,8 @@ export interface RouterApi {
   /** Routability across the whole table (GET /coverage). */
   coverage(): Promise<CoverageReport>;
   status(): Promise<RouterStatus>;
+  /** Each connection decided before and after a rehearsed change (callback/preview.ts). */
+  preview(question: PreviewQuestion): Promise<PreviewAnswer>;
 }
 
 /**
@@ -117,6 +133,21 @@ export function routerAnswers(env: Env): RouterApi {
           ? await evaluateConnection(question.connection, store, result.config)
           : await evaluateOrganization(question.organization, store, result.config);
       return { ok: true, evaluation };
+    },
+    async preview(question) {
+      const result = configFor(env);
+      if (!result.ok) return { ok: false, problems: result.problems };
+      // Fresh caches: a preview reads the replica as it is, and never leaves an overlaid value behind.
+      const stores = {
+        before: new RouteStore(env.ROUTES, result.config, new IsolateCache()),
+        after: new RouteStore(overlayKv(env.ROUTES, question.kv), result.config, new IsolateCache()),
+      };
+      const connections: ConnectionPreview[] = [];
+      for (const connection of question.connections) {
+        const counts = question.counts[connection];
+        connections.push(await previewConnection(connection, stores, result.config, counts));
+      }
+      return { ok: true, connections };
     },
     routability: (routes) => Promise.resolve(routes.map((route) => routabilityOf(route))),
     coverage: async () => coverageOf((await writerOf(env).exportTable()).routes),
@@ -177,5 +208,8 @@ export class Router extends WorkerEntrypoint<Env> implements RouterApi {
   }
   status(): Promise<RouterStatus> {
     return routerAnswers(this.env).status();
+  }
+  preview(question: PreviewQuestion): Promise<PreviewAnswer> {
+    return routerAnswers(this.env).preview(question);
   }
 }

@@ -2,7 +2,9 @@
 import { RouteState } from "../../src/table/schema";
 import type { Json } from "../client";
 import type { Command, Context } from "../command";
+import { UsageError } from "../args";
 import { fieldLines, table } from "../output";
+import { describeRoutePreview } from "../preview";
 
 const enc = encodeURIComponent;
 const STATES = RouteState.options;
@@ -94,13 +96,29 @@ export const set: Command = {
     target: { type: "string", value: "URL", description: "the new provider's callback URL for this connection" },
     "if-match": ifMatchOption,
     create: { type: "boolean", description: "create or replace the whole route (PUT) instead of changing it (PATCH)" },
+    "dry-run": {
+      type: "boolean",
+      description:
+        "show what the change would do (each callback shape's decision, logins of 24 h moved); write nothing",
+    },
   },
-  examples: ["npm run routes -- set acme-saml migrated", "npm run routes -- set acme-saml legacy --if-match 3"],
+  details: ["--dry-run asks the router's own decision code before and after; nothing is written or audited."],
+  examples: [
+    "npm run routes -- set acme-saml migrated --dry-run",
+    "npm run routes -- set acme-saml migrated",
+    "npm run routes -- set acme-saml legacy --if-match 3",
+  ],
   async run(ctx) {
     const [connection = "", state = ""] = ctx.positionals;
     const body: Json = { state };
     const target = ctx.string("target");
     if (target !== undefined) body["target"] = target;
+    if (ctx.flag("dry-run")) {
+      if (ctx.flag("create"))
+        throw new UsageError("--dry-run previews a change of an existing route; it does not take --create");
+      const { json } = await ctx.api.send("PATCH", `/routes/${enc(connection)}?dryRun=true`, body, ifMatch(ctx));
+      return ctx.print(json, () => describeRoutePreview(json));
+    }
     const method = ctx.flag("create") ? "PUT" : "PATCH";
     const { json } = await ctx.api.send(method, `/routes/${enc(connection)}`, body, ifMatch(ctx));
     ctx.print(json, () => `${connection}: ${String(json["state"])} (version ${String(json["version"])})`);

@@ -20,6 +20,18 @@ import {
 } from "./schemas";
 import { etag, ifMatchVersion, unwrap } from "./writer-http";
 import { connectionNameProblem } from "../table/schema";
+import { inputOf } from "../writer/diff";
+import { changedFields, ConnectionPreviewSchema, DryRunQuery, previewConnections } from "./preview";
+import { loginsOfLast24h } from "./stats-api";
+
+const RoutePreviewSchema = z
+  .object({
+    dryRun: z.literal(true),
+    route: RouteSchema.meta({ description: "The route as the change would store it (nothing is written)" }),
+    changes: z.array(z.string()).meta({ description: "The fields the change would change" }),
+    preview: ConnectionPreviewSchema.nullable(),
+  })
+  .meta({ id: "RoutePreview", description: "What a PATCH would change; nothing is written, nothing audited" });
 
 const ListQuery = z.object({
   state: z.enum(["legacy", "migrated", "rollout"]).optional(),
@@ -149,14 +161,19 @@ export function registerRouteRoutes(app: AdminApp): void {
     createRoute({
       method: "patch",
       path: "/routes/{connection}",
-      summary: "Change some fields of a route (e.g. just state); null removes a field",
+      summary:
+        "Change some fields of a route (e.g. just state); null removes a field. dryRun=true: what would change, nothing written",
       request: {
         params: ConnectionParam,
+        query: DryRunQuery,
         headers: IfMatchHeader,
         body: { content: jsonOf(RoutePatchBody), required: true },
       },
       responses: {
-        200: { description: "Changed", content: jsonOf(RouteSchema) },
+        200: {
+          description: "Changed; with dryRun=true, the preview (RoutePreview) and nothing written",
+          content: jsonOf(z.union([RouteSchema, RoutePreviewSchema])),
+        },
         404: problemResponses[400],
         412: problemResponses[400],
         ...problemResponses,
@@ -164,6 +181,14 @@ export function registerRouteRoutes(app: AdminApp): void {
     }),
     async (c) => {
       const w = writeRequest(c.get("principal"), c.req.valid("param").connection, c.req.header("if-match"));
+      if (c.req.valid("query").dryRun === "true") {
+        const rehearsal = unwrap(await writerOf(c.env).previewPatchRoute(w.connection, c.req.valid("json"), w.options));
+        const { before, value: route, kv } = rehearsal.value;
+        const counts = await loginsOfLast24h(c.env, [w.connection]);
+        const [preview] = await previewConnections(c.env, [w.connection], kv, counts);
+        const changes = changedFields(inputOf(before), inputOf(route));
+        return c.json({ dryRun: true as const, route, changes, preview: preview ?? null }, 200);
+      }
       const result = unwrap(await writerOf(c.env).patchRoute(w.connection, c.req.valid("json"), w.options));
       c.header("etag", etag(result.value.version));
       c.header("x-kv-pending", String(result.kvPending));

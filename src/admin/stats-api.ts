@@ -331,6 +331,16 @@ async function lastSeenOf(all: Shard[], connections: string[]): Promise<LastSeen
   return parts.flat();
 }
 
+/**
+ * Each connection's logins of the last 24 h (/stats' definitions), for dry-run previews
+ * (admin/preview.ts); only `connections`' when given.
+ */
+export async function loginsOfLast24h(env: Env, connections?: string[]): Promise<Map<string, Counts>> {
+  const w = windowOf({});
+  const { first, last } = keyRange(w);
+  return (await sums(await shards(env), w.resolution, first, last, connections)).sums;
+}
+
 export function registerStatsRoutes(app: AdminApp): void {
   app.openapi(
     createRoute({

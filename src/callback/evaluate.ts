@@ -57,7 +57,7 @@ export interface Evaluation {
   explanation?: string;
 }
 
-type EvalConfig = Pick<Config, "auth0Tenant" | "bodyScanLimitBytes" | "affinity" | "auth0Retired">;
+export type EvalConfig = Pick<Config, "auth0Tenant" | "bodyScanLimitBytes" | "affinity" | "auth0Retired">;
 
 export async function evaluateConnection(
   connection: string,

@@ -85,9 +85,14 @@ export type StoreConfig = Pick<
   "routeCacheMs" | "kvCacheTtlSeconds" | "environment" | "allowedTargetHosts" | "kvReadTimeoutMs"
 >;
 
+/** What RouteStore needs of KV: reading one key as text (Workers KV, or table/overlay-kv.ts over it). */
+export interface KvReader {
+  get(key: string, options: { type: "text"; cacheTtl: number }): Promise<string | null>;
+}
+
 export class RouteStore {
   constructor(
-    private readonly kv: KVNamespace,
+    private readonly kv: KvReader,
     private readonly config: StoreConfig,
     private readonly cache: IsolateCache = isolateCache,
     private readonly now: () => number = Date.now,

@@ -33,6 +33,7 @@ import { mergePatch, mergeSettingsPatch, type RoutePatch, type SettingsPatch } f
 import { KvWriteThrough } from "./kv-write-through";
 import { settingsAction } from "./kill-switch";
 import { keepSyncedFields } from "./provider-fields";
+import type { KvOverlay } from "../table/overlay-kv";
 import {
   invalid,
   notFound,
@@ -45,6 +46,17 @@ import {
 import { tableBlockers, trafficBlockers, type Auth0Traffic, type RetirementBlocker } from "./retirement";
 import type { ConnectionsSyncReport, FlagSyncReport } from "./sync-reports";
 import { TableDb, type LeverTimes, type RouteFilter, type StateSince, type VersionedSettings } from "./table-db";
+
+/** A rehearsed change: its answer and the KV values it would queue (table/overlay-kv.ts). */
+export interface Rehearsal<T> {
+  value: T;
+  kv: KvOverlay;
+}
+
+/** Thrown inside a rehearsal's transaction to roll it back. */
+class RolledBack extends Error {
+  override readonly name = "RolledBack";
+}
 
 export class RouteTableWriter extends DurableObject<Env> {
   private readonly db: TableDb;
@@ -115,6 +127,35 @@ export class RouteTableWriter extends DurableObject<Env> {
   }
 
   async patchRoute(connection: string, patch: RoutePatch, options: WriteOptions): Promise<Result<Route>> {
+    const planned = this.planPatch(connection, patch, options);
+    if (!planned.ok) return planned;
+    return this.commitRoute(planned.value.input, planned.value.before, options.actor);
+  }
+
+  /**
+   * PATCH's dry run: exactly what patchRoute would do (the same checks, version, audit and
+   * KV values, rehearsed in a transaction that is rolled back). Nothing is written.
+   */
+  previewPatchRoute(
+    connection: string,
+    patch: RoutePatch,
+    options: WriteOptions,
+  ): Result<Rehearsal<Route> & { before: Route }> {
+    const planned = this.planPatch(connection, patch, options);
+    if (!planned.ok) return planned;
+    const { input, before } = planned.value;
+    const refused = this.refuseRoute(input, before);
+    if (refused !== undefined) return refused;
+    const rehearsal = this.rehearse(() => this.writeRouteAudited(input, before, options.actor));
+    return { ok: true, value: { ...rehearsal, before }, kvPending: this.db.outbox.pendingCount() };
+  }
+
+  /** PATCH's checks: If-Match, the route exists, the merged route is valid. */
+  private planPatch(
+    connection: string,
+    patch: RoutePatch,
+    options: WriteOptions,
+  ): Result<{ input: RouteInput; before: Route }> {
     const before = this.db.getRoute(connection);
     // The precondition is evaluated first (RFC 9110 §13.2.2): a missing route under If-Match is a 412.
     const stale = staleVersion(before?.version, options.ifMatch, connection);
@@ -122,20 +163,50 @@ export class RouteTableWriter extends DurableObject<Env> {
     if (before === null) return notFound(connection);
     const checked = checkRoute(this.env, this.db, mergePatch(inputOf(before), patch));
     if (!checked.ok) return checked;
-    return this.commitRoute(checked.value, before, options.actor);
+    return { ok: true, value: { input: checked.value, before }, kvPending: 0 };
   }
 
   /** The shared end of PUT and PATCH: synced fields kept, the provider guard, write + audit, flush. */
   private async commitRoute(input: RouteInput, before: Route | null, actor: string): Promise<Result<Route>> {
-    const kept = keepSyncedFields(input, before);
-    const refused = refuseInactive(kept, this.db.getSettings().settings);
+    const refused = this.refuseRoute(input, before);
     if (refused !== undefined) return refused;
-    const route = this.ctx.storage.transactionSync(() => {
-      const written = this.db.writeRoute(kept, now());
-      this.audit(actor, before === null ? "route.create" : "route.update", kept.connection, before, written);
-      return written;
-    });
+    const route = this.ctx.storage.transactionSync(() => this.writeRouteAudited(input, before, actor));
     return { ok: true, value: route, kvPending: await this.flush() };
+  }
+
+  /** The provider guard, on the route as it would be stored (synced fields kept). */
+  private refuseRoute(input: RouteInput, before: Route | null): Failure | undefined {
+    return refuseInactive(keepSyncedFields(input, before), this.db.getSettings().settings);
+  }
+
+  /** Write + audit, inside the caller's transaction. */
+  private writeRouteAudited(input: RouteInput, before: Route | null, actor: string): Route {
+    const kept = keepSyncedFields(input, before);
+    const written = this.db.writeRoute(kept, now());
+    this.audit(actor, before === null ? "route.create" : "route.update", kept.connection, before, written);
+    return written;
+  }
+
+  /**
+   * `change` (write + audit) run in a transaction as a write would run it, then rolled back:
+   * its answer and the KV value of every key it queued (what the router would read once the
+   * change lands). Nothing stays written: not the change, its audit entry or its outbox keys.
+   */
+  private rehearse<T>(change: () => T): Rehearsal<T> {
+    let rehearsal: Rehearsal<T> | undefined;
+    try {
+      this.ctx.storage.transactionSync(() => {
+        const from = this.db.outbox.lastSeq();
+        const value = change();
+        const kv = this.db.outbox.keysAfter(from).map((key) => ({ key, value: this.db.kvValue(key) }));
+        rehearsal = { value, kv };
+        throw new RolledBack();
+      });
+    } catch (err) {
+      if (!(err instanceof RolledBack)) throw err;
+    }
+    if (rehearsal === undefined) throw new Error("the rehearsal did not run");
+    return rehearsal;
   }
 
   async deleteRoute(connection: string, options: WriteOptions): Promise<Result<Route>> {

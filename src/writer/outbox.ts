@@ -33,6 +33,20 @@ export class Outbox {
     return row === undefined ? undefined : Number(row["seq"]);
   }
 
+  /** The sequence number of the newest queued change (0 before any). */
+  lastSeq(): number {
+    const row = this.sql.exec<Row>("SELECT value FROM counters WHERE name = 'outbox'").toArray()[0];
+    return row === undefined ? 0 : Number(row["value"]);
+  }
+
+  /** The keys queued by changes after `seq` (a rehearsal's own keys: durable-object.ts). */
+  keysAfter(seq: number): string[] {
+    return this.sql
+      .exec<Row>("SELECT key FROM outbox WHERE seq > ? ORDER BY seq", seq)
+      .toArray()
+      .map((row) => String(row["key"]));
+  }
+
   pendingCount(): number {
     return Number(this.sql.exec<Row>("SELECT COUNT(*) AS n FROM outbox").one()["n"]);
   }

@@ -1,0 +1,144 @@
+/**
+ * Preview before a change: PATCH /routes/{c}?dryRun=true answers what the change would
+ * do and writes nothing (table, KV and audit read
+ * the same before and after). Their predictions are the router's own: after the change is
+ * applied, the real callback of each shape is decided exactly as the dry run said.
+ */
+import { env } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { RouteInput } from "../src/table/schema";
+import { isolateCache } from "../src/table/store";
+import { api, json, resetTable } from "./support/admin";
+import { realCallback } from "./support/callbacks";
+import { call, captureLogs, HOST } from "./support/worker";
+
+const TARGET = "https://sso.example.com/cb";
+
+interface Side {
+  destination: "new" | "auth0";
+  reason: string;
+}
+interface ConnectionPreview {
+  connection: string;
+  before: Side;
+  after: Side;
+  callbacks: Array<{ shape: string; usual: boolean; before?: Side; after?: Side; changes: boolean }>;
+  routability: { before: { level: string } | null; after: { level: string } | null };
+  last24h: { logins: number; auth0: number; new: number; affinity: number; wouldMove: number; basis: string };
+}
+
+const ACME: RouteInput = {
+  connection: "acme-saml",
+  protocol: "samlp",
+  state: "legacy",
+  match: { idpEntityId: "https://idp.acme.test/metadata" },
+};
+const HOOLI: RouteInput = {
+  connection: "hooli-oidc",
+  protocol: "oidc",
+  state: "migrated",
+  organization: "org_hooli",
+  match: { oidcIssuer: "https://hooli.okta.test" },
+};
+
+beforeEach(async () => {
+  await resetTable();
+  const table = { settings: { defaultTarget: TARGET, killSwitch: { on: false } }, routes: [ACME, HOOLI] };
+  expect((await api("/import?mode=replace", { body: table })).status).toBe(200);
+});
+
+/** Everything a change could write: the writer's table and settings, the audit log, every KV key. */
+async function everything(): Promise<unknown> {
+  const keys = (await env.ROUTES.list()).keys.map((k) => k.name).sort();
+  const kv = await Promise.all(keys.map(async (k) => [k, await env.ROUTES.get(k)]));
+  const [exported, audit, settings] = await Promise.all([
+    json(await api("/export")),
+    json(await api("/audit?limit=500")),
+    api("/settings"),
+  ]);
+  return { exported, audit, kv, settingsEtag: settings.headers.get("etag") };
+}
+
+/** The router's decision for a real callback of `shape` of `route`: what its log line says. */
+async function routed(shape: string, route: RouteInput): Promise<Side> {
+  isolateCache.clear();
+  const { result, logs } = await captureLogs(() => call(realCallback(shape, route)));
+  await result.body?.cancel();
+  const log = logs.find((l) => l["event"] === "callback") ?? {};
+  return { destination: log["decision"] as Side["destination"], reason: String(log["reason"]) };
+}
+
+/** Each shape's prediction against what the router now does with that shape's real callback. */
+async function expectPredicted(preview: ConnectionPreview, route: RouteInput): Promise<number> {
+  expect(preview.callbacks.length).toBeGreaterThan(0);
+  for (const cb of preview.callbacks) {
+    expect({ shape: cb.shape, ...(await routed(cb.shape, route)) }).toEqual({ shape: cb.shape, ...cb.after });
+  }
+  return preview.callbacks.length;
+}
+
+async function logins(count: number, query: string): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const res = await call(new Request(`${HOST}/login/callback?${query}`, { method: "POST" }));
+    await res.body?.cancel();
+  }
+}
+
+describe("PATCH /routes/{connection}?dryRun=true", () => {
+  it("answers each callback shape's decision, the routability and the logins that would move; writes nothing", async () => {
+    await logins(3, "connection=acme-saml");
+    const before = await everything();
+    const res = await api("/routes/acme-saml?dryRun=true", { method: "PATCH", body: { state: "migrated" } });
+    expect(res.status).toBe(200);
+    const answer = await json<{ dryRun: true; changes: string[]; route: RouteInput; preview: ConnectionPreview }>(res);
+    expect(answer).toMatchObject({ dryRun: true, changes: ["state"], route: { state: "migrated", version: 2 } });
+    const { preview } = answer;
+    expect(preview.before).toEqual({ destination: "auth0", reason: "legacy" });
+    expect(preview.after).toEqual({ destination: "new", reason: "migrated" });
+    expect(preview.routability.after?.level).toBe(preview.routability.before?.level);
+    const acs = preview.callbacks.find((c) => c.shape === "saml-acs");
+    expect(acs).toMatchObject({ changes: true, before: { destination: "auth0" }, after: { destination: "new" } });
+    expect(preview.last24h).toMatchObject({ logins: 3, auth0: 3, wouldMove: 3 });
+    // Nothing written: the table, the settings, KV and the audit log read the same.
+    expect(await everything()).toEqual(before);
+
+    // Applied, the change does what the dry run said, shape by shape.
+    expect((await api("/routes/acme-saml", { method: "PATCH", body: { state: "migrated" } })).status).toBe(200);
+    expect(await expectPredicted(preview, ACME)).toBeGreaterThanOrEqual(3);
+  });
+
+  it("predicts a connection whose callbacks cannot all be identified, shape by shape", async () => {
+    const before = await everything();
+    const body = { match: null, state: "migrated" };
+    const answer = await json<{ preview: ConnectionPreview }>(
+      await api("/routes/hooli-oidc?dryRun=true", { method: "PATCH", body }),
+    );
+    const { routability } = answer.preview;
+    expect(routability.before?.level).toBe("partial");
+    expect(routability.after?.level).not.toBe(routability.before?.level);
+    expect(await everything()).toEqual(before);
+    expect((await api("/routes/hooli-oidc", { method: "PATCH", body })).status).toBe(200);
+    await expectPredicted(answer.preview, { ...HOOLI, match: undefined });
+  });
+
+  it("refuses what the change would refuse (422, 404, 412) and writes nothing", async () => {
+    const before = await everything();
+    const bad = await api("/routes/acme-saml?dryRun=true", { method: "PATCH", body: { target: "https://evil.test/" } });
+    expect(bad.status).toBe(422);
+    expect((await api("/routes/nobody?dryRun=true", { method: "PATCH", body: { state: "migrated" } })).status).toBe(
+      404,
+    );
+    const stale = await api("/routes/acme-saml?dryRun=true", {
+      method: "PATCH",
+      body: { state: "migrated" },
+      headers: { "if-match": '"9"' },
+    });
+    expect(stale.status).toBe(412);
+    expect(await everything()).toEqual(before);
+  });
+
+  it("dryRun=false applies, as without it", async () => {
+    const res = await api("/routes/acme-saml?dryRun=false", { method: "PATCH", body: { state: "migrated" } });
+    expect(await json(res)).toMatchObject({ state: "migrated", version: 2 });
+  });
+});
