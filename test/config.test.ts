@@ -26,7 +26,8 @@ describe("configuration", () => {
     [{ STATS_FALLBACK_ALERT_SHARE: "5" }, "STATS_FALLBACK_ALERT_SHARE", "from 0 to 1"],
   ])("names a wrong stats variable and uses its default: %o", (over, variable, message) => {
     const { config, problems } = parseStatsConfig(over);
-    expect(config).toEqual({ shards: 8, flushMs: 2000, fallbackAlertShare: 0.05 });
+    // The defaults; the propagation grace is ROUTE_CACHE_SECONDS' default (10 s) + KV's 60 s.
+    expect(config).toEqual({ shards: 8, flushMs: 2000, fallbackAlertShare: 0.05, propagationGraceMs: 70_000 });
     expect(problems).toEqual([{ variable, message: expect.stringContaining(message) as unknown }]);
   });
 
