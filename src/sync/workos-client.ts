@@ -1,8 +1,10 @@
 /**
- * A small client for the two WorkOS endpoints the provider sync reads:
- * `GET /connections` (cursor-paginated) and `GET /sdk/feature-flags` (what the
- * SDK runtime client polls). Only the management API and the cron trigger call
- * it, never the callback path, so a WorkOS outage only delays a sync.
+ * A small client for the WorkOS endpoints the router reads: `GET /connections`
+ * (cursor-paginated) and `GET /sdk/feature-flags` (what the SDK runtime client
+ * polls) for the provider sync, and `GET /events` (cursor-paginated) for the
+ * autopilot's per-connection login outcomes (src/autopilot/outcomes.ts). Only the
+ * management API, the cron trigger and the autopilot call it, never the callback
+ * path, so a WorkOS outage only delays a sync or a gate.
  *
  * Every answer is validated; a malformed one fails the whole call with an
  * error naming the field, so a sync never applies part of a listing. Waiting
@@ -30,7 +32,7 @@ export interface FlagSnapshot {
 }
 
 export interface ClientOptions {
-  /** Pages of /connections followed at most; more fails the call (nothing is applied). */
+  /** Pages of a listing (/connections, /events) followed at most; more fails the call (nothing is applied). */
   maxPages: number;
   /** `limit` per page (WorkOS allows 1–100). */
   pageLimit: number;
@@ -80,6 +82,37 @@ const ConnectionsPage = z.object({
   list_metadata: z.object({ after: z.string().min(1).max(256).nullable() }),
 });
 
+/** One event of `GET /events`, its payload left to the caller to validate. */
+export interface WorkosEvent {
+  id: string;
+  /** The event type, e.g. `authentication.sso_failed`. */
+  event: string;
+  data: Record<string, unknown>;
+  /** ISO 8601. */
+  createdAt: string;
+}
+
+const Event = z.object({
+  id: z.string().min(1).max(256),
+  event: z.string().min(1).max(200),
+  data: z.record(z.string(), z.unknown()),
+  created_at: z.iso.datetime({ offset: true }),
+});
+
+const EventsPage = z.object({
+  data: z.array(Event),
+  // WorkOS documents only `after` in an event list's metadata (it pages forward).
+  list_metadata: z.object({
+    after: z
+      .string()
+      .min(1)
+      .max(256)
+      .nullable()
+      .optional()
+      .transform((a) => a ?? null),
+  }),
+});
+
 const FlagEntry = z.object({
   slug: z.string().optional(),
   enabled: z.boolean(),
@@ -105,27 +138,70 @@ export class WorkosClient {
   /** Every connection, following `list_metadata.after` until it is null. */
   async listConnections(): Promise<ProviderConnection[]> {
     const byId = new Map<string, ProviderConnection>();
-    const cursors = new Set<string>();
-    let after: string | null = null;
-    for (let page = 0; page < this.options.maxPages; page++) {
-      const query = new URLSearchParams({ limit: String(this.options.pageLimit) });
-      if (after !== null) query.set("after", after);
-      const body = await this.getJson("/connections", query);
-      const parsed = ConnectionsPage.safeParse(body);
-      if (!parsed.success) throw malformed("GET /connections", parsed.error);
-      for (const c of parsed.data.data) {
+    await this.eachPage("/connections", new URLSearchParams(), ConnectionsPage, "connections", (page) => {
+      for (const c of page.data) {
         // A page boundary can shift while we read; an id seen twice is the same connection.
         if (!byId.has(c.id)) {
           byId.set(c.id, { id: c.id, name: c.name, state: c.state, organizationId: c.organization_id ?? null });
         }
       }
+    });
+    return [...byId.values()];
+  }
+
+  /**
+   * Every event of the given types created in [rangeStart, rangeEnd), from `GET /events`
+   * (WorkOS API reference, "Events → List events": `events` filter, `range_start` /
+   * `range_end` ISO 8601, `limit` 1–100, `after` = the last event id of the previous page,
+   * answered as `{ object: "list", data: [event], list_metadata: { after } }` with each
+   * event `{ object: "event", id, event, data, created_at }`). `events` is sent as one
+   * comma-separated value, as @workos-inc/node does (its query goes through
+   * URLSearchParams, which joins an array with commas). An event id seen twice (a page
+   * boundary that moved) is kept once. More than `maxPages` pages fail the whole call.
+   */
+  async listEvents(types: readonly string[], rangeStart: Date, rangeEnd: Date): Promise<WorkosEvent[]> {
+    const query = new URLSearchParams({
+      events: types.join(","),
+      range_start: rangeStart.toISOString(),
+      range_end: rangeEnd.toISOString(),
+    });
+    const byId = new Map<string, WorkosEvent>();
+    await this.eachPage("/events", query, EventsPage, "events", (page) => {
+      for (const e of page.data) {
+        if (!byId.has(e.id)) byId.set(e.id, { id: e.id, event: e.event, data: e.data, createdAt: e.created_at });
+      }
+    });
+    return [...byId.values()];
+  }
+
+  /**
+   * Reads `path` page by page (`limit`, then `after` = the previous page's
+   * `list_metadata.after`) until the cursor is null, validating each page with `schema`.
+   */
+  private async eachPage<P extends { list_metadata: { after: string | null } }>(
+    path: string,
+    baseQuery: URLSearchParams,
+    schema: z.ZodType<P>,
+    things: string,
+    onPage: (page: P) => void,
+  ): Promise<void> {
+    const cursors = new Set<string>();
+    let after: string | null = null;
+    for (let page = 0; page < this.options.maxPages; page++) {
+      const query = new URLSearchParams(baseQuery);
+      query.set("limit", String(this.options.pageLimit));
+      if (after !== null) query.set("after", after);
+      const body = await this.getJson(path, query);
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) throw malformed(`GET ${path}`, parsed.error);
+      onPage(parsed.data);
       after = parsed.data.list_metadata.after;
-      if (after === null) return [...byId.values()];
-      if (cursors.has(after)) throw new WorkosError(`GET /connections: the cursor "${after}" came back twice`);
+      if (after === null) return;
+      if (cursors.has(after)) throw new WorkosError(`GET ${path}: the cursor "${after}" came back twice`);
       cursors.add(after);
     }
     throw new WorkosError(
-      `GET /connections: more than ${this.options.maxPages} pages of ${this.options.pageLimit} connections; stopped without applying anything`,
+      `GET ${path}: more than ${this.options.maxPages} pages of ${this.options.pageLimit} ${things}; stopped without applying anything`,
     );
   }
 
@@ -235,7 +311,7 @@ export class WorkosClient {
   private async wait(ms: number, what: string, reason = "backoff"): Promise<void> {
     if (this.waitedMs + ms > this.options.maxWaitMs) {
       throw new WorkosError(
-        `${what}: WorkOS asked for a ${Math.ceil(ms / 1000)} s wait (${reason}), beyond the ${this.options.maxWaitMs / 1000} s a sync waits in total`,
+        `${what}: WorkOS asked for a ${Math.ceil(ms / 1000)} s wait (${reason}), beyond the ${this.options.maxWaitMs / 1000} s one read may wait in total`,
       );
     }
     this.waitedMs += ms;

@@ -4,7 +4,13 @@
  * - `GET /connections`: `{ object: "list", data: [connection], list_metadata: { before, after } }`,
  *   cursor pagination by object id (`limit` 1–100, default 10; `after`, `before`; `order`
  *   desc by default), filter `organization_id`;
- * - `GET /sdk/feature-flags`: `{ [slug]: { slug, enabled, default_value, targets } }`.
+ * - `GET /sdk/feature-flags`: `{ [slug]: { slug, enabled, default_value, targets } }`;
+ * - `GET /events`: `{ object: "list", data: [event], list_metadata: { after } }`, oldest first,
+ *   filtered by `events` (comma-separated, or repeated as `events` / `events[]`), `range_start`,
+ *   `range_end` (ISO 8601), `organization_id`; `limit` 1–100 (default 10), `after` = an event id.
+ *   Each event is `{ object: "event", id, event, data, created_at }`; an SSO one's data is
+ *   `{ type: "sso", status, ip_address, user_agent, user_id, email, sso: { organization_id,
+ *   connection_id, session_id }, error? }` (workos.com/docs/events, "SSO succeeded / failed").
  *
  * Both want `Authorization: Bearer <key>` for a key registered through the control
  * endpoint (401 otherwise). State is kept per key, so test files running at the same
@@ -15,10 +21,11 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { FakeBehaviour, FakeConnection, FakeFlag, FakeRequest } from "./workos";
+import type { FakeBehaviour, FakeConnection, FakeEvent, FakeFlag, FakeRequest } from "./workos";
 
 interface KeyState {
   connections: FakeConnection[];
+  events: FakeEvent[];
   flags: Record<string, FakeFlag>;
   flagsFormat: "keyed" | "list" | "v2";
   rateLimitOnce: string | null;
@@ -31,6 +38,7 @@ interface KeyState {
 function stateFrom(b: FakeBehaviour): KeyState {
   return {
     connections: b.connections ?? [],
+    events: b.events ?? [],
     flags: b.flags ?? {},
     flagsFormat: b.flagsFormat ?? "keyed",
     rateLimitOnce: b.rateLimitOnce ?? null,
@@ -98,6 +106,75 @@ function listConnections(state: KeyState, query: URLSearchParams): Answer {
   });
 }
 
+/** An event as WorkOS sends it (the SSO payload of workos.com/docs/events). */
+export function eventObject(e: FakeEvent, index: number): Record<string, unknown> {
+  const failed = e.event === "authentication.sso_failed";
+  return {
+    object: "event",
+    id: e.id ?? eventId(index),
+    event: e.event,
+    data: {
+      type: "sso",
+      status: failed ? "failed" : "succeeded",
+      ip_address: "192.0.2.1",
+      user_agent: "Mozilla/5.0",
+      user_id: null,
+      email: null,
+      sso: {
+        organization_id: e.organization_id ?? null,
+        ...(e.connection_id === undefined ? {} : { connection_id: e.connection_id }),
+        session_id: `sso_session_${String(index).padStart(6, "0")}`,
+      },
+      ...(failed
+        ? { error: { code: "signature_verification_failed", message: "The SAML response signature is invalid." } }
+        : {}),
+    },
+    created_at: e.created_at,
+  };
+}
+
+export const eventId = (index: number) => `event_${String(index).padStart(8, "0")}`;
+
+function listEvents(state: KeyState, query: URLSearchParams): Answer {
+  const rawLimit = query.get("limit");
+  const limit = rawLimit === null ? 10 : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    return json(422, { code: "invalid_request_parameters", message: "limit must be between 1 and 100" });
+  }
+  const types = new Set([...query.getAll("events"), ...query.getAll("events[]")].flatMap((v) => v.split(",")));
+  if (types.size === 0) return json(422, { code: "invalid_request_parameters", message: "events is required" });
+  const start = query.get("range_start");
+  const end = query.get("range_end");
+  const startMs = start === null ? -Infinity : Date.parse(start);
+  const endMs = end === null ? Infinity : Date.parse(end);
+  if (Number.isNaN(startMs) || Number.isNaN(endMs)) {
+    return json(422, { code: "invalid_request_parameters", message: "range_start and range_end must be ISO 8601" });
+  }
+  const org = query.get("organization_id");
+  const all = state.events.map((e, i) => ({ e, object: eventObject(e, i) }));
+  const matching = all.filter(({ e }) => {
+    const at = Date.parse(e.created_at);
+    return types.has(e.event) && at >= startMs && at < endMs && (org === null || e.organization_id === org);
+  });
+  const after = query.get("after");
+  let from = 0;
+  if (after !== null) {
+    const at = matching.findIndex(({ object }) => object["id"] === after);
+    if (at < 0) return json(422, { code: "invalid_request_parameters", message: "after is not a known event id" });
+    from = at + 1;
+  }
+  const page = matching.slice(from, from + limit).map(({ object }) => object);
+  if (state.malformed === "types" && page[0] !== undefined) {
+    (page[0]["data"] as { sso: Record<string, unknown> }).sso["connection_id"] = 42;
+  }
+  const last = page[page.length - 1];
+  return json(200, {
+    object: "list",
+    data: page,
+    list_metadata: { after: from + page.length < matching.length && last !== undefined ? last["id"] : null },
+  });
+}
+
 function featureFlags(state: KeyState): Answer {
   const entries = Object.entries(state.flags).map(([slug, flag]) => {
     const entry: Record<string, unknown> = { slug, ...flag };
@@ -129,11 +206,12 @@ function answer(state: KeyState, path: string, query: URLSearchParams): Answer {
     if (state.failures !== "always") state.failures -= 1;
     return json(503, { message: "Service unavailable" });
   }
-  if (state.malformed === "json" && (path === "/connections" || path === "/sdk/feature-flags")) {
+  if (state.malformed === "json" && (path === "/connections" || path === "/sdk/feature-flags" || path === "/events")) {
     return { status: 200, body: '{"data": [ {"id": "conn_' };
   }
   if (path === "/connections") return listConnections(state, query);
   if (path === "/sdk/feature-flags") return featureFlags(state);
+  if (path === "/events") return listEvents(state, query);
   return json(404, { message: "Not found" });
 }
 

@@ -20,8 +20,21 @@ export interface FakeFlag {
   targets: { organizations: Array<{ id: string; enabled: boolean }>; users: Array<{ id: string; enabled: boolean }> };
 }
 
+/** One SSO login outcome the fake's Events API lists (its id defaults to event_<8-digit index>). */
+export interface FakeEvent {
+  id?: string;
+  event: "authentication.sso_succeeded" | "authentication.sso_failed";
+  /** WorkOS' conn_… id; absent: the event names no connection. */
+  connection_id?: string;
+  organization_id?: string;
+  /** ISO 8601. */
+  created_at: string;
+}
+
 export interface FakeBehaviour {
   connections?: FakeConnection[];
+  /** What `GET /events` lists, oldest first. */
+  events?: FakeEvent[];
   flags?: Record<string, FakeFlag>;
   /** keyed: `{ slug: flag }` (what the SDK polls); list: `{ data: [{ slug, ...flag }] }`; v2: a rule-based envelope. */
   flagsFormat?: "keyed" | "list" | "v2";
