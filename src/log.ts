@@ -3,6 +3,7 @@
  * Callers pass only the fields below: there is no field for a SAML payload,
  * a code, a state, a cookie or a token, so none can be logged by accident.
  */
+import type { ObservedShape } from "./callback/shape";
 
 export interface CallbackLog {
   event: "callback";
@@ -10,6 +11,8 @@ export interface CallbackLog {
   connection: string | null;
   identifiedBy: string;
   bodyScan: string;
+  /** The callback's shape (src/callback/shape.ts): what it carried that could name its connection. */
+  shape?: ObservedShape;
   /** page: Auth0 is retired and the router answered the callback itself (src/callback/retired-pages.ts). */
   decision: "auth0" | "new" | "page";
   reason: string;

@@ -14,7 +14,7 @@ import {
   RouteInput,
   Settings,
 } from "../table/schema";
-import { LEVEL_MEANING } from "../table/routability";
+import { CALLBACK_SHAPES, LEVEL_MEANING } from "../table/routability";
 
 export const RouteSchema = Route.meta({ id: "Route", description: "A route as stored, with its version." });
 export const RouteInputSchema = RouteInput.meta({
@@ -137,15 +137,7 @@ export const AffinityStateSchema = z
   .enum(["on", "off", "not-configured"])
   .meta({ description: AFFINITY_STATE_DESCRIPTION });
 
-const CallbackShapeSchema = z.enum([
-  "saml-acs",
-  "saml-post-without-connection",
-  "saml-encrypted-without-connection",
-  "wsfed-post",
-  "oidc-code-with-iss",
-  "oidc-form-post",
-  "oidc-code-without-iss",
-]);
+const CallbackShapeSchema = z.enum(CALLBACK_SHAPES);
 
 export const RoutabilitySchema = z
   .object({

@@ -31,6 +31,8 @@ export interface CallbackFacts {
   connection: ConnectionParam;
   samlAudiences: string[];
   samlIssuers: string[];
+  /** The SAML assertion is encrypted (only the Response Issuer was readable); absent when not scanned. */
+  samlEncrypted?: boolean;
   oidcIssuers: string[];
   /**
    * The SAML Response's InResponseTo (the AuthnRequest ID it answers), read
@@ -123,6 +125,7 @@ export async function addBodyFacts(
       ...withHandles,
       samlAudiences: result.facts.audiences,
       samlIssuers: result.facts.issuers,
+      samlEncrypted: result.facts.encrypted,
       inResponseTo: result.facts.inResponseTo,
       // Cut off by the limit before the identifying part ended: what was read still counts.
       bodyScan: !result.complete ? "truncated" : field === "SAMLResponse" ? "saml" : "wsfed",

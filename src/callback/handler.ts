@@ -22,6 +22,7 @@ import { rawQueryOf, withoutFallback } from "./query";
 import { replayableFields } from "./form-replay";
 import { autoPostForm, redirect307 } from "./redirect";
 import { retiredPage } from "./retired-pages";
+import { shapeOf } from "./shape";
 import { routeCallback, routeFromCache, type AffinityRequest, type Routed as RoutedCallback } from "./route-callback";
 
 /**
@@ -184,6 +185,7 @@ function answered(
     connection: identification.connection ?? null,
     identifiedBy: identification.identifiedBy,
     bodyScan: facts.bodyScan,
+    shape: shapeOf(request.method, facts),
     decision: decision.destination,
     reason: decision.reason,
     mode: settings.status === "found" ? settings.value.mode : undefined,

@@ -31,6 +31,7 @@ import {
   type LastSeen,
   type Resolution,
 } from "./rows";
+import type { EvidenceRow } from "./evidence";
 import { addName, mergeBits, NAME_BYTES } from "./sketch";
 
 export type { CountRow, LastSeen, Resolution } from "./rows";
@@ -146,7 +147,16 @@ export class TrafficCounter extends DurableObject<Env> {
         reason TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS last_seen_at ON last_seen(at);
-      CREATE TABLE IF NOT EXISTS unknown_names (hour TEXT PRIMARY KEY, bits BLOB NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS unknown_names (hour TEXT PRIMARY KEY, bits BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS evidence (
+        at TEXT NOT NULL,
+        connection TEXT NOT NULL,
+        shape TEXT NOT NULL,
+        started TEXT NOT NULL,
+        identified_by TEXT NOT NULL,
+        logins INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (at, connection, shape, started, identified_by)
+      );`);
     // The hourly table of the first release (callbacks in disjoint buckets, `unidentified`
     // apart from auth0/new) becomes today's `hours`: its unidentified callbacks were
     // logins sent to Auth0 (the default `unknown` policy).
@@ -166,7 +176,7 @@ export class TrafficCounter extends DurableObject<Env> {
    * (the writer is asked which names have one; its yes is cached KNOWN_TTL_MS). If the
    * writer cannot answer, unconfirmed names count as not in table (and a stats-error is logged).
    */
-  async add(rows: CountRow[], last: LastSeen[] = []): Promise<void> {
+  async add(rows: CountRow[], last: LastSeen[] = [], evidence: EvidenceRow[] = []): Promise<void> {
     const known = await this.knownOf(new Set([...rows.map((r) => r.connection), ...last.map((l) => l.connection)]));
     const sql = this.ctx.storage.sql;
     const upsert = (table: string, at: string, connection: string, r: CountRow): void => {
@@ -195,6 +205,19 @@ export class TrafficCounter extends DurableObject<Env> {
           }
           addName(bits, r.connection);
         }
+      }
+      // Evidence (src/stats/evidence.ts): per hour, like `hours`; names without a route share NOT_IN_TABLE.
+      for (const e of evidence) {
+        sql.exec(
+          `INSERT INTO evidence (at, connection, shape, started, identified_by, logins) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(at, connection, shape, started, identified_by) DO UPDATE SET logins = logins + excluded.logins`,
+          e.at.slice(0, 13),
+          known.has(e.connection) ? e.connection : NOT_IN_TABLE,
+          e.shape,
+          e.started,
+          e.identifiedBy,
+          e.logins,
+        );
       }
       for (const [hour, bits] of bitmaps) {
         sql.exec("INSERT OR REPLACE INTO unknown_names (hour, bits) VALUES (?, ?)", hour, bits);
@@ -366,6 +389,41 @@ export class TrafficCounter extends DurableObject<Env> {
     return bits;
   }
 
+  /**
+   * Evidence summed per connection × shape × started × identified_by over the hours
+   * `fromHour <= at <= toHour` (at ""), for the named connections or all; at most
+   * MAX_READ_ROWS rows (a connection has at most 8 × 3 × 6 keys).
+   */
+  evidence(fromHour: string, toHour: string, connections?: string[]): EvidenceRow[] {
+    const sql = this.ctx.storage.sql;
+    const select = (where: string, ...bindings: SqlStorageValue[]): EvidenceRow[] =>
+      sql
+        .exec<Row>(
+          `SELECT connection, shape, started, identified_by, SUM(logins) AS logins FROM evidence
+           WHERE at >= ? AND at <= ?${where} GROUP BY connection, shape, started, identified_by LIMIT ?`,
+          fromHour,
+          toHour,
+          ...bindings,
+          MAX_READ_ROWS,
+        )
+        .toArray()
+        .map((r) => ({
+          at: "",
+          connection: String(r["connection"]),
+          shape: String(r["shape"]) as EvidenceRow["shape"],
+          started: String(r["started"]) as EvidenceRow["started"],
+          identifiedBy: String(r["identified_by"]) as EvidenceRow["identifiedBy"],
+          logins: Number(r["logins"]),
+        }));
+    if (connections === undefined) return select("");
+    const out: EvidenceRow[] = [];
+    for (let i = 0; i < connections.length && out.length < MAX_READ_ROWS; i += NAMES_PER_STATEMENT) {
+      const chunk = connections.slice(i, i + NAMES_PER_STATEMENT);
+      out.push(...select(` AND connection IN (${chunk.map(() => "?").join(", ")})`, ...chunk));
+    }
+    return out.slice(0, MAX_READ_ROWS);
+  }
+
   /** Hourly: drops minute rows past MINUTE_RETENTION_MS, hour rows, bitmaps and last-seen entries past HOUR_RETENTION_MS. */
   override async alarm(): Promise<void> {
     this.prune(Date.now());
@@ -378,6 +436,7 @@ export class TrafficCounter extends DurableObject<Env> {
     sql.exec("DELETE FROM minutes WHERE at < ?", new Date(now - MINUTE_RETENTION_MS).toISOString().slice(0, 16));
     sql.exec("DELETE FROM hours WHERE at < ?", hour);
     sql.exec("DELETE FROM unknown_names WHERE hour < ?", hour);
+    sql.exec("DELETE FROM evidence WHERE at < ?", hour);
     sql.exec("DELETE FROM last_seen WHERE at < ?", now - HOUR_RETENTION_MS);
   }
 }

@@ -24,6 +24,7 @@
  */
 import type { CallbackLog } from "../log";
 import type { Auth0Why } from "./rows";
+import { evidenceOf, type EvidenceKey } from "./evidence";
 import { auth0WhyOf } from "./why";
 
 /** Counters are keyed by connection; logins nobody could attribute share this key. */
@@ -54,6 +55,8 @@ export interface Outcome {
   why?: Auth0Why;
   /** Auth0 retired: a bounce nobody could sign in (a failed login; also counted as a bounce). */
   unserved?: boolean;
+  /** A login's evidence: its callback's shape, who started it, how it was identified (src/stats/evidence.ts). */
+  evidence?: EvidenceKey;
   /** The answer's status and the decision's reason, for "last callback seen". */
   status: number;
   reason: string;
@@ -71,6 +74,9 @@ export function outcomeOf(
     | "shadowDecision"
     | "staleTable"
     | "unserved"
+    | "shape"
+    | "affinity"
+    | "identifiedBy"
   >,
 ): Outcome {
   const connection = entry.connection ?? UNIDENTIFIED;
@@ -85,6 +91,7 @@ export function outcomeOf(
   return {
     connection,
     kind,
+    evidence: kind === "login" ? evidenceOf(entry) : undefined,
     // A page (Auth0 retired) answers a login that belongs to the new provider: never counted as Auth0's.
     destination: entry.decision === "page" ? "new" : entry.decision,
     // Whatever a stranger's unmarked bounce was answered, it is no connection's error.

@@ -18,6 +18,7 @@
 import type { Env } from "../env";
 import { log } from "../log";
 import { emptyAuth0By, type CountRow, type LastSeen, type Tally } from "./rows";
+import type { EvidenceKey, EvidenceRow } from "./evidence";
 import { minuteOf, UNIDENTIFIED, type Outcome } from "./outcome";
 
 export interface RecorderConfig {
@@ -43,6 +44,8 @@ export class Batch {
   readonly rows = new Map<string, CountRow>();
   /** The newest callback per connection. */
   readonly last = new Map<string, LastSeen>();
+  /** Logins per hour × connection × evidence key (src/stats/evidence.ts). */
+  readonly evidence = new Map<string, EvidenceRow>();
   readonly startedAt = Date.now();
 
   /** The minute of the last event and its text: a batch spans a few seconds, so it is mostly one. */
@@ -73,6 +76,7 @@ export class Batch {
       this.rows.set(key, row);
     }
     countInto(row, outcome);
+    if (outcome.evidence !== undefined) this.addEvidence(minute.slice(0, 13), outcome.connection, outcome.evidence);
     const { connection, kind, destination, status, reason } = outcome;
     // The newest callback per connection: the existing record is updated, not replaced.
     const seen = this.last.get(connection);
@@ -85,6 +89,14 @@ export class Batch {
       seen.status = status;
       seen.reason = reason;
     }
+  }
+
+  private addEvidence(hour: string, connection: string, key: EvidenceKey): void {
+    const { shape, started, identifiedBy } = key;
+    const id = `${hour}\u0000${connection}\u0000${shape}\u0000${started}\u0000${identifiedBy}`;
+    const row = this.evidence.get(id);
+    if (row === undefined) this.evidence.set(id, { at: hour, connection, shape, started, identifiedBy, logins: 1 });
+    else row.logins += 1;
   }
 }
 
@@ -125,6 +137,7 @@ async function flushLater(env: Env, config: RecorderConfig): Promise<void> {
     await env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(shard))).add(
       [...sending.rows.values()],
       [...sending.last.values()],
+      [...sending.evidence.values()],
     );
   } catch (err) {
     log({

@@ -26,14 +26,16 @@
 import type { Protocol, RouteInput } from "./schema";
 
 /** The callback shapes a protocol's IdPs send (each is one way a real callback arrives). */
-export type CallbackShape =
-  | "saml-acs"
-  | "saml-post-without-connection"
-  | "saml-encrypted-without-connection"
-  | "wsfed-post"
-  | "oidc-code-with-iss"
-  | "oidc-form-post"
-  | "oidc-code-without-iss";
+export const CALLBACK_SHAPES = [
+  "saml-acs",
+  "saml-post-without-connection",
+  "saml-encrypted-without-connection",
+  "wsfed-post",
+  "oidc-code-with-iss",
+  "oidc-form-post",
+  "oidc-code-without-iss",
+] as const;
+export type CallbackShape = (typeof CALLBACK_SHAPES)[number];
 
 /**
  * The one word for a route's routability, used by every surface (import warnings, GET
