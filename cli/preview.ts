@@ -47,3 +47,30 @@ export function describeRoutePreview(json: Json): string {
     ...(preview === null || preview === undefined ? [] : connectionLines(preview)),
   ].join("\n");
 }
+
+/** PUT /settings?dryRun=true's and PUT /rollout?dryRun=true's answer (SettingsPreview). */
+export function describeSettingsPreview(json: Json): string {
+  const changes = (json["changes"] as string[] | undefined) ?? [];
+  const connections = (json["connections"] as ConnectionPreview[] | undefined) ?? [];
+  const notInTable = json["notInTable"] as ConnectionPreview | undefined;
+  const notListed = (json["notListed"] as { connections: number; logins: number } | undefined) ?? {
+    connections: 0,
+    logins: 0,
+  };
+  const moving = connections.filter((p) => p.callbacks.some((c) => c.changes));
+  const unknownMoves = notInTable?.callbacks.some((c) => c.changes) === true;
+  return [
+    `dry run (nothing written): ${changes.length === 0 ? "no change" : `would change ${changes.join(", ")}`}`,
+    `${connections.length} connection(s) decided before and after: ${moving.length} change, ${String(json["wouldMove"] ?? 0)} login(s) of the last 24 h would have gone elsewhere`,
+    ...moving.flatMap(connectionLines),
+    ...(unknownMoves && notInTable !== undefined
+      ? connectionLines({ ...notInTable, connection: "connections not in the table" })
+      : []),
+    ...(connections.length > moving.length
+      ? [`${connections.length - moving.length} other connection(s): unchanged`]
+      : []),
+    ...(notListed.connections > 0
+      ? [`${notListed.connections} more connection(s) not decided (${notListed.logins} login(s) in the last 24 h)`]
+      : []),
+  ].join("\n");
+}

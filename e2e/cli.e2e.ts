@@ -187,6 +187,8 @@ describe("npm run routes: strict command lines", () => {
       ["set", "acme-saml", "migrated", "--create", "--dry-run"],
       "--dry-run previews a change of an existing route; it does not take --create",
     ],
+    [["settings", "--dry-run"], "--dry-run previews a change: give the settings to change (e.g. --mode route)"],
+    [["rollout", "--dry-run"], "--dry-run previews a change: give --percentage, --include or --exclude"],
     [["list", "extra"], 'list takes no arguments; "extra" is one too many'],
     [["evaluate"], "evaluate takes exactly one of --organization ORG and --connection CONNECTION"],
     [
@@ -396,6 +398,31 @@ describe("npm run routes: operating a migration", () => {
 
     expect((await runProcess(["set", "globex-saml", "migrated"])).code).toBe(0);
     expect(await globex()).toBe(307);
+  }, 90_000);
+
+  it("as a process: kill-switch on --dry-run lists the connections it would move and writes nothing; the switch then does it", async () => {
+    expect((await cli(["push", "sso/proxy_routes.csv"])).code).toBe(0);
+    const acme = async () => {
+      const res = await fetch(`${worker.origin}/login/callback?connection=acme-saml`, {
+        method: "POST",
+        redirect: "manual",
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    expect(await acme()).toBe(307);
+    const before = await tableState();
+
+    const kill = await runProcess(["kill-switch", "on", "--dry-run"]);
+    expect(kill.code).toBe(0);
+    expect(kill.stdout).toContain("dry run (nothing written): would change killSwitch.on");
+    expect(kill.stdout).toMatch(/^\d+ connection\(s\) decided before and after: [1-9]\d* change, \d+ login\(s\)/m);
+    expect(kill.stdout).toContain("acme-saml: new (migrated) → auth0 (kill-switch)");
+    expect(await tableState()).toEqual(before);
+    expect(await acme()).toBe(307);
+
+    expect((await runProcess(["kill-switch", "on"])).code).toBe(0);
+    expect(await acme()).toBe(200);
   }, 90_000);
 
   it("status shows the mode with the kill switch, route counts and KV writes pending", async () => {

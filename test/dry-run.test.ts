@@ -1,6 +1,6 @@
 /**
- * Preview before a change: PATCH /routes/{c}?dryRun=true answers what the change would
- * do and writes nothing (table, KV and audit read
+ * Preview before a change: PATCH /routes/{c}, PUT /settings and PUT /rollout with
+ * ?dryRun=true answer what the change would do and write nothing (table, KV and audit read
  * the same before and after). Their predictions are the router's own: after the change is
  * applied, the real callback of each shape is decided exactly as the dry run said.
  */
@@ -10,6 +10,7 @@ import type { RouteInput } from "../src/table/schema";
 import { isolateCache } from "../src/table/store";
 import { api, json, resetTable } from "./support/admin";
 import { realCallback } from "./support/callbacks";
+import { resetCounters } from "./support/counters";
 import { call, captureLogs, HOST } from "./support/worker";
 
 const TARGET = "https://sso.example.com/cb";
@@ -41,9 +42,24 @@ const HOOLI: RouteInput = {
   match: { oidcIssuer: "https://hooli.okta.test" },
 };
 
+const ROLL: RouteInput = {
+  connection: "roll-saml",
+  protocol: "samlp",
+  state: "rollout",
+  organization: "org_roll",
+  match: { idpEntityId: "https://idp.roll.test/metadata" },
+};
+/** A connection without a route: its callbacks go where the unknown policy says. */
+const INITECH: RouteInput = { connection: "initech-saml", protocol: "samlp", state: "legacy" };
+
 beforeEach(async () => {
-  await resetTable();
-  const table = { settings: { defaultTarget: TARGET, killSwitch: { on: false } }, routes: [ACME, HOOLI] };
+  await Promise.all([resetTable(), resetCounters()]);
+  const settings = {
+    defaultTarget: TARGET,
+    killSwitch: { on: false },
+    rollout: { percentage: 0, include: [], exclude: [] },
+  };
+  const table = { settings, routes: [ACME, HOOLI, ROLL] };
   expect((await api("/import?mode=replace", { body: table })).status).toBe(200);
 });
 
@@ -141,4 +157,142 @@ describe("PATCH /routes/{connection}?dryRun=true", () => {
     const res = await api("/routes/acme-saml?dryRun=false", { method: "PATCH", body: { state: "migrated" } });
     expect(await json(res)).toMatchObject({ state: "migrated", version: 2 });
   });
+});
+
+interface SettingsPreview {
+  dryRun: true;
+  settings: Record<string, unknown>;
+  changes: string[];
+  connections: ConnectionPreview[];
+  changed: number;
+  wouldMove: number;
+  notInTable: ConnectionPreview;
+  notListed: { connections: number; logins: number };
+}
+
+/** `connection`'s preview in a settings or rollout dry run's answer. */
+function previewOf(answer: SettingsPreview, connection: string): ConnectionPreview {
+  const found = answer.connections.find((p) => p.connection === connection);
+  if (found === undefined) throw new Error(`${connection} is not in the preview`);
+  return found;
+}
+
+describe("PUT /settings and PUT /rollout ?dryRun=true", () => {
+  it.each<[string, string, unknown, string, RouteInput, Side]>([
+    [
+      "mode route → shadow",
+      "/settings",
+      { mode: "shadow" },
+      "mode",
+      HOOLI,
+      { destination: "auth0", reason: "migrated" },
+    ],
+    [
+      "the kill switch on",
+      "/settings",
+      { killSwitch: { on: true } },
+      "killSwitch.on",
+      HOOLI,
+      { destination: "auth0", reason: "kill-switch" },
+    ],
+    [
+      "the rollout percentage 0 → 100",
+      "/rollout",
+      { percentage: 100, include: [], exclude: [] },
+      "rollout.percentage",
+      ROLL,
+      { destination: "new", reason: "rollout-bucket" },
+    ],
+    [
+      "the unknown policy auth0 → probe",
+      "/settings",
+      { unknown: "probe" },
+      "unknown",
+      INITECH,
+      { destination: "new", reason: "unknown-connection" },
+    ],
+  ])(
+    "%s: lists each connection's shapes before → after and the logins that would move; writes nothing; the change then does it",
+    async (_name, path, body, field, moved, after) => {
+      await logins(4, `connection=${moved.connection}`);
+      await logins(2, "connection=acme-saml");
+      const before = await everything();
+      const res = await api(`${path}?dryRun=true`, { method: "PUT", body });
+      expect(res.status).toBe(200);
+      const answer = await json<SettingsPreview>(res);
+      expect(answer).toMatchObject({ dryRun: true, changes: [field], notListed: { connections: 0, logins: 0 } });
+      // Every connection with logins and every route is decided, the busiest first.
+      const routes = [ACME, HOOLI, ROLL].map((r) => r.connection);
+      expect(answer.connections.map((p) => p.connection)).toEqual([
+        ...routes.filter((c) => c === moved.connection),
+        "acme-saml",
+        ...routes.filter((c) => c !== moved.connection && c !== "acme-saml"),
+      ]);
+      // Connections without a route are one entry, as the counters keep them.
+      const preview = moved === INITECH ? answer.notInTable : previewOf(answer, moved.connection);
+      const named = preview.callbacks.find((c) => c.shape === "saml-acs" || c.shape === "oidc-code-with-iss");
+      expect(named).toMatchObject({ changes: true, after });
+      expect(preview.last24h).toMatchObject({ logins: 4, wouldMove: 4 });
+      expect(answer.changed).toBeGreaterThanOrEqual(1);
+      expect(answer.wouldMove).toBeGreaterThanOrEqual(4);
+      // A connection whose logins the change does not move (ACME is legacy: Auth0 either way).
+      const acme = previewOf(answer, "acme-saml");
+      expect(acme.callbacks.every((c) => c.before?.destination === c.after?.destination)).toBe(true);
+      expect(previewOf(answer, "acme-saml").last24h).toMatchObject({ logins: 2, wouldMove: 0 });
+      // Nothing written: the table, the settings, KV and the audit log read the same.
+      expect(await everything()).toEqual(before);
+
+      // Applied, the change does what the dry run said, shape by shape, for every listed connection.
+      expect((await api(path, { method: "PUT", body })).status).toBe(200);
+      const table = new Map([ACME, HOOLI, ROLL].map((r) => [r.connection, r]));
+      for (const p of answer.connections) await expectPredicted(p, table.get(p.connection) ?? INITECH);
+      await expectPredicted(answer.notInTable, INITECH);
+    },
+  );
+
+  it("refuses what the change would refuse (422, 412) and writes nothing", async () => {
+    const before = await everything();
+    expect(
+      (await api("/settings?dryRun=true", { method: "PUT", body: { defaultTarget: "https://evil.test/" } })).status,
+    ).toBe(422);
+    const stale = await api("/rollout?dryRun=true", {
+      method: "PUT",
+      body: { percentage: 5, include: [], exclude: [] },
+      headers: { "if-match": '"99"' },
+    });
+    expect(stale.status).toBe(412);
+    expect(await everything()).toEqual(before);
+  });
+
+  it.each([
+    ["/settings?dryrun=true", { killSwitch: { on: true } }, "dryrun"],
+    ["/rollout?dry_run=true", { percentage: 100, include: [], exclude: [] }, "dry_run"],
+  ])("still refuses an unknown query parameter (%s): 400, nothing written", async (path, body, param) => {
+    const before = await everything();
+    const res = await api(path, { method: "PUT", body });
+    expect(res.status).toBe(400);
+    expect(await json<{ errors: Array<{ field: string }> }>(res)).toMatchObject({
+      errors: [{ field: `query.${param}` }],
+    });
+    expect(await everything()).toEqual(before);
+  });
+
+  it("decides at most 200 connections and counts the rest", async () => {
+    const many = Array.from({ length: 203 }, (_, i) => ({
+      connection: `c${String(i).padStart(3, "0")}-saml`,
+      protocol: "samlp" as const,
+      state: "migrated" as const,
+    }));
+    const table = { settings: { defaultTarget: TARGET, killSwitch: { on: false } }, routes: [ACME, ...many] };
+    expect((await api("/import?mode=replace", { body: table })).status).toBe(200);
+    await logins(2, "connection=c202-saml");
+    const res = await api("/settings?dryRun=true", { method: "PUT", body: { killSwitch: { on: true } } });
+    const answer = await json<SettingsPreview>(res);
+    expect(answer.connections).toHaveLength(200);
+    // The one with logins first, then the table by name; 204 candidates, 200 decided.
+    expect(answer.connections[0]?.connection).toBe("c202-saml");
+    expect(answer.connections[1]?.connection).toBe("acme-saml");
+    expect(answer.notListed).toEqual({ connections: 4, logins: 0 });
+    expect(answer.changed).toBe(200);
+  }, 120_000);
 });

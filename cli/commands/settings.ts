@@ -2,7 +2,8 @@
 import { Settings } from "../../src/table/schema";
 import { UsageError } from "../args";
 import type { Json } from "../client";
-import type { Command } from "../command";
+import type { Command, Context } from "../command";
+import { describeSettingsPreview } from "../preview";
 
 interface Rollout {
   percentage: number;
@@ -34,6 +35,18 @@ export function describeKillSwitch(killSwitch: unknown, mode: unknown): string {
 
 export function describeRollout(r: Partial<Rollout> | undefined): string {
   return `${r?.percentage ?? 0}% include [${(r?.include ?? []).join(", ")}] exclude [${(r?.exclude ?? []).join(", ")}]`;
+}
+
+const dryRunOption = {
+  type: "boolean",
+  description:
+    "show what the change would do to each connection's callbacks and logins of the last 24 h; write nothing",
+} as const;
+
+/** PUT `path`?dryRun=true (the API's preview), printed; nothing is written. */
+async function preview(ctx: Context, path: string, body: Json, headers: Record<string, string> = {}): Promise<void> {
+  const { json } = await ctx.api.send("PUT", `${path}?dryRun=true`, body, headers);
+  ctx.print(json, () => describeSettingsPreview(json));
 }
 
 function printSettings(json: Json): string {
@@ -107,13 +120,19 @@ export const settings: Command = {
       description: "retired: whom to contact, on the page a fallback=auth0 bounce gets; none removes it",
     },
     force: { type: "boolean", description: "with --auth0 retired: retire despite the blockers (audited)" },
-    "dry-run": { type: "boolean", description: "with --auth0 retired: list what blocks retiring; write nothing" },
+    "dry-run": {
+      type: "boolean",
+      description:
+        "show what the change would do to each connection's callbacks and logins of the last 24 h (with --auth0 retired: what blocks retiring); write nothing",
+    },
   },
   details: [
+    "--dry-run asks the router's own decision code before and after for every connection with logins in the last 24 h and the table's routes (at most 200); nothing is written or audited.",
     "--auth0 retired is refused (409) while a route is legacy or rollout, the mode is not route, or a login reached Auth0 in the last 7 days other than through a bounce; --dry-run lists them, --force overrides them (the audit records each).",
   ],
   examples: [
     "npm run routes -- settings",
+    "npm run routes -- settings --mode route --dry-run",
     "npm run routes -- settings --mode shadow",
     "npm run routes -- settings --auth0 retired --dry-run",
   ],
@@ -133,12 +152,17 @@ export const settings: Command = {
     if (auth0 !== undefined) body["auth0"] = auth0;
     const message = ctx.string("bounce-message");
     if (message !== undefined) body["bounceMessage"] = message === "none" ? null : message;
-    if (ctx.flag("dry-run")) {
-      if (auth0 !== "retired") throw new UsageError("--dry-run goes with --auth0 retired (the retirement check)");
-      const { json: check } = await ctx.api.request("GET", "/retirement");
-      return ctx.print(check, () => printRetirement(check));
-    }
     if (ctx.flag("force") && auth0 !== "retired") throw new UsageError("--force goes with --auth0 retired");
+    if (ctx.flag("dry-run")) {
+      if (auth0 === "retired") {
+        const { json: check } = await ctx.api.request("GET", "/retirement");
+        return ctx.print(check, () => printRetirement(check));
+      }
+      if (Object.keys(body).length === 0) {
+        throw new UsageError("--dry-run previews a change: give the settings to change (e.g. --mode route)");
+      }
+      return preview(ctx, "/settings", body);
+    }
     const path = ctx.flag("force") ? "/settings?force=true" : "/settings";
     const { json } =
       Object.keys(body).length === 0
@@ -152,14 +176,20 @@ export const killSwitch: Command = {
   name: "kill-switch",
   summary: "on = every callback goes to Auth0, whatever the mode; off = the mode (route or shadow) applies again",
   positionals: [{ name: "on|off", description: "on or off", choices: ["on", "off"] }],
-  options: {},
+  options: { "dry-run": dryRunOption },
   details: [
     "The kill switch overrides the mode without changing it: turning it off in shadow mode leaves shadow mode.",
     "Like every change, it reaches every location within about 60 s (KV propagation).",
+    "--dry-run shows which connections' callbacks it would move and how many logins of the last 24 h; nothing is written.",
   ],
-  examples: ["npm run routes -- kill-switch on", "npm run routes -- kill-switch off"],
+  examples: [
+    "npm run routes -- kill-switch on --dry-run",
+    "npm run routes -- kill-switch on",
+    "npm run routes -- kill-switch off",
+  ],
   async run(ctx) {
     const [onOff] = ctx.positionals;
+    if (ctx.flag("dry-run")) return preview(ctx, "/settings", { killSwitch: { on: onOff === "on" } });
     const { json } = await ctx.api.send("PUT", "/settings", { killSwitch: { on: onOff === "on" } });
     ctx.print(json, () => printSettings(json));
   },
@@ -189,26 +219,37 @@ export const rollout: Command = {
     },
     include: { type: "string", value: "A,B", description: "organizations (or connections) always sent there" },
     exclude: { type: "string", value: "C,D", description: "organizations (or connections) always kept on Auth0" },
+    "dry-run": dryRunOption,
   },
   details: [
     "--include and --exclude replace the list; an empty value (--include=) empties it.",
     "The change is sent with If-Match: another operator's change in between makes it fail (412).",
   ],
-  examples: ["npm run routes -- rollout --percentage 10", "npm run routes -- rollout --include org_acme,org_hooli"],
+  examples: [
+    "npm run routes -- rollout --percentage 10 --dry-run",
+    "npm run routes -- rollout --percentage 10",
+    "npm run routes -- rollout --include org_acme,org_hooli",
+  ],
   async run(ctx) {
     const pct = ctx.string("percentage");
     const include = ctx.string("include");
     const exclude = ctx.string("exclude");
+    const changing = pct !== undefined || include !== undefined || exclude !== undefined;
+    if (!changing && ctx.flag("dry-run")) {
+      throw new UsageError("--dry-run previews a change: give --percentage, --include or --exclude");
+    }
     const current = await ctx.api.request("GET", "/rollout");
     let result = current.json;
-    if (pct !== undefined || include !== undefined || exclude !== undefined) {
+    if (changing) {
       const body = {
         percentage: pct === undefined ? current.json["percentage"] : Number(pct),
         include: include === undefined ? current.json["include"] : names(include),
         exclude: exclude === undefined ? current.json["exclude"] : names(exclude),
       };
       const etag = current.headers.get("etag");
-      result = (await ctx.api.send("PUT", "/rollout", body, etag === null ? {} : { "if-match": etag })).json;
+      const headers: Record<string, string> = etag === null ? {} : { "if-match": etag };
+      if (ctx.flag("dry-run")) return preview(ctx, "/rollout", body, headers);
+      result = (await ctx.api.send("PUT", "/rollout", body, headers)).json;
     }
     ctx.print(result, () => `rollout: ${describeRollout(result as Partial<Rollout>)}`);
   },

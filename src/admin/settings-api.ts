@@ -19,25 +19,75 @@ import * as z from "zod";
 import { askRouter, routerOf } from "./router-client";
 import { RETIREMENT_QUIET_DAYS, trafficBlockers } from "../writer/retirement";
 import { recentAuth0Traffic } from "./retirement";
+import { changedFields, DryRunQuery, previewTable, TablePreviewSchema } from "./preview";
+import { loginsOfLast24h } from "./stats-api";
+
+type SettingsChange = Parameters<Writer["updateSettings"]>[0];
+type SettingsAction = "settings.update" | "rollout.update";
 
 /**
- * Both PUTs: scope, then one atomic merge in the writer, conditional on If-Match when sent.
- * A patch that sets `auth0: retired` carries the counters' recent Auth0 traffic, so the
- * writer can check the retirement (src/writer/retirement.ts); `force` overrides its blockers.
+ * Both PUTs' writer options: scope, If-Match, and for a patch that sets `auth0: retired` the
+ * counters' recent Auth0 traffic, so the writer can check the retirement
+ * (src/writer/retirement.ts); `force` overrides its blockers.
  */
+async function settingsOptions(
+  env: Env,
+  principal: Principal,
+  ifMatch: string | undefined,
+  patch: SettingsChange,
+  action: SettingsAction,
+  force: boolean,
+) {
+  requireScope(principal, "routes:write");
+  const retirement = patch.auth0 === "retired" ? { traffic: await recentAuth0Traffic(env), force } : undefined;
+  return { actor: principal.actor, ifMatch: ifMatchVersion(ifMatch), action, retirement };
+}
+
+/** Both PUTs: one atomic merge in the writer, conditional on If-Match when sent. */
 async function updateSettings(
   env: Env,
   principal: Principal,
   ifMatch: string | undefined,
-  patch: Parameters<Writer["updateSettings"]>[0],
-  action: "settings.update" | "rollout.update",
+  patch: SettingsChange,
+  action: SettingsAction,
   force = false,
 ): Promise<VersionedSettings> {
-  requireScope(principal, "routes:write");
-  const retirement = patch.auth0 === "retired" ? { traffic: await recentAuth0Traffic(env), force } : undefined;
-  const options = { actor: principal.actor, ifMatch: ifMatchVersion(ifMatch), action, retirement };
+  const options = await settingsOptions(env, principal, ifMatch, patch, action, force);
   return unwrap(await writerOf(env).updateSettings(patch, options)).value;
 }
+
+/**
+ * Both PUTs' dry run: the writer rehearses the change with the same checks and rolls it back
+ * (a change it would refuse is refused here too), then the router decides the table's
+ * connections before and after (admin/preview.ts previewTable). Nothing is written.
+ */
+async function previewSettings(
+  env: Env,
+  principal: Principal,
+  ifMatch: string | undefined,
+  patch: SettingsChange,
+  action: SettingsAction,
+  force = false,
+): Promise<SettingsPreview> {
+  const options = await settingsOptions(env, principal, ifMatch, patch, action, force);
+  const writer = writerOf(env);
+  const { before, value, kv } = unwrap(await writer.previewSettings(patch, options)).value;
+  const table = await previewTable(env, kv, await loginsOfLast24h(env), writer);
+  return { dryRun: true, settings: value.settings, changes: changedFields(before, value.settings), ...table };
+}
+
+const SettingsPreviewSchema = TablePreviewSchema.extend({
+  dryRun: z.literal(true),
+  settings: SettingsSchema.meta({ description: "The settings as the change would store them (nothing is written)" }),
+  changes: z
+    .array(z.string())
+    .meta({ description: "The fields the change would change (killSwitch.on, rollout.percentage…)" }),
+}).meta({
+  id: "SettingsPreview",
+  description: "What a settings or rollout change would do, connection by connection; nothing is written or audited",
+});
+
+type SettingsPreview = z.infer<typeof SettingsPreviewSchema>;
 
 const ForceQuery = z.object({
   force: z.enum(["true", "false"]).optional().meta({
@@ -79,23 +129,33 @@ export function registerSettingsRoutes(app: AdminApp): void {
       method: "put",
       path: "/settings",
       summary:
-        "Change settings: mode (route / shadow), killSwitch { on } (overrides the mode, never changes it; refused while Auth0 is retired), unknown, defaultTarget, redirect, auth0 (active / retired: checked, 409 listing blockers unless force=true), bounceMessage, paths",
-      request: { headers: IfMatchHeader, query: ForceQuery, body: { content: jsonOf(SettingsBody), required: true } },
+        "Change settings: mode (route / shadow), killSwitch { on } (overrides the mode, never changes it; refused while Auth0 is retired), unknown, defaultTarget, redirect, auth0 (active / retired: checked, 409 listing blockers unless force=true), bounceMessage, paths. dryRun=true: what would change for each connection, nothing written",
+      request: {
+        headers: IfMatchHeader,
+        query: ForceQuery.extend(DryRunQuery.shape),
+        body: { content: jsonOf(SettingsBody), required: true },
+      },
       responses: {
-        200: { description: "Settings now", content: jsonOf(SettingsSchema) },
+        200: {
+          description: "Settings now; with dryRun=true, the preview (SettingsPreview) and nothing written",
+          content: jsonOf(z.union([SettingsSchema, SettingsPreviewSchema])),
+        },
         412: problemResponses[400],
         ...problemResponses,
       },
     }),
     async (c) => {
-      const now = await updateSettings(
+      const query = c.req.valid("query");
+      const args = [
         c.env,
         c.get("principal"),
         c.req.header("if-match"),
         c.req.valid("json"),
         "settings.update",
-        c.req.valid("query").force === "true",
-      );
+        query.force === "true",
+      ] as const;
+      if (query.dryRun === "true") return c.json(await previewSettings(...args), 200);
+      const now = await updateSettings(...args);
       c.header("etag", etag(now.version));
       return c.json(now.settings, 200);
     },
@@ -152,17 +212,23 @@ export function registerSettingsRoutes(app: AdminApp): void {
     createRoute({
       method: "put",
       path: "/rollout",
-      summary: "Set the rollout flag: percentage (0–100), include[], exclude[] (organization ids or connection names)",
-      request: { headers: IfMatchHeader, body: { content: jsonOf(RolloutBody), required: true } },
+      summary:
+        "Set the rollout flag: percentage (0–100), include[], exclude[] (organization ids or connection names). dryRun=true: what would change, nothing written",
+      request: { headers: IfMatchHeader, query: DryRunQuery, body: { content: jsonOf(RolloutBody), required: true } },
       responses: {
-        200: { description: "Rollout now", content: jsonOf(RolloutSchema) },
+        200: {
+          description: "Rollout now; with dryRun=true, the preview (SettingsPreview) and nothing written",
+          content: jsonOf(z.union([RolloutSchema, SettingsPreviewSchema])),
+        },
         412: problemResponses[400],
         ...problemResponses,
       },
     }),
     async (c) => {
       const rollout = { rollout: c.req.valid("json") };
-      const now = await updateSettings(c.env, c.get("principal"), c.req.header("if-match"), rollout, "rollout.update");
+      const args = [c.env, c.get("principal"), c.req.header("if-match"), rollout, "rollout.update"] as const;
+      if (c.req.valid("query").dryRun === "true") return c.json(await previewSettings(...args), 200);
+      const now = await updateSettings(...args);
       c.header("etag", etag(now.version));
       return c.json(now.settings.rollout, 200);
     },

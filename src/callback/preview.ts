@@ -85,7 +85,10 @@ function shapesOf(before: Evaluation, after: Evaluation): ShapePreview[] {
     ["before", before],
     ["after", after],
   ] as const) {
-    for (const cb of evaluation.callbacks ?? []) {
+    // Without a route, a callback is known by the connection it names (`?connection=`): the
+    // connection's own answer is that shape's, decided by the unknown policy (or affinity).
+    const named = [{ shape: "saml-acs" as const, usual: true, ...evaluation }];
+    for (const cb of evaluation.callbacks ?? named) {
       const entry = out.get(cb.shape) ?? { shape: cb.shape, usual: cb.usual, changes: false };
       entry[side] = { destination: cb.destination, reason: cb.reason };
       entry.usual = side === "after" ? cb.usual : entry.usual;

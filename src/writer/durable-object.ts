@@ -53,6 +53,21 @@ export interface Rehearsal<T> {
   kv: KvOverlay;
 }
 
+/** updateSettings' options: PUT /settings or /rollout; `retirement` when the patch retires Auth0. */
+type SettingsWriteOptions = WriteOptions & {
+  action: "settings.update" | "rollout.update";
+  retirement?: { traffic: Auth0Traffic[]; force: boolean };
+};
+
+/** A settings change that passed its checks (planSettings), ready to write or rehearse. */
+interface SettingsPlan {
+  before: VersionedSettings;
+  settings: Settings;
+  action: SettingsWriteOptions["action"];
+  retiring: boolean;
+  blockers: RetirementBlocker[];
+}
+
 /** Thrown inside a rehearsal's transaction to roll it back. */
 class RolledBack extends Error {
   override readonly name = "RolledBack";
@@ -235,13 +250,31 @@ export class RouteTableWriter extends DurableObject<Env> {
    * an `auth0.retire` entry with the blockers it overrode. Without `retirement` a retiring
    * change is refused: only PUT /settings, which reads the counters, may retire.
    */
-  async updateSettings(
+  async updateSettings(patch: SettingsPatch, options: SettingsWriteOptions): Promise<Result<VersionedSettings>> {
+    const planned = this.planSettings(patch, options);
+    if (!planned.ok) return planned;
+    const next = this.ctx.storage.transactionSync(() => this.writeSettingsAudited(planned.value, options.actor));
+    return { ok: true, value: next, kvPending: await this.kvWrites.flushSettings() };
+  }
+
+  /**
+   * updateSettings' dry run (PUT /settings or /rollout ?dryRun=true): the same checks (If-Match,
+   * retirement, validation), version, audit and KV values, rehearsed in a transaction that is
+   * rolled back. Nothing is written. `before` is the settings now.
+   */
+  previewSettings(
     patch: SettingsPatch,
-    options: WriteOptions & {
-      action: "settings.update" | "rollout.update";
-      retirement?: { traffic: Auth0Traffic[]; force: boolean };
-    },
-  ): Promise<Result<VersionedSettings>> {
+    options: SettingsWriteOptions,
+  ): Result<Rehearsal<VersionedSettings> & { before: Settings }> {
+    const planned = this.planSettings(patch, options);
+    if (!planned.ok) return planned;
+    const rehearsal = this.rehearse(() => this.writeSettingsAudited(planned.value, options.actor));
+    const value = { ...rehearsal, before: planned.value.before.settings };
+    return { ok: true, value, kvPending: this.db.outbox.pendingCount() };
+  }
+
+  /** updateSettings' checks, before anything is touched: the settings to write, or why not. */
+  private planSettings(patch: SettingsPatch, options: SettingsWriteOptions): Result<SettingsPlan> {
     const config = targetConfig(this.env);
     if (!config.ok) return config;
     const before = this.db.getSettings();
@@ -281,15 +314,24 @@ export class RouteTableWriter extends DurableObject<Env> {
     }
     const checked = validateSettings(merged, config.value);
     if (!checked.ok) return invalid(checked.errors);
+    const plan = { before, settings: checked.settings, action: options.action, retiring, blockers };
+    return { ok: true, value: plan, kvPending: 0 };
+  }
+
+  /** Write + audit of a planned settings change, inside the caller's transaction. */
+  private writeSettingsAudited(plan: SettingsPlan, actor: string): VersionedSettings {
+    const { before, retiring, blockers } = plan;
+    const written = this.db.writeSettings(plan.settings, now(), actor);
+    this.audit(
+      actor,
+      settingsAction(before.settings, written.settings, plan.action),
+      null,
+      before.settings,
+      written.settings,
+    );
     const forced = retiring && blockers.length > 0;
-    const next = this.ctx.storage.transactionSync(() => {
-      const written = this.db.writeSettings(checked.settings, now(), options.actor);
-      const action = settingsAction(before.settings, written.settings, options.action);
-      this.audit(options.actor, action, null, before.settings, written.settings);
-      if (retiring) this.audit(options.actor, "auth0.retire", null, { auth0: "active" }, { forced, blockers });
-      return written;
-    });
-    return { ok: true, value: next, kvPending: await this.kvWrites.flushSettings() };
+    if (retiring) this.audit(actor, "auth0.retire", null, { auth0: "active" }, { forced, blockers });
+    return written;
   }
 
   /**
