@@ -27,6 +27,11 @@ export default defineConfig({
     silent: "passed-only",
     // ...except what fuzz and property tests exercised (test/support/exercised.ts).
     reporters: ["default", "./test/support/exercised-reporter.ts"],
-    globalSetup: ["./test/global-setup.ts", "./test/support/workos-fake-setup.ts", "./test/support/dialects-setup.ts"],
+    globalSetup: [
+      "./test/global-setup.ts",
+      "./test/support/workos-fake-setup.ts",
+      "./test/support/dialects-setup.ts",
+      "./test/support/webhook-stand-in-setup.ts",
+    ],
   },
 });

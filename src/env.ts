@@ -49,6 +49,11 @@ export interface Env {
   /** WorkOS API base URL (default https://api.workos.com; http only for loopback in development). */
   WORKOS_API_URL?: string;
   /**
+   * Secret, optional: an incoming-webhook URL (Slack-compatible `{ text, blocks }` JSON) the
+   * autopilot posts promotions, rollbacks and halts to (src/autopilot/notify.ts). Unset: none.
+   */
+  AUTOPILOT_WEBHOOK_URL?: string;
+  /**
    * Router, local development only: a service binding to the admin Worker, which the router
    * hands requests under ADMIN_PREFIX to (src/admin-forward.ts). Deployed, the admin Worker
    * has its own route instead.

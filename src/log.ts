@@ -104,6 +104,24 @@ export interface SyncLog {
   durationMs: number;
 }
 
+/**
+ * One line per autopilot notification the webhook did not take (src/autopilot/notify.ts).
+ * Only the webhook URL's host is logged: its path is the credential.
+ */
+export interface NotifyLog {
+  event: "autopilot-notify";
+  outcome: "failed";
+  /** The AutopilotEvent's kind and plan. */
+  kind: string;
+  planId: string;
+  /** The webhook's host[:port]; absent when AUTOPILOT_WEBHOOK_URL itself is wrong. */
+  host?: string;
+  /** The webhook's HTTP status, when it answered. */
+  status?: number;
+  problem: string;
+  durationMs: number;
+}
+
 /** The last timestamp written and its text: in a Worker the clock only moves between I/O, so most lines reuse it. */
 let lastMs = Number.NaN;
 let lastIso = "";
@@ -122,7 +140,7 @@ function isoNow(): string {
  * JSON object per call (Workers Logs parses each call's object). The entry is serialized
  * once and the timestamp put in front of it, with no copy of the entry object.
  */
-export function log(entry: CallbackLog | LoginStartLog | ProblemLog | SyncLog | RetiredPathLog): void {
+export function log(entry: CallbackLog | LoginStartLog | ProblemLog | SyncLog | RetiredPathLog | NotifyLog): void {
   // Every entry has an `event`, so its JSON is never "{}" and the ts can lead its fields.
   console.log(`{"ts":"${isoNow()}",${JSON.stringify(entry).slice(1)}`);
 }

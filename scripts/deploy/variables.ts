@@ -41,6 +41,7 @@ export const READERS = {
   ADMIN_HOSTNAME: "both",
   WORKOS_API_KEY: "admin",
   WORKOS_API_URL: "admin",
+  AUTOPILOT_WEBHOOK_URL: "admin",
   ADMIN: "router",
   ROUTER: "admin",
 } as const satisfies Record<string, Reader>;
@@ -48,7 +49,13 @@ export const READERS = {
 export type EnvName = keyof typeof READERS;
 
 /** The secrets (set with `wrangler secret put`, never in a config file). */
-export const SECRETS = ["AUTH0_CNAME_API_KEY", "ADMIN_TOKEN", "AFFINITY_SECRET", "WORKOS_API_KEY"] as const;
+export const SECRETS = [
+  "AUTH0_CNAME_API_KEY",
+  "ADMIN_TOKEN",
+  "AFFINITY_SECRET",
+  "WORKOS_API_KEY",
+  "AUTOPILOT_WEBHOOK_URL",
+] as const;
 export type SecretName = (typeof SECRETS)[number];
 
 /** The Workers a secret goes on, router first (the safe order: docs/deploy.md, "Rotating a secret"). */

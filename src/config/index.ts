@@ -7,7 +7,7 @@
  *
  * Both Workers parse with these same modules, each only what it reads: the router
  * (src/index.ts) ./router, ./stats and, for the admin prefix and credential stripping,
- * ./admin; the admin Worker (src/admin/worker.ts) all of them, ./workos included (the API
+ * ./admin; the admin Worker (src/admin/worker.ts) all of them, ./workos and ./webhook included (the API
  * evaluates routing with the router's own configuration).
  */
 export {
@@ -34,6 +34,7 @@ export {
   type TargetConfig,
 } from "./router";
 export { parseStatsConfig, statsConfigFor, type StatsConfig } from "./stats";
+export { parseWebhookConfig, webhookConfigFor, type WebhookConfigResult } from "./webhook";
 export {
   DEFAULT_WORKOS_API_URL,
   parseWorkosConfig,

@@ -20,7 +20,7 @@
  * state; `GET /__fake/requests?key=` lists what that key's requests got.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback";
 import type { FakeBehaviour, FakeConnection, FakeEvent, FakeFlag, FakeRequest } from "./workos";
 
 interface KeyState {
@@ -264,14 +264,5 @@ export async function startWorkosFake(): Promise<WorkosFake> {
       res.end(err instanceof Error ? err.message : "fake error");
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
