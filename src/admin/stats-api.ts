@@ -8,6 +8,7 @@ import * as z from "zod";
 import type { Env } from "../env";
 import type { CountRow, LastSeen, Resolution } from "../stats/rows";
 import { AUTH0_WHY, NOT_IN_TABLE } from "../stats/rows";
+import { addPacked } from "../stats/columns";
 import { shardName } from "../stats/recorder";
 import { statsConfigFor } from "../config";
 import { NOT_A_CALLBACK, UNIDENTIFIED } from "../stats/outcome";
@@ -262,7 +263,7 @@ export async function sums(
   connections?: string[],
 ): Promise<{ sums: Map<string, Counts>; truncated: boolean }> {
   const parts = await Promise.all(all.map((s) => s.byConnection(resolution, from, to, connections)));
-  return { sums: sumByConnection(parts.flatMap((p) => p.rows)), truncated: parts.some((p) => p.truncated) };
+  return { sums: sumByConnection(addPacked(parts)), truncated: parts.some((p) => p.truncated) };
 }
 
 /** The distinct-names estimate of NOT_IN_TABLE over the window's hours (every shard's bitmaps OR-ed). */

@@ -62,6 +62,9 @@ export interface RouteFilter {
   limit: number;
 }
 
+/** Beyond this many names, statesSince reads the whole routes table once and filters. */
+const STATES_SCAN_NAMES = 1_000;
+
 type Row = Record<string, SqlStorageValue>;
 
 export class TableDb {
@@ -168,18 +171,23 @@ export class TableDb {
    */
   statesSince(connections: string[]): Record<string, StateSince> {
     const out: Record<string, StateSince> = {};
+    const select =
+      "SELECT connection, state, COALESCE(state_changed_at, json_extract(json, '$.updatedAt')) AS since FROM routes";
+    const take = (rows: Iterable<Row>, wanted?: Set<string>): void => {
+      for (const row of rows) {
+        const connection = String(row["connection"]);
+        if (wanted !== undefined && !wanted.has(connection)) continue;
+        out[connection] = { state: String(row["state"]) as RouteState, since: String(row["since"]) };
+      }
+    };
+    // Many names (a /stats of thousands of connections): one pass over the table beats a statement per 100.
+    if (connections.length > STATES_SCAN_NAMES) {
+      take(this.sql.exec<Row>(select), new Set(connections));
+      return out;
+    }
     for (let i = 0; i < connections.length; i += 100) {
       const chunk = connections.slice(i, i + 100);
-      const marks = chunk.map(() => "?").join(", ");
-      for (const row of this.sql
-        .exec<Row>(
-          `SELECT connection, state, COALESCE(state_changed_at, json_extract(json, '$.updatedAt')) AS since
-           FROM routes WHERE connection IN (${marks})`,
-          ...chunk,
-        )
-        .toArray()) {
-        out[String(row["connection"])] = { state: String(row["state"]) as RouteState, since: String(row["since"]) };
-      }
+      take(this.sql.exec<Row>(`${select} WHERE connection IN (${chunk.map(() => "?").join(", ")})`, ...chunk));
     }
     return out;
   }
