@@ -65,6 +65,20 @@ export class AuditLog {
     this.index(Number(row["id"]), connectionsOf(entry.action, entry.after));
   }
 
+  /** Has `actor` recorded an `action` entry for the autopilot step `stepId` (its `after.step`)? */
+  hasStep(actor: string, action: string, stepId: string): boolean {
+    return (
+      this.sql
+        .exec<Row>(
+          "SELECT 1 FROM audit WHERE actor = ? AND action = ? AND json_extract(after, '$.step') = ? LIMIT 1",
+          actor,
+          action,
+          stepId,
+        )
+        .toArray().length > 0
+    );
+  }
+
   private index(id: number, connections: readonly string[]): void {
     for (const connection of connections) {
       this.sql.exec("INSERT OR IGNORE INTO audit_subjects (subject, audit_id) VALUES (?, ?)", connection, id);

@@ -417,6 +417,52 @@ export class RouteTableWriter extends DurableObject<Env> {
     return { ok: true, value: report, kvPending: await this.kvWrites.flushSettings() };
   }
 
+  // ---- autopilot (src/autopilot) ---------------------------------------------
+
+  /**
+   * One step of an autopilot plan, at most once: `step.id` is recorded in its audit entry
+   * (`autopilot.*`, with the numbers that justified it in `after`), and a step whose id is
+   * already in the audit is not applied again (`applied: false`), so a plan that restarts
+   * mid-step repeats nothing. With `state`, the route's state changes in the same transaction
+   * (audited `route.update` as any change, through the same checks and provider guard); a
+   * route already in that state is left as it is. `since`: when the route's state last changed.
+   */
+  async autopilotStep(
+    step: { id: string; action: string; connection: string | null; state?: RouteState; details: object },
+    actor: string,
+  ): Promise<Result<{ applied: boolean; route: Route | null; since: string | null }>> {
+    const done = this.db.audit.hasStep(actor, step.action, step.id);
+    const current = (): { route: Route | null; since: string | null } => {
+      if (step.connection === null) return { route: null, since: null };
+      return {
+        route: this.db.getRoute(step.connection),
+        since: this.db.statesSince([step.connection])[step.connection]?.since ?? null,
+      };
+    };
+    if (done) return { ok: true, value: { applied: false, ...current() }, kvPending: this.db.outbox.pendingCount() };
+    const record = { step: step.id, ...step.details };
+    if (step.connection === null || step.state === undefined) {
+      this.audit(actor, step.action, step.connection, null, record);
+      return { ok: true, value: { applied: true, ...current() }, kvPending: this.db.outbox.pendingCount() };
+    }
+    const connection = step.connection;
+    const before = this.db.getRoute(connection);
+    if (before !== null && before.state === step.state) {
+      this.audit(actor, step.action, connection, null, { ...record, unchanged: `already ${step.state}` });
+      return { ok: true, value: { applied: true, ...current() }, kvPending: this.db.outbox.pendingCount() };
+    }
+    const planned = this.planPatch(connection, { state: step.state }, { actor });
+    if (!planned.ok) return planned;
+    const refused = this.refuseRoute(planned.value.input, planned.value.before);
+    if (refused !== undefined) return refused;
+    this.ctx.storage.transactionSync(() => {
+      this.writeRouteAudited(planned.value.input, planned.value.before, actor);
+      this.audit(actor, step.action, connection, { state: before?.state ?? null }, { ...record, state: step.state });
+    });
+    const kvPending = await this.flush();
+    return { ok: true, value: { applied: true, ...current() }, kvPending };
+  }
+
   // ---- SP metadata snapshots (src/admin/metadata-api.ts stores them in KV) ------
 
   /**
