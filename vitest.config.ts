@@ -1,10 +1,12 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { kCurrentWorker } from "miniflare";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      main: "./src/index.ts",
+      // The router plus the admin Worker's own Durable Object (test/support/main.ts).
+      main: "./test/support/main.ts",
       miniflare: {
         compatibilityDate: "2026-04-20",
         kvNamespaces: ["ROUTES"],
@@ -16,7 +18,10 @@ export default defineConfig({
         durableObjects: {
           ROUTE_WRITER: { className: "RouteTableWriter", useSQLite: true },
           TRAFFIC_COUNTER: { className: "TrafficCounter", useSQLite: true },
+          AUTOPILOT: { className: "Autopilot", useSQLite: true },
         },
+        // The autopilot object asks the router (its STATS_SHARDS, its propagation grace) over RPC, as deployed.
+        serviceBindings: { ROUTER: { name: kCurrentWorker, entrypoint: "Router" } },
       },
     }),
   ],

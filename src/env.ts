@@ -34,6 +34,11 @@ export interface Env {
   STATS_FALLBACK_ALERT_SHARE?: string;
   /** Serializes every change to the route table (src/writer). */
   ROUTE_WRITER: DurableObjectNamespace<import("./writer/durable-object").RouteTableWriter>;
+  /**
+   * Admin Worker: runs autopilot plans (src/autopilot/durable-object.ts, one instance named
+   * "autopilot"; docs/operations.md, "Autopilot"). Unset on the router.
+   */
+  AUTOPILOT?: DurableObjectNamespace<import("./autopilot/durable-object").Autopilot>;
   /** Secret: a static bearer token for the management API (≥ 32 characters). */
   ADMIN_TOKEN?: string;
   /** The actor name the audit log records for ADMIN_TOKEN (default "admin"). */

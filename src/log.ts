@@ -122,6 +122,16 @@ export interface NotifyLog {
   durationMs: number;
 }
 
+/** One line per autopilot decision or plan event (src/autopilot/durable-object.ts): the event's kind and why, never traffic data. */
+export interface AutopilotLog {
+  event: "autopilot";
+  kind: string;
+  planId: string;
+  wave: number | null;
+  connection?: string;
+  reason: string;
+}
+
 /** The last timestamp written and its text: in a Worker the clock only moves between I/O, so most lines reuse it. */
 let lastMs = Number.NaN;
 let lastIso = "";
@@ -140,7 +150,9 @@ function isoNow(): string {
  * JSON object per call (Workers Logs parses each call's object). The entry is serialized
  * once and the timestamp put in front of it, with no copy of the entry object.
  */
-export function log(entry: CallbackLog | LoginStartLog | ProblemLog | SyncLog | RetiredPathLog | NotifyLog): void {
+export function log(
+  entry: CallbackLog | LoginStartLog | ProblemLog | SyncLog | RetiredPathLog | NotifyLog | AutopilotLog,
+): void {
   // Every entry has an `event`, so its JSON is never "{}" and the ts can lead its fields.
   console.log(`{"ts":"${isoNow()}",${JSON.stringify(entry).slice(1)}`);
 }

@@ -47,6 +47,9 @@ export interface CheckResult {
   notes: Note[];
 }
 
+/** Durable Object classes the admin Worker exports itself (src/admin/worker.ts), with their binding. */
+export const ADMIN_CLASSES = new Map([["Autopilot", "AUTOPILOT"]]);
+
 /** The router's script name wrangler deploys for `env` (wrangler names an environment's Worker `<name>-<env>`). */
 export const ROUTER_BASE = "callback-router";
 export const ADMIN_BASE = "callback-router-admin";
@@ -155,7 +158,27 @@ export function checkConfigs(router: WorkerConfigView, admin: WorkerConfigView, 
     router.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])]),
   );
   const routerDo = new Map(router.durable_objects.bindings.map((b) => [b.name, b]));
+  const adminMigrated = new Set(
+    admin.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])]),
+  );
   for (const b of admin.durable_objects.bindings) {
+    // The admin Worker's own classes (the autopilot) are bound without script_name and migrated in its own config.
+    if (ADMIN_CLASSES.has(b.class_name)) {
+      const place = `${admin.file} ${section(env, "durable_objects.bindings")} ${b.name}`;
+      if (b.script_name !== undefined && b.script_name !== admin.name) {
+        problems.push({
+          value: `Durable Object ${b.name}`,
+          message: `${place} names script ${show(b.script_name)}; ${b.class_name} is the admin Worker's own class (no script_name)`,
+        });
+      }
+      if (!adminMigrated.has(b.class_name)) {
+        problems.push({
+          value: `Durable Object ${b.name}`,
+          message: `${b.class_name} (the admin Worker's own class) has no new_sqlite_classes migration in ${admin.file}`,
+        });
+      }
+      continue;
+    }
     const mine = routerDo.get(b.name);
     const place = `${admin.file} ${section(env, "durable_objects.bindings")} ${b.name}`;
     if (mine === undefined || mine.class_name !== b.class_name) {
@@ -173,6 +196,14 @@ export function checkConfigs(router: WorkerConfigView, admin: WorkerConfigView, 
       problems.push({
         value: `Durable Object ${b.name}`,
         message: `${b.class_name} (bound in ${admin.file}) has no migration in ${router.file}`,
+      });
+    }
+  }
+  for (const [className, binding] of ADMIN_CLASSES) {
+    if (!admin.durable_objects.bindings.some((b) => b.class_name === className)) {
+      problems.push({
+        value: `Durable Object ${binding}`,
+        message: `${admin.file} ${section(env, "durable_objects.bindings")} does not bind ${binding} to ${className} (the autopilot needs it)`,
       });
     }
   }

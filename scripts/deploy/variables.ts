@@ -44,6 +44,7 @@ export const READERS = {
   AUTOPILOT_WEBHOOK_URL: "admin",
   ADMIN: "router",
   ROUTER: "admin",
+  AUTOPILOT: "admin",
 } as const satisfies Record<string, Reader>;
 
 export type EnvName = keyof typeof READERS;

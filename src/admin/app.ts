@@ -22,6 +22,7 @@ import { registerSyncRoutes } from "./sync-api";
 import { registerStatsRoutes } from "./stats-api";
 import { registerTableRoutes } from "./table-api";
 import { registerMetadataRoutes } from "./metadata-api";
+import { registerAutopilotRoutes } from "./autopilot-api";
 import { registerDashboard } from "../dashboard/route";
 import { zodErrors } from "../table/validate";
 import type { AdminApp, AdminEnv } from "./context";
@@ -135,6 +136,7 @@ export function createAdminApp(prefix: string): AdminApp {
   registerSyncRoutes(app);
   registerStatsRoutes(app);
   registerMetadataRoutes(app);
+  registerAutopilotRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -250,7 +250,7 @@ export async function shards(env: Env): Promise<Shard[]> {
 }
 
 /** The last key of a resolution up to `until`. */
-function lastKey(resolution: Resolution, until: number): string {
+export function lastKey(resolution: Resolution, until: number): string {
   return new Date(until).toISOString().slice(0, resolution === "minute" ? 16 : 13);
 }
 
@@ -280,8 +280,8 @@ async function distinctNames(all: Shard[], w: StatsWindow): Promise<DistinctName
   return any ? estimateNames(bits) : undefined;
 }
 
-/** What the flags need besides the window's sums: route states and times, levers, the extra reads. */
-async function flagInputs(env: Env, all: Shard[], names: string[], w: StatsWindow): Promise<FlagInputs> {
+/** What the flags need besides the window's sums: route states and times, levers, the extra reads (also the autopilot's alarm gate). */
+export async function flagInputs(env: Env, all: Shard[], names: string[], w: StatsWindow): Promise<FlagInputs> {
   const { routes: states, levers } = await writerOf(env).statesSince(names);
   const routes = new Map<string, RouteStateSince>(
     Object.entries(states).map(([c, s]) => [c, { state: s.state, since: Date.parse(s.since) }]),

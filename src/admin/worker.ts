@@ -17,6 +17,9 @@ import { runScheduledSync } from "../writer/scheduled-sync";
 import { adminAppFor } from "./app";
 import { ApiProblem, problemResponse } from "./problem";
 
+// The autopilot runs here, beside the API that steers it, not in the router (wrangler.admin.toml).
+export { Autopilot } from "../autopilot/durable-object";
+
 /**
  * Answers one request to the admin Worker: under ADMIN_PREFIX (on ADMIN_HOSTNAME when
  * set) the management API; anything else 404 as problem+json (a route wider than the

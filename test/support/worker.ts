@@ -15,6 +15,8 @@ export function testEnv(overrides: Partial<Env> = {}): Env {
     ROUTES: env.ROUTES,
     ROUTE_WRITER: env.ROUTE_WRITER,
     TRAFFIC_COUNTER: env.TRAFFIC_COUNTER,
+    // The admin Worker's own object (vitest.config.ts binds it; cloudflare:test's env type is the router's).
+    AUTOPILOT: (env as Partial<Env>).AUTOPILOT,
     // Send counts at the end of each request, so a test sees them at once.
     STATS_FLUSH_MS: "0",
     AUTH0_ORIGIN: `http://127.0.0.1:${inject("originPort")}`,
