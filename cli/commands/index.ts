@@ -1,5 +1,6 @@
 /** The command table: every command the CLI knows, in the order help lists them. */
 import type { Command } from "../command";
+import { autopilot } from "./autopilot";
 import { audit, coverage, evaluate, status } from "./insight";
 import { metadata } from "./metadata";
 import { get, list, remove, set } from "./routes";
@@ -21,4 +22,5 @@ export const COMMANDS: readonly Command[] = [
   coverage,
   audit,
   metadata,
+  autopilot,
 ];
