@@ -560,6 +560,48 @@ describe("npm run routes: operating a migration", () => {
     ]);
   });
 
+  it("autopilot: a bad plan file exits 2 naming the field and sends nothing; a good one dry-runs, runs, shows, aborts", async () => {
+    await cli(["set", "acme-saml", "legacy", "--create"]);
+    writeFileSync(
+      path.join(dir, "bad-plan.json"),
+      JSON.stringify({ gates: { minLogins: 5, maxFallbackShare: 2, maxErrorShare: 0 }, waves: [{ soak: "soon" }] }),
+    );
+    const bad = await cli(["autopilot", "plan", "bad-plan.json"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("gates.maxFallbackShare");
+    expect(bad.err).toContain("waves.0.soak");
+    expect(bad.requests).toEqual([]);
+    const vague = await cli(["autopilot", "abort"]);
+    expect(vague.code).toBe(2);
+    expect(vague.requests).toEqual([]);
+
+    const plan = {
+      id: "cli-plan",
+      gates: { minLogins: 5, maxFallbackShare: 0.1, maxErrorShare: 0.1 },
+      checkEvery: "1h",
+      waves: [{ canary: true, connections: ["acme-saml"], soak: "1h" }],
+    };
+    writeFileSync(path.join(dir, "plan.json"), JSON.stringify(plan));
+    const dry = await cli(["autopilot", "plan", "plan.json", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.out.split("\n")).toEqual([
+      "dry run (nothing started): plan cli-plan, 1 connection(s), audited as autopilot:cli-plan",
+      "wave 0 canary 0 (soak 1h): acme-saml",
+    ]);
+    expect(dry.requests).toEqual(["POST /autopilot/plans?dryRun=true"]);
+    expect((await api("GET", "/routes/acme-saml")).json["state"]).toBe("legacy");
+
+    expect((await cli(["autopilot", "plan", "plan.json"])).code).toBe(0);
+    expect((await api("GET", "/routes/acme-saml")).json["state"]).toBe("migrated");
+    const shown = await cli(["autopilot", "status"]);
+    expect(shown.out.split("\n").slice(0, 1)).toEqual(["plan cli-plan: running"]);
+    expect(shown.out).toContain("  acme-saml: soaking — cut over; waiting for logins");
+    const aborted = await cli(["autopilot", "abort", "--rollback"]);
+    expect(aborted.code).toBe(0);
+    expect(aborted.out).toContain("plan cli-plan: aborted");
+    expect((await api("GET", "/routes/acme-saml")).json["state"]).toBe("legacy");
+  });
+
   it("exits 1 with the server's problem detail, field by field", async () => {
     const res = await cli(["set", "acme-saml", "migrated", "--target", "https://evil.example/cb", "--create"]);
     expect(res.code).toBe(1);

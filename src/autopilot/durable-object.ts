@@ -20,6 +20,7 @@ import type { Failure } from "../writer/result";
 import { writerOf } from "../writer/handle";
 import type { AutopilotEvent, AutopilotEventKind, AutopilotNumbers } from "./events";
 import { judge } from "./gates";
+import { notify } from "./notify";
 import { durationMs, PlanInput, type Plan } from "./plan";
 import { readNumbers } from "./readings";
 import { selectWaves, type ResolvedWave } from "./select";
@@ -357,15 +358,24 @@ export class Autopilot extends DurableObject<Env> {
       c.decidedAt = iso(now);
     }
     this.store.save(record);
-    const numbers = await readNumbers(
-      this.env,
-      stillOurs.map((c) => ({
-        connection: c.connection,
-        providerConnectionId: c.providerConnectionId,
-        since: Date.parse(c.since ?? iso(now)),
-      })),
-      now,
-    );
+    let numbers: Map<string, AutopilotNumbers>;
+    try {
+      numbers = await readNumbers(
+        this.env,
+        stillOurs.map((c) => ({
+          connection: c.connection,
+          providerConnectionId: c.providerConnectionId,
+          since: Date.parse(c.since ?? iso(now)),
+        })),
+        now,
+      );
+    } catch (err) {
+      // No numbers, no decision: nothing is promoted or rolled back on a reading that failed.
+      const why = err instanceof Error ? err.message.slice(0, 200) : String(err);
+      for (const c of stillOurs) c.reason = `numbers unreadable (${why}); judged again next window`;
+      this.store.save(record);
+      return;
+    }
     for (const c of stillOurs) {
       const n = numbers.get(c.connection);
       if (n === undefined) continue;
@@ -538,7 +548,10 @@ export class Autopilot extends DurableObject<Env> {
     return view;
   }
 
-  /** Records and logs one event (the timeline GET shows). */
+  /**
+   * Records (the timeline GET shows), logs and notifies one event. notify (the optional
+   * webhook) never throws and waits at most its timeout: a chat that is down never stops a plan.
+   */
   private async emit(
     record: PlanRecord,
     kind: AutopilotEventKind,
@@ -566,6 +579,7 @@ export class Autopilot extends DurableObject<Env> {
       ...(e.connection === undefined ? {} : { connection: e.connection }),
       reason: e.reason,
     });
+    await notify(this.env, event);
   }
 }
 
