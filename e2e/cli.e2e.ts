@@ -236,6 +236,10 @@ describe("npm run routes: strict command lines", () => {
     expect(wet.code).toBe(0);
     const coverage = await cli(["coverage"]);
     expect(coverage.out).toContain("10 route(s): 5 routable, 3 partial, 2 unroutable");
+    // Readiness from recorded callbacks: the package's connections have sent none here.
+    expect(coverage.out).toMatch(/^readiness \(evidence of 7 days\): \d+ ready, \d+ not ready, \d+ no evidence$/m);
+    const one = await cli(["get", "larkspur-saml"]);
+    expect(one.out).toMatch(/^readiness: no evidence — no logins recorded in 7 days; predicted from configuration: /m);
     const missing = await cli(["push", "no-such-folder"]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("no-such-folder/sso/proxy_routes.csv");

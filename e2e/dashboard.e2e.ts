@@ -740,6 +740,8 @@ describe("dashboard, in Chromium at 1440×900", () => {
     expect(facts).toContain("Organization\norg_umbrella");
     expect(facts).toMatch(/Routability\nroutable — connection= in the ACS URL/);
     expect(facts).toContain("saml-acs: identified by query");
+    // Its 2 logins came with connection=: measured ready (bounces are no evidence).
+    expect(facts).toMatch(/Readiness\nready — 2 logins in 7 days; all identifiable by connection=\./);
     expect(facts).toMatch(/Last callback seen\n.*(just now|min ago)\): a bounce to Auth0, 302, fallback-bounce/);
     expect(await page.getByLabel("State of umbrella-saml").last().inputValue()).toBe("migrated");
     // The import that created the route is in its audit (imports name no single subject).

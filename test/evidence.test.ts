@@ -29,6 +29,10 @@ const ROUTES: RouteInput[] = [
     protocol: "adfs",
     match: { idpEntityId: "http://adfs.hooli.test/trust" },
   },
+  // SAML with neither match: predicted routable (connection=), but its IdP encrypts and drops connection=.
+  { connection: "initech-saml", state: "legacy", protocol: "samlp" },
+  // Never seen: no evidence, the prediction stands.
+  { connection: "quiet-saml", state: "legacy", protocol: "samlp" },
 ];
 const TABLE: RouteTableFile = {
   settings: { mode: "route", unknown: "auth0", redirect: "307", defaultTarget: "https://sso.example.com/cb" },
@@ -156,6 +160,11 @@ async function script(): Promise<void> {
   const kcQuery = `code=kc-code&state=${encodeURIComponent(kc.handles.state)}&iss=${encodeURIComponent("https://kc.test/realms/a")}`;
   expect(await send(withCookies(new Request(`${HOST}/login/callback?${kcQuery}`), kc.cookies))).toBe(200);
   SECRETS.push("kc-code");
+  // initech: an Auth0-started SAML login whose IdP encrypts the assertion and drops connection=.
+  const initech = await startLogin("saml-post", "initech-saml");
+  const encrypted = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r" Version="2.0"><saml:Issuer>https://idp.initech.test</saml:Issuer><saml:EncryptedAssertion><x/></saml:EncryptedAssertion></samlp:Response>`;
+  const initechBody = form({ SAMLResponse: btoa(encrypted), RelayState: initech.handles.relayState });
+  expect(await send(withCookies(postForm("/login/callback", initechBody), initech.cookies))).toBe(200);
   // ADFS WS-Fed: identified by the token's Issuer attribute.
   expect(await send(realCallback("wsfed-post", route("hooli-adfs")))).toBe(200);
   // Affinity not configured: nobody can tell who started it.
@@ -191,6 +200,7 @@ describe("evidence: what each connection's callbacks carry, per hour", () => {
       "kc-oidc oidc-code-with-iss elsewhere iss": 2,
       "kc-oidc oidc-code-with-iss auth0 affinity": 1,
       "hooli-adfs wsfed-post elsewhere issuer": 1,
+      "initech-saml saml-encrypted-without-connection auth0 affinity": 1,
     });
   });
 
@@ -237,5 +247,97 @@ describe("evidence: what each connection's callbacks carry, per hour", () => {
     ]) {
       expect(text).not.toContain(fragment);
     }
+  });
+});
+
+type Readiness = {
+  verdict: string;
+  logins: number;
+  identifiable: number;
+  unidentifiable: number;
+  summary: string;
+  fix?: string;
+  prediction: string;
+  agrees: boolean;
+  difference?: string;
+};
+
+describe("readiness: measured from the evidence, the prediction where there is none", () => {
+  it("answers each route's verdict with its numbers and fix in GET /routes/{c}", async () => {
+    await script();
+    const readiness = async (c: string) =>
+      ((await (await api(`/routes/${c}`)).json()) as { readiness: Readiness }).readiness;
+    expect(await readiness("acme-saml")).toMatchObject({
+      verdict: "ready",
+      logins: 8,
+      identifiable: 8,
+      summary: "8 logins in 7 days; all identifiable: 5 by connection=, 2 by Audience, 1 by Issuer",
+      prediction: "routable",
+      agrees: true,
+    });
+    expect(await readiness("contoso-waad")).toMatchObject({
+      verdict: "not ready",
+      logins: 2,
+      unidentifiable: 2,
+      summary:
+        "2 logins in 7 days; 100 % of callbacks (2) carried no iss: after a cut-over those follow affinity, then unknown",
+      prediction: "unroutable",
+      agrees: true,
+    });
+    expect((await readiness("contoso-waad")).fix).toMatch(/^keep settings.unknown = probe/);
+    // Keycloak sends iss every time: predicted partial, the evidence says ready and shows the difference.
+    expect(await readiness("kc-oidc")).toMatchObject({
+      verdict: "ready",
+      logins: 3,
+      summary: "3 logins in 7 days; all identifiable by iss",
+      prediction: "partial",
+      agrees: false,
+    });
+    expect((await readiness("kc-oidc")).difference).toMatch(/^configuration predicted partial .*evidence says ready$/);
+    expect(await readiness("hooli-adfs")).toMatchObject({
+      verdict: "ready",
+      logins: 1,
+      summary: "1 login in 7 days; all identifiable by Issuer",
+    });
+    // Predicted routable; its IdP really encrypts and drops connection=: the evidence wins.
+    expect(await readiness("initech-saml")).toMatchObject({
+      verdict: "not ready",
+      logins: 1,
+      summary:
+        "1 login in 7 days; 100 % of callbacks (1) were encrypted SAML post without connection= but the route has no match.idpEntityId: after a cut-over those follow affinity, then unknown",
+      fix: "set match.idpEntityId to the IdP's entity ID",
+      prediction: "routable",
+      agrees: false,
+      difference:
+        "configuration predicted routable; 1 of 1 recorded callbacks were not identifiable, so the evidence says not ready",
+    });
+    expect(await readiness("quiet-saml")).toMatchObject({
+      verdict: "no evidence",
+      logins: 0,
+      prediction: "routable",
+      agrees: true,
+    });
+    expect((await readiness("quiet-saml")).summary).toMatch(
+      /^no logins recorded in 7 days; predicted from configuration: routable — /,
+    );
+  });
+
+  it("counts verdicts across the table in GET /coverage and lists the routes not ready or disagreeing", async () => {
+    await script();
+    const coverage = (await (await api("/coverage")).json()) as {
+      readiness: {
+        days: number;
+        byVerdict: Record<string, number>;
+        connections: Array<Readiness & { connection: string }>;
+      };
+    };
+    expect(coverage.readiness.days).toBe(7);
+    expect(coverage.readiness.byVerdict).toEqual({ ready: 3, "not ready": 3, "no evidence": 1 });
+    expect(coverage.readiness.connections.map((c) => `${c.connection} ${c.verdict} ${c.agrees}`).sort()).toEqual([
+      "contoso-waad not ready true",
+      "hooli-okta not ready true",
+      "initech-saml not ready false",
+      "kc-oidc ready false",
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import type { Json } from "../client";
 import type { Command } from "../command";
 import { beforeAfter, table } from "../output";
 import { LEVEL_MEANING } from "../../src/table/routability";
+import { readinessLines } from "./routes";
 import { describeKillSwitch, describeMode } from "./settings";
 
 export const evaluate: Command = {
@@ -67,6 +68,9 @@ export const coverage: Command = {
       const level = json["byLevel"] as Record<string, number>;
       const byProtocol = json["byProtocol"] as Record<string, Record<string, number>>;
       const atRisk = (json["atRisk"] as Json[] | undefined) ?? [];
+      const readiness = json["readiness"] as Json | undefined;
+      const verdicts = (readiness?.["byVerdict"] ?? {}) as Record<string, number>;
+      const listed = (readiness?.["connections"] as Json[] | undefined) ?? [];
       return [
         `${String(json["routes"])} route(s): ${level["routable"] ?? 0} routable, ${level["partial"] ?? 0} partial, ${level["unroutable"] ?? 0} unroutable`,
         ...Object.entries(byProtocol).map(
@@ -80,6 +84,14 @@ export const coverage: Command = {
           (r) =>
             `  ${String(r["connection"])} (${String(r["state"])}, ${String(r["level"])}): ${String(r["reason"])}${r["fix"] === undefined ? "" : `\n    fix: ${String(r["fix"])}`}`,
         ),
+        ...(readiness === undefined
+          ? []
+          : [
+              `readiness (evidence of ${String(readiness["days"])} days): ${verdicts["ready"] ?? 0} ready, ${verdicts["not ready"] ?? 0} not ready, ${verdicts["no evidence"] ?? 0} no evidence`,
+              ...listed.flatMap((r) =>
+                readinessLines(r, `  ${String(r["connection"])} (${String(r["state"])}):`, "    "),
+              ),
+            ]),
       ].join("\n");
     });
   },

@@ -61,6 +61,20 @@ export const list: Command = {
   },
 };
 
+/** "readiness: not ready — 2 logins in 7 days; …", the fix, and where the evidence overrules the prediction. */
+export function readinessLines(readiness: Json | undefined, head = "readiness:", indent = "  "): string[] {
+  if (readiness === undefined) return [];
+  return [
+    `${head} ${String(readiness["verdict"])} — ${String(readiness["summary"])}`,
+    ...(readiness["fix"] === undefined || readiness["verdict"] === "ready"
+      ? []
+      : [`${indent}fix: ${String(readiness["fix"])}`]),
+    ...(readiness["difference"] === undefined
+      ? []
+      : [`${indent}evidence over prediction: ${String(readiness["difference"])}`]),
+  ];
+}
+
 export const get: Command = {
   name: "get",
   summary: "one route, with its version (ETag)",
@@ -69,7 +83,7 @@ export const get: Command = {
   async run(ctx) {
     const [connection = ""] = ctx.positionals;
     const { json, headers } = await ctx.api.request("GET", `/routes/${enc(connection)}`);
-    const { routability, ...route } = json as Json & { routability?: Json };
+    const { routability, readiness, ...route } = json as Json & { routability?: Json; readiness?: Json };
     ctx.print(json, () =>
       [
         ...fieldLines(route),
@@ -80,6 +94,7 @@ export const get: Command = {
               `routability: ${String(routability["level"])} — ${String(routability["reason"])}`,
               ...(routability["fix"] === undefined ? [] : [`  fix: ${String(routability["fix"])}`]),
             ]),
+        ...readinessLines(readiness),
       ].join("\n"),
     );
   },

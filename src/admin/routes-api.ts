@@ -23,6 +23,11 @@ import { connectionNameProblem } from "../table/schema";
 import { inputOf } from "../writer/diff";
 import { changedFields, ConnectionPreviewSchema, DryRunQuery, previewConnections } from "./preview";
 import { loginsOfLast24h } from "./stats-api";
+import { READINESS_DAYS, readinessOfRoutes } from "./evidence-read";
+import { readinessOf } from "../stats/readiness";
+
+/** A route nobody recorded evidence for: the prediction stands. */
+const noReadiness = (route: Parameters<typeof readinessOf>[0]) => readinessOf(route, [], READINESS_DAYS);
 
 const RoutePreviewSchema = z
   .object({
@@ -104,10 +109,13 @@ export function registerRouteRoutes(app: AdminApp): void {
       if (route === null)
         throw new ApiProblem(404, "No such route", `connection "${connection}" is not in the route table`);
       const router = routerOf(c.env);
-      const [routability] = await askRouter(() => router.routability([route]));
+      const [[routability], readiness] = await Promise.all([
+        askRouter(() => router.routability([route])),
+        readinessOfRoutes(c.env, [route]),
+      ]);
       if (routability === undefined) throw new ApiProblem(503, "Router unreachable", "The router gave no routability.");
       c.header("etag", etag(route.version));
-      return c.json({ ...route, routability }, 200);
+      return c.json({ ...route, routability, readiness: readiness.get(connection) ?? noReadiness(route) }, 200);
     },
   );
 
@@ -124,7 +132,19 @@ export function registerRouteRoutes(app: AdminApp): void {
     async (c) => {
       requireScope(c.get("principal"), "routes:read");
       const router = routerOf(c.env);
-      return c.json(await askRouter(() => router.coverage()), 200);
+      const [coverage, table] = await Promise.all([askRouter(() => router.coverage()), writerOf(c.env).exportTable()]);
+      const readiness = await readinessOfRoutes(c.env, table.routes);
+      const byVerdict = { ready: 0, "not ready": 0, "no evidence": 0 };
+      const listed = [];
+      for (const route of table.routes) {
+        const r = readiness.get(route.connection) ?? noReadiness(route);
+        byVerdict[r.verdict] += 1;
+        if (r.verdict === "not ready" || !r.agrees) {
+          const { shapes: _shapes, ...rest } = r;
+          listed.push({ connection: route.connection, state: route.state, ...rest });
+        }
+      }
+      return c.json({ ...coverage, readiness: { days: READINESS_DAYS, byVerdict, connections: listed } }, 200);
     },
   );
 

@@ -163,9 +163,47 @@ export const RoutabilitySchema = z
     description: "Whether the router can identify this route's callbacks with what the table holds, per callback shape",
   });
 
-export const RouteWithRoutabilitySchema = Route.extend({ routability: RoutabilitySchema }).meta({
+const CountsByWord = z.record(z.string(), z.number().int());
+
+export const ReadinessSchema = z
+  .object({
+    verdict: z.enum(["ready", "not ready", "no evidence"]),
+    days: z.number().int().meta({ description: "The window of evidence, in days" }),
+    logins: z.number().int(),
+    identifiable: z.number().int(),
+    unidentifiable: z.number().int(),
+    summary: z.string().meta({
+      description: 'One sentence with the numbers, e.g. "412 logins in 7 days; all identifiable by connection="',
+    }),
+    fix: z.string().optional(),
+    shapes: z.array(
+      z.object({
+        shape: z.string(),
+        logins: z.number().int(),
+        identifiable: z.boolean(),
+        identifiedBy: CountsByWord,
+        started: CountsByWord,
+      }),
+    ),
+    prediction: z.enum(["routable", "partial", "unroutable"]).meta({ description: "Routability from configuration" }),
+    agrees: z.boolean(),
+    difference: z
+      .string()
+      .optional()
+      .meta({ description: "When evidence and prediction disagree: the evidence wins, and how" }),
+  })
+  .meta({
+    id: "Readiness",
+    description:
+      "Whether the router can identify this connection's callbacks after a cut-over, judged on the callbacks it recorded (docs/storage.md, Evidence); no evidence: the prediction stands",
+  });
+
+export const RouteWithRoutabilitySchema = Route.extend({
+  routability: RoutabilitySchema,
+  readiness: ReadinessSchema,
+}).meta({
   id: "RouteWithRoutability",
-  description: "A route as stored, with its version and its routability.",
+  description: "A route as stored, with its version, its routability (prediction) and its readiness (evidence).",
 });
 
 export const CoverageSchema = z
@@ -183,6 +221,13 @@ export const CoverageSchema = z
         fix: z.string().optional(),
       }),
     ),
+    readiness: z.object({
+      days: z.number().int(),
+      byVerdict: z.object({ ready: z.number().int(), "not ready": z.number().int(), "no evidence": z.number().int() }),
+      connections: z
+        .array(ReadinessSchema.extend({ connection: z.string(), state: z.string() }).omit({ shapes: true }))
+        .meta({ description: "Routes not ready, or whose evidence disagrees with their prediction" }),
+    }),
   })
   .meta({
     id: "Coverage",

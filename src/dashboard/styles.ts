@@ -42,6 +42,9 @@ header.top .mode { color: var(--text); }
 .routability-routable { color: var(--green); }
 .routability-partial { color: var(--amber); }
 .routability-unroutable { color: var(--red); font-weight: 600; }
+.readiness-ready { color: var(--green); }
+.readiness-no-evidence { color: var(--muted); }
+.readiness-not-ready { color: var(--red); font-weight: 600; }
 header.top .mode-kill-switch { color: #fff; }
 
 main { max-width: 1400px; margin: 0 auto; padding: 1rem 1.5rem 3rem; }

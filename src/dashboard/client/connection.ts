@@ -5,6 +5,7 @@
  */
 import type { ConnectionStats, LastSeenView, SeriesPoint } from "../../stats/report";
 import type { Routability } from "../../table/routability";
+import type { Readiness } from "../../stats/readiness";
 import type { Route } from "../../table/schema";
 import { IDS } from "../ids";
 import { auditRows, type AuditEntry } from "./audit";
@@ -18,7 +19,7 @@ import { changeState, showState, stateSelect } from "./state-change";
 
 type ConnectionReport = ConnectionStats & { since: string; until: string; step: string; series: SeriesPoint[] };
 /** A route as GET /routes/{connection} answers, perhaps with the router's routability verdict. */
-type RouteAnswer = Route & { routability?: Routability };
+type RouteAnswer = Route & { routability?: Routability; readiness?: Readiness };
 
 let chart: TimeChart | undefined;
 /** The connection on show and the route it was last rendered from. */
@@ -94,6 +95,7 @@ function renderFacts(ctx: Ctx, route: RouteAnswer | null, stats: ConnectionRepor
     facts.push(...fact(organizations.length > 1 ? "Organizations" : "Organization", organizations.join(", ") || "—"));
     facts.push(...fact("Protocol", route.protocol ?? "—"));
     facts.push(...fact("Routability", ...routabilityNodes(route.routability)));
+    facts.push(...fact("Readiness", ...readinessNodes(route.readiness)));
     facts.push(...fact("Version", String(route.version), " · updated ", time(route.updatedAt)));
   }
   const last = stats?.lastSeen ?? null;
@@ -124,6 +126,18 @@ function routabilityNodes(value: Routability | undefined): Array<Node | string> 
     ` — ${value.reason}.`,
     ...(value.fix === undefined ? [] : [h("br"), `Fix: ${value.fix}.`]),
     h("ul", {}, ...shapes.map((s) => h("li", {}, s))),
+  ];
+}
+
+/** What the recorded callbacks say (GET /routes/{connection}'s readiness): the verdict, its numbers, the fix. */
+function readinessNodes(value: Readiness | undefined): Array<Node | string> {
+  if (value === undefined) return ["not reported by this API"];
+  const word = value.verdict.replace(" ", "-");
+  return [
+    h("strong", { class: `readiness readiness-${word}` }, value.verdict),
+    ` — ${value.summary}.`,
+    ...(value.fix === undefined || value.verdict === "ready" ? [] : [h("br"), `Fix: ${value.fix}.`]),
+    ...(value.difference === undefined ? [] : [h("br"), `Evidence over prediction: ${value.difference}.`]),
   ];
 }
 
