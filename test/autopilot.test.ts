@@ -12,6 +12,7 @@ import type { Env } from "../src/env";
 import { shardName } from "../src/stats/recorder";
 import { api, json, resetTable } from "./support/admin";
 import { call, HOST } from "./support/worker";
+import { fakeWorkos, workosEnv } from "./support/workos";
 
 const testEnv = env as unknown as Env;
 const stub = () => {
@@ -296,6 +297,98 @@ describe("running a plan", () => {
       status: "soaking",
       numbers: { logins: 3, fallback: 3 },
     });
+  }, 20_000);
+});
+
+describe("what the gates read", () => {
+  it("counts only verified bounces: fallback=auth0 without the router's mark does not breach", async () => {
+    await start({
+      id: "unmarked",
+      gates: GATES,
+      checkEvery: "1h",
+      waves: [{ connections: ["globex-saml"], soak: "1s" }],
+    });
+    await traffic("globex-saml", 4);
+    // Anyone can add the parameter: these carry no mark of the router's hand-off.
+    for (let i = 0; i < 4; i++) {
+      const res = await call(new Request(`${HOST}/login/callback?connection=globex-saml&code=u${i}&fallback=auth0`));
+      await res.body?.cancel();
+      expect(res.status).toBe(200);
+    }
+    await sleep(1_100);
+    await tick();
+    expect(conn(await status(), "globex-saml")).toMatchObject({
+      status: "promoted",
+      numbers: { logins: 4, fallback: 0, fallbackShare: 0 },
+    });
+  }, 20_000);
+
+  it("rolls back on the new provider's own failures (WorkOS events), and says `no source` where there is none", async () => {
+    const key = "sk_test_autopilot_outcomes";
+    await api("/import?mode=replace", {
+      method: "POST",
+      body: {
+        settings: { defaultTarget: "https://sso.example.com/cb" },
+        routes: [
+          { connection: "acme-saml", protocol: "samlp", state: "legacy", providerConnectionId: "conn_acme" },
+          { connection: "globex-saml", protocol: "samlp", state: "legacy", providerConnectionId: "conn_globex" },
+          { connection: "hooli-saml", protocol: "samlp", state: "legacy" },
+        ],
+      },
+    });
+    await start({
+      id: "outcomes",
+      gates: { ...GATES, maxProviderFailureShare: 0.25 },
+      policy: { onRollback: "continue" },
+      checkEvery: "1h",
+      waves: [{ connections: ["acme-saml", "globex-saml", "hooli-saml"], soak: "1s" }],
+    });
+    for (const c of ["acme-saml", "globex-saml", "hooli-saml"]) await traffic(c, 4);
+    const at = new Date().toISOString();
+    const ok = { event: "authentication.sso_succeeded" as const, created_at: at };
+    const failed = { event: "authentication.sso_failed" as const, created_at: at };
+    await fakeWorkos(key, {
+      events: [
+        ...Array.from({ length: 4 }, () => ({ ...ok, connection_id: "conn_acme" })),
+        { ...ok, connection_id: "conn_globex" },
+        ...Array.from({ length: 3 }, () => ({ ...failed, connection_id: "conn_globex" })),
+      ],
+    });
+    await sleep(1_100);
+    // The object with WorkOS configured (the test runtime's own bindings have no key).
+    await runInDurableObject(stub(), async (_instance, state) => {
+      await new Autopilot(state, { ...testEnv, ...workosEnv(key) } as Env).alarm();
+    });
+    const view = await status();
+    expect(conn(view, "globex-saml")).toMatchObject({
+      status: "rolled-back",
+      numbers: { logins: 4, fallback: 0, outcome: { succeeded: 1, failed: 3, source: "workos-events" } },
+      reason: "new provider's failure share 75.0% > 25.0% (3 of 4 sign-ins failed there, workos-events)",
+    });
+    expect(conn(view, "acme-saml")).toMatchObject({
+      status: "promoted",
+      numbers: { outcome: { succeeded: 4, failed: 0, source: "workos-events" } },
+    });
+    expect(conn(view, "hooli-saml")).toMatchObject({
+      status: "promoted",
+      numbers: { outcome: { source: "no source", reason: expect.stringContaining("providerConnectionId") } },
+    });
+    expect(conn(view, "hooli-saml")?.reason).toContain("outcome: no source");
+  }, 20_000);
+
+  it("holds promotion without an outcome source when the plan requires one", async () => {
+    await start({
+      id: "strict",
+      gates: { ...GATES, requireProviderOutcome: true },
+      checkEvery: "1h",
+      waves: [{ connections: ["acme-saml"], soak: "1s" }],
+    });
+    await traffic("acme-saml", 4);
+    await sleep(1_100);
+    await tick();
+    const c = conn(await status(), "acme-saml");
+    expect(c).toMatchObject({ status: "soaking", numbers: { logins: 4, outcome: { source: "no source" } } });
+    expect(c?.reason).toMatch(/^no outcome source \(.+\); the plan requires one to promote$/);
   }, 20_000);
 });
 
