@@ -288,6 +288,34 @@ describe("running a plan", () => {
     expect(conn(view, "initech-saml")).toMatchObject({ status: "soaking" });
   }, 20_000);
 
+  it("leaves alone a connection someone else migrated before its wave, and one someone else put back", async () => {
+    await start({
+      id: "others",
+      gates: GATES,
+      checkEvery: "1h",
+      waves: [
+        { connections: ["acme-saml", "hooli-saml"], soak: "1s" },
+        { connections: ["globex-saml"], soak: "1s" },
+      ],
+    });
+    expect((await api("/routes/globex-saml", { method: "PATCH", body: { state: "migrated" } })).status).toBe(200);
+    expect((await api("/routes/hooli-saml", { method: "PATCH", body: { state: "legacy" } })).status).toBe(200);
+    await traffic("acme-saml", 4);
+    await sleep(1_100);
+    await tick();
+    const view = await status();
+    expect(conn(view, "hooli-saml")).toMatchObject({ status: "left", reason: "changed to legacy by someone else" });
+    expect(conn(view, "globex-saml")).toMatchObject({
+      status: "left",
+      reason: "already migrated by someone else before its wave; the plan leaves it alone",
+    });
+    expect(view.status).toBe("finished");
+    const audit = await json<{ entries: Array<{ actor: string; action: string }> }>(
+      await api("/audit?limit=100&connection=globex-saml"),
+    );
+    expect(audit.entries.filter((e) => e.actor === "autopilot:others" && e.action === "route.update")).toEqual([]);
+  }, 20_000);
+
   it("never judges on fewer logins than the minimum, however bad they look", async () => {
     await start({ id: "few", gates: GATES, checkEvery: "1h", waves: [{ connections: ["globex-saml"], soak: "1s" }] });
     await traffic("globex-saml", 3, 3); // every one bounced, but 3 < 4

@@ -508,6 +508,11 @@ export class Autopilot extends DurableObject<Env> {
       c.status = "left";
       c.reason = `not cut over: its route is ${done.value.route === null ? "gone" : done.value.route.state}`;
       c.decidedAt = iso(now);
+    } else if (done.value.applied && !done.value.changed) {
+      // Someone else migrated it before its wave: not the plan's to judge or roll back.
+      c.status = "left";
+      c.reason = "already migrated by someone else before its wave; the plan leaves it alone";
+      c.decidedAt = iso(now);
     } else {
       const since = Date.parse(done.value.since ?? iso(now));
       c.status = "soaking";

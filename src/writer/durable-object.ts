@@ -425,12 +425,13 @@ export class RouteTableWriter extends DurableObject<Env> {
    * already in the audit is not applied again (`applied: false`), so a plan that restarts
    * mid-step repeats nothing. With `state`, the route's state changes in the same transaction
    * (audited `route.update` as any change, through the same checks and provider guard); a
-   * route already in that state is left as it is. `since`: when the route's state last changed.
+   * route already in that state is left as it is (`changed: false`; the entry says `unchanged`).
+   * `since`: when the route's state last changed.
    */
   async autopilotStep(
     step: { id: string; action: string; connection: string | null; state?: RouteState; details: object },
     actor: string,
-  ): Promise<Result<{ applied: boolean; route: Route | null; since: string | null }>> {
+  ): Promise<Result<{ applied: boolean; changed: boolean; route: Route | null; since: string | null }>> {
     const done = this.db.audit.hasStep(actor, step.action, step.id);
     const current = (): { route: Route | null; since: string | null } => {
       if (step.connection === null) return { route: null, since: null };
@@ -439,17 +440,31 @@ export class RouteTableWriter extends DurableObject<Env> {
         since: this.db.statesSince([step.connection])[step.connection]?.since ?? null,
       };
     };
-    if (done) return { ok: true, value: { applied: false, ...current() }, kvPending: this.db.outbox.pendingCount() };
+    if (done) {
+      return {
+        ok: true,
+        value: { applied: false, changed: false, ...current() },
+        kvPending: this.db.outbox.pendingCount(),
+      };
+    }
     const record = { step: step.id, ...step.details };
     if (step.connection === null || step.state === undefined) {
       this.audit(actor, step.action, step.connection, null, record);
-      return { ok: true, value: { applied: true, ...current() }, kvPending: this.db.outbox.pendingCount() };
+      return {
+        ok: true,
+        value: { applied: true, changed: false, ...current() },
+        kvPending: this.db.outbox.pendingCount(),
+      };
     }
     const connection = step.connection;
     const before = this.db.getRoute(connection);
     if (before !== null && before.state === step.state) {
       this.audit(actor, step.action, connection, null, { ...record, unchanged: `already ${step.state}` });
-      return { ok: true, value: { applied: true, ...current() }, kvPending: this.db.outbox.pendingCount() };
+      return {
+        ok: true,
+        value: { applied: true, changed: false, ...current() },
+        kvPending: this.db.outbox.pendingCount(),
+      };
     }
     const planned = this.planPatch(connection, { state: step.state }, { actor });
     if (!planned.ok) return planned;
@@ -460,7 +475,7 @@ export class RouteTableWriter extends DurableObject<Env> {
       this.audit(actor, step.action, connection, { state: before?.state ?? null }, { ...record, state: step.state });
     });
     const kvPending = await this.flush();
-    return { ok: true, value: { applied: true, ...current() }, kvPending };
+    return { ok: true, value: { applied: true, changed: true, ...current() }, kvPending };
   }
 
   // ---- SP metadata snapshots (src/admin/metadata-api.ts stores them in KV) ------
