@@ -5,7 +5,7 @@
  * alarms (runDurableObjectAlarm fires the alarm the object set); durations in seconds.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { Autopilot } from "../src/autopilot/durable-object";
 import type { PlanView } from "../src/autopilot/state";
 import type { Env } from "../src/env";
@@ -185,6 +185,18 @@ describe("plan validation", () => {
     ]);
   });
 
+  it("publishes the plan's JSON Schema in the OpenAPI document", async () => {
+    const doc = await json<{
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    }>(await api("/openapi.json"));
+    const plan = doc.components.schemas["AutopilotPlan"];
+    expect(Object.keys(plan?.properties ?? {})).toEqual(["id", "gates", "policy", "checkEvery", "waves"]);
+    expect(plan?.required).toEqual(expect.arrayContaining(["gates", "waves"]));
+    expect(Object.keys(doc.components.schemas["AutopilotGates"]?.properties ?? {})).toContain(
+      "maxProviderFailureShare",
+    );
+  });
+
   it("refuses a second plan while one runs, and names a connection that plan holds", async () => {
     await start({ id: "first", gates: GATES, checkEvery: "1h", waves: [{ connections: ["acme-saml"], soak: "1h" }] });
     const again = await submit({ gates: GATES, waves: [{ connections: ["globex-saml"], soak: "1s" }] });
@@ -349,6 +361,26 @@ describe("what the gates read", () => {
       status: "promoted",
       numbers: { logins: 4, fallback: 0, fallbackShare: 0 },
     });
+  }, 20_000);
+
+  it("rolls back on the error share: bounces Auth0 could not serve (5xx)", async () => {
+    await start({
+      id: "errors",
+      gates: { ...GATES, maxFallbackShare: 1, noAlarm: false },
+      checkEvery: "1h",
+      waves: [{ connections: ["globex-saml"], soak: "1h" }],
+    });
+    await traffic("globex-saml", 4);
+    const closed = { ...MARKED, AUTH0_ORIGIN: `http://127.0.0.1:${inject("closedPort")}` };
+    const request = new Request(`${HOST}/login/callback?connection=globex-saml&code=c0&fallback=auth0`);
+    request.headers.set("cookie", [...marks.values()].join("; "));
+    const res = await call(request, closed);
+    await res.body?.cancel();
+    expect(res.status).toBe(502);
+    await tick();
+    const c = conn(await status(), "globex-saml");
+    expect(c).toMatchObject({ status: "rolled-back", numbers: { logins: 4, errors: 1, errorShare: 0.2 } });
+    expect(c?.reason).toBe("error share 20.0% > 10.0% (1 5xx answers)");
   }, 20_000);
 
   it("rolls back on the new provider's own failures (WorkOS events), and says `no source` where there is none", async () => {
