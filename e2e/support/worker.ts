@@ -165,6 +165,12 @@ export interface WorkerConfig {
   withoutAdmin?: boolean;
   /** Bindings the router gets and the admin Worker does not (the router's own variables). */
   routerOnly?: Record<string, string>;
+  /**
+   * Keep KV and Durable Object storage (alarms included) in this directory, so a second
+   * start with the same directory is the same deployment restarted. Unset: Miniflare's
+   * temporary storage, gone with stop().
+   */
+  persistPath?: string;
 }
 
 /** A config's route patterns on this machine: same paths, the host replaced by 127.0.0.1. */
@@ -216,6 +222,7 @@ export async function startBundledWorker(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
+      ...(config.persistPath === undefined ? {} : { resourcePersistencePath: config.persistPath }),
       // workerd's structured logs: the Workers' console.log lines, and their errors and warnings.
       handleStructuredLogs({ level, message }) {
         if (level === "error" || level === "warn") {

@@ -51,6 +51,12 @@ export const IDS = {
   trafficRange: "traffic-range",
   auditBody: "audit-body",
   auditError: "audit-error",
+  /** The autopilot's plan (GET /autopilot): its state line, totals, connections and timeline. */
+  autopilotText: "autopilot-text",
+  autopilotTotals: "autopilot-totals",
+  autopilotError: "autopilot-error",
+  autopilotBody: "autopilot-body",
+  autopilotTimeline: "autopilot-timeline",
   connectionView: "connection-view",
   connectionHeading: "connection-heading",
   connectionName: "connection-name",

@@ -138,6 +138,41 @@ const Dashboard: FC = () => (
         </Card>
       </div>
 
+      <Card id="autopilot-card" title="Autopilot">
+        <p id={IDS.autopilotText}></p>
+        <p id={IDS.autopilotTotals} class="muted"></p>
+        <ErrorText id={IDS.autopilotError} />
+        <div class="grid grid-2 autopilot">
+          <div>
+            <h3>Connections</h3>
+            <div class="scroll">
+              <table>
+                <caption class="sr-only">
+                  The plan's connections: wave, status, and the numbers the last reading or decision was made on
+                </caption>
+                <TableHead
+                  columns={[
+                    ["Connection"],
+                    ["Wave", true],
+                    ["Status"],
+                    ["Logins", true],
+                    ["Fallback", true],
+                    ["Errors", true],
+                    ["Provider outcome"],
+                    ["Why"],
+                  ]}
+                />
+                <tbody id={IDS.autopilotBody}></tbody>
+              </table>
+            </div>
+          </div>
+          <div>
+            <h3>Timeline</h3>
+            <ol id={IDS.autopilotTimeline} class="timeline" reversed></ol>
+          </div>
+        </div>
+      </Card>
+
       <Card id="charts-card" title="Over time" range={IDS.trafficRange}>
         <p class="hint">Times in your browser's zone. A bounced login counts once, as served by Auth0.</p>
         <div id={IDS.charts} class="charts"></div>
@@ -302,6 +337,7 @@ const Page: FC<{ nonce: string; api: string }> = ({ nonce, api }) => (
         <p id={IDS.modeBanner} class="mode" hidden></p>
         <nav aria-label="Sections" id={IDS.sessionBar} class="session" hidden>
           <a href="#overview">Overview</a>
+          <a href="#autopilot-card">Autopilot</a>
           <a href="#routes-card">Routes</a>
           <a href="#traffic-card">Traffic</a>
           <a href="#audit-card">Audit log</a>

@@ -149,4 +149,14 @@ ul.flags { margin: 0.5rem 0 0; padding-left: 1.1rem; color: var(--red); }
 #flagged-list > li { margin-bottom: 0.4rem; }
 #flagged-list ul { margin: 0.15rem 0 0; padding-left: 1.1rem; }
 td.change { color: var(--muted); font-size: 0.9rem; }
+.autopilot h3 { font-size: 1rem; }
+.autopilot > div { min-width: 0; }
+.autopilot .scroll { max-height: 28rem; }
+.autopilot td.why { white-space: normal; min-width: 14rem; color: var(--muted); font-size: 0.9rem; }
+ol.timeline { margin: 0; padding-left: 1.4rem; max-height: 28rem; overflow: auto; }
+ol.timeline > li { margin-bottom: 0.5rem; }
+ol.timeline .numbers { display: block; color: var(--muted); font-size: 0.9rem; }
+.status-promoted { color: var(--green); font-weight: 600; }
+.status-rolled-back, .status-halted, .status-aborted { color: var(--red); font-weight: 600; }
+.status-soaking, .status-paused { color: var(--amber); font-weight: 600; }
 `;

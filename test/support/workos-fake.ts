@@ -21,7 +21,8 @@
  */
 import http from "node:http";
 import { listenOnLoopback } from "./loopback";
-import type { FakeBehaviour, FakeConnection, FakeEvent, FakeFlag, FakeRequest } from "./workos";
+import type { FakeBehaviour, FakeConnection, FakeFlag, FakeRequest } from "./workos";
+import { listEvents, type Answer, type FakeEvent } from "./workos-events";
 
 interface KeyState {
   connections: FakeConnection[];
@@ -65,8 +66,6 @@ function connectionObject(c: FakeConnection): Record<string, unknown> {
   };
 }
 
-type Answer = { status: number; body: string; headers?: Record<string, string> };
-
 const json = (status: number, value: unknown): Answer => ({ status, body: JSON.stringify(value) });
 
 function listConnections(state: KeyState, query: URLSearchParams): Answer {
@@ -106,75 +105,6 @@ function listConnections(state: KeyState, query: URLSearchParams): Answer {
   });
 }
 
-/** An event as WorkOS sends it (the SSO payload of workos.com/docs/events). */
-export function eventObject(e: FakeEvent, index: number): Record<string, unknown> {
-  const failed = e.event === "authentication.sso_failed";
-  return {
-    object: "event",
-    id: e.id ?? eventId(index),
-    event: e.event,
-    data: {
-      type: "sso",
-      status: failed ? "failed" : "succeeded",
-      ip_address: "192.0.2.1",
-      user_agent: "Mozilla/5.0",
-      user_id: null,
-      email: null,
-      sso: {
-        organization_id: e.organization_id ?? null,
-        ...(e.connection_id === undefined ? {} : { connection_id: e.connection_id }),
-        session_id: `sso_session_${String(index).padStart(6, "0")}`,
-      },
-      ...(failed
-        ? { error: { code: "signature_verification_failed", message: "The SAML response signature is invalid." } }
-        : {}),
-    },
-    created_at: e.created_at,
-  };
-}
-
-export const eventId = (index: number) => `event_${String(index).padStart(8, "0")}`;
-
-function listEvents(state: KeyState, query: URLSearchParams): Answer {
-  const rawLimit = query.get("limit");
-  const limit = rawLimit === null ? 10 : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    return json(422, { code: "invalid_request_parameters", message: "limit must be between 1 and 100" });
-  }
-  const types = new Set([...query.getAll("events"), ...query.getAll("events[]")].flatMap((v) => v.split(",")));
-  if (types.size === 0) return json(422, { code: "invalid_request_parameters", message: "events is required" });
-  const start = query.get("range_start");
-  const end = query.get("range_end");
-  const startMs = start === null ? -Infinity : Date.parse(start);
-  const endMs = end === null ? Infinity : Date.parse(end);
-  if (Number.isNaN(startMs) || Number.isNaN(endMs)) {
-    return json(422, { code: "invalid_request_parameters", message: "range_start and range_end must be ISO 8601" });
-  }
-  const org = query.get("organization_id");
-  const all = state.events.map((e, i) => ({ e, object: eventObject(e, i) }));
-  const matching = all.filter(({ e }) => {
-    const at = Date.parse(e.created_at);
-    return types.has(e.event) && at >= startMs && at < endMs && (org === null || e.organization_id === org);
-  });
-  const after = query.get("after");
-  let from = 0;
-  if (after !== null) {
-    const at = matching.findIndex(({ object }) => object["id"] === after);
-    if (at < 0) return json(422, { code: "invalid_request_parameters", message: "after is not a known event id" });
-    from = at + 1;
-  }
-  const page = matching.slice(from, from + limit).map(({ object }) => object);
-  if (state.malformed === "types" && page[0] !== undefined) {
-    (page[0]["data"] as { sso: Record<string, unknown> }).sso["connection_id"] = 42;
-  }
-  const last = page[page.length - 1];
-  return json(200, {
-    object: "list",
-    data: page,
-    list_metadata: { after: from + page.length < matching.length && last !== undefined ? last["id"] : null },
-  });
-}
-
 function featureFlags(state: KeyState): Answer {
   const entries = Object.entries(state.flags).map(([slug, flag]) => {
     const entry: Record<string, unknown> = { slug, ...flag };
@@ -211,7 +141,7 @@ function answer(state: KeyState, path: string, query: URLSearchParams): Answer {
   }
   if (path === "/connections") return listConnections(state, query);
   if (path === "/sdk/feature-flags") return featureFlags(state);
-  if (path === "/events") return listEvents(state, query);
+  if (path === "/events") return listEvents(state.events, query, state.malformed === "types");
   return json(404, { message: "Not found" });
 }
 

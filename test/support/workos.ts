@@ -5,6 +5,9 @@
  */
 import { inject } from "vitest";
 import type { Env } from "../../src/env";
+import type { FakeEvent } from "./workos-events";
+
+export type { FakeEvent };
 
 export interface FakeConnection {
   id: string;
@@ -18,17 +21,6 @@ export interface FakeFlag {
   enabled: boolean;
   default_value: boolean;
   targets: { organizations: Array<{ id: string; enabled: boolean }>; users: Array<{ id: string; enabled: boolean }> };
-}
-
-/** One SSO login outcome the fake's Events API lists (its id defaults to event_<8-digit index>). */
-export interface FakeEvent {
-  id?: string;
-  event: "authentication.sso_succeeded" | "authentication.sso_failed";
-  /** WorkOS' conn_… id; absent: the event names no connection. */
-  connection_id?: string;
-  organization_id?: string;
-  /** ISO 8601. */
-  created_at: string;
 }
 
 export interface FakeBehaviour {

@@ -9,6 +9,7 @@ import { closeConnection, openConnection, shownConnection } from "./connection";
 import type { Ctx } from "./context";
 import { byId, control, showError } from "./dom";
 import { loadAudit } from "./panels/audit";
+import { loadAutopilot } from "./panels/autopilot";
 import { loadProgress } from "./panels/progress";
 import { filterRoutes, forgetRoutes, loadRoutes } from "./panels/routes";
 import { forgetSettings, loadSettings, setUpSettings } from "./panels/settings";
@@ -58,7 +59,17 @@ function signOut(detail = ""): void {
   forgetRoutes();
   forgetSettings();
   closeConnection();
-  const lists = [IDS.routesBody, IDS.trafficBody, IDS.auditBody, IDS.flaggedList, IDS.status];
+  const lists = [
+    IDS.routesBody,
+    IDS.trafficBody,
+    IDS.auditBody,
+    IDS.flaggedList,
+    IDS.status,
+    IDS.autopilotBody,
+    IDS.autopilotTimeline,
+    IDS.autopilotText,
+    IDS.autopilotTotals,
+  ];
   for (const id of lists) byId(id).replaceChildren();
   for (const id of [IDS.dashboard, IDS.sessionBar, IDS.modeBanner]) byId(id).hidden = true;
   byId(IDS.signIn).hidden = false;
@@ -68,7 +79,14 @@ function signOut(detail = ""): void {
 }
 
 async function loadAll(announce: boolean): Promise<void> {
-  await Promise.all([loadProgress(ctx), loadSettings(ctx), loadRoutes(ctx), loadTraffic(ctx), loadAudit(ctx)]);
+  await Promise.all([
+    loadProgress(ctx),
+    loadSettings(ctx),
+    loadRoutes(ctx),
+    loadTraffic(ctx),
+    loadAudit(ctx),
+    loadAutopilot(ctx),
+  ]);
   stamp(announce);
 }
 
@@ -77,7 +95,14 @@ async function refresh(): Promise<void> {
   if (refreshing || api.token === null) return;
   refreshing = true;
   try {
-    await Promise.all([loadProgress(ctx), loadSettings(ctx), loadTraffic(ctx), loadAudit(ctx), reloadConnection()]);
+    await Promise.all([
+      loadProgress(ctx),
+      loadSettings(ctx),
+      loadTraffic(ctx),
+      loadAudit(ctx),
+      loadAutopilot(ctx),
+      reloadConnection(),
+    ]);
     stamp(false);
   } finally {
     refreshing = false;
@@ -86,7 +111,7 @@ async function refresh(): Promise<void> {
 
 /** After a saved change: the counts, the traffic table, the audit log and the open view show it. */
 async function afterChange(): Promise<void> {
-  await Promise.all([loadProgress(ctx), loadTraffic(ctx), loadAudit(ctx), reloadConnection()]);
+  await Promise.all([loadProgress(ctx), loadTraffic(ctx), loadAudit(ctx), loadAutopilot(ctx), reloadConnection()]);
 }
 
 function reloadConnection(): Promise<void> {
