@@ -278,6 +278,17 @@ describe("running a plan", () => {
     // Halted: the next wave never starts.
     await tick();
     expect(conn(await status(), "initech-saml")).toMatchObject({ status: "waiting" });
+    // The kill switch pauses it; resuming after it goes back to the halt, not past it.
+    expect((await api("/settings", { method: "PUT", body: { killSwitch: { on: true } } })).status).toBe(200);
+    await tick();
+    expect((await status()).status).toBe("paused");
+    expect((await api("/settings", { method: "PUT", body: { killSwitch: { on: false } } })).status).toBe(200);
+    expect(await json(await api("/autopilot/resume", { method: "POST" }))).toMatchObject({ status: "halted" });
+    // Resumed past the halt: running again (acme-saml still soaks, so wave 1 waits for it).
+    expect(await json(await api("/autopilot/resume", { method: "POST" }))).toMatchObject({
+      status: "running",
+      currentWave: 0,
+    });
   }, 20_000);
 
   it("goes on after a rollback when the policy says continue", async () => {

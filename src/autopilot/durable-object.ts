@@ -184,11 +184,13 @@ export class Autopilot extends DurableObject<Env> {
     });
   }
 
-  /** Stops every action of the running plan (no cut-over, promotion or rollback) until resumed. */
+  /** Stops every action of a running or halted plan (no cut-over, promotion or rollback) until resumed. */
   pause(actor: string, reason = "paused by an operator"): Promise<Answer<PlanView>> {
     return this.serial(async () => {
       const record = this.store.latest();
-      if (record === null || record.status !== "running") return this.notIn(record, "running", "pause");
+      if (record === null || (record.status !== "running" && record.status !== "halted")) {
+        return this.notIn(record, "running or halted", "pause");
+      }
       await this.setPaused(record, actor, reason);
       return { ok: true, value: this.viewNow() };
     });
@@ -212,10 +214,22 @@ export class Autopilot extends DurableObject<Env> {
             c.soakUntil = iso(Date.parse(c.soakUntil) + pausedFor);
         }
       }
+      // A pause of a halted plan ends in the halt it interrupted: one resume per decision.
+      const backToHalt = record.status === "paused" && record.haltedWhenPaused === true;
       const wasHalted = record.status === "halted";
-      record.status = "running";
+      record.status = backToHalt ? "halted" : "running";
       delete record.pausedAt;
-      this.setStatus(record, actor, wasHalted ? "resumed after a halt" : "resumed", now);
+      delete record.haltedWhenPaused;
+      this.setStatus(
+        record,
+        actor,
+        backToHalt
+          ? "resumed into the halt it was paused in: resume again to start the next wave"
+          : wasHalted
+            ? "resumed after a halt"
+            : "resumed",
+        now,
+      );
       // A resumed halt does not halt again on the rollbacks it was halted for.
       if (wasHalted) {
         const wave = record.waves[record.currentWave];
@@ -527,6 +541,7 @@ export class Autopilot extends DurableObject<Env> {
 
   private async setPaused(record: PlanRecord, actor: string, reason: string): Promise<void> {
     const now = Date.now();
+    record.haltedWhenPaused = record.status === "halted";
     record.status = "paused";
     record.pausedAt = now;
     record.nextStepAt = null;
