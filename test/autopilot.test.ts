@@ -278,7 +278,7 @@ describe("running a plan", () => {
     // Halted: the next wave never starts.
     await tick();
     expect(conn(await status(), "initech-saml")).toMatchObject({ status: "waiting" });
-    // The kill switch pauses it; resuming after it goes back to the halt, not past it.
+    // The kill switch pauses it; resuming after it halts again at once (the rollback still counts).
     expect((await api("/settings", { method: "PUT", body: { killSwitch: { on: true } } })).status).toBe(200);
     await tick();
     expect((await status()).status).toBe("paused");

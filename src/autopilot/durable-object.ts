@@ -214,22 +214,10 @@ export class Autopilot extends DurableObject<Env> {
             c.soakUntil = iso(Date.parse(c.soakUntil) + pausedFor);
         }
       }
-      // A pause of a halted plan ends in the halt it interrupted: one resume per decision.
-      const backToHalt = record.status === "paused" && record.haltedWhenPaused === true;
       const wasHalted = record.status === "halted";
-      record.status = backToHalt ? "halted" : "running";
+      record.status = "running";
       delete record.pausedAt;
-      delete record.haltedWhenPaused;
-      this.setStatus(
-        record,
-        actor,
-        backToHalt
-          ? "resumed into the halt it was paused in: resume again to start the next wave"
-          : wasHalted
-            ? "resumed after a halt"
-            : "resumed",
-        now,
-      );
+      this.setStatus(record, actor, wasHalted ? "resumed after a halt" : "resumed", now);
       // A resumed halt does not halt again on the rollbacks it was halted for.
       if (wasHalted) {
         const wave = record.waves[record.currentWave];
@@ -541,7 +529,6 @@ export class Autopilot extends DurableObject<Env> {
 
   private async setPaused(record: PlanRecord, actor: string, reason: string): Promise<void> {
     const now = Date.now();
-    record.haltedWhenPaused = record.status === "halted";
     record.status = "paused";
     record.pausedAt = now;
     record.nextStepAt = null;

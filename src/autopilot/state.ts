@@ -48,8 +48,6 @@ export interface PlanRecord {
   statusAt?: string;
   /** When it was paused (ms), to move soak ends on by the pause on resume. */
   pausedAt?: number;
-  /** It was halted when it was paused: resume goes back to the halt. */
-  haltedWhenPaused?: boolean;
   currentWave: number;
   nextStepAt: string | null;
 }
