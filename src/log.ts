@@ -24,9 +24,16 @@ export interface CallbackLog {
   fallback?: true;
   /**
    * With fallback: the router's mark of its hand-off to the new provider (src/callback/bounce-mark.ts).
-   * Only "valid" makes it a bounce in /stats; any other is counted `fallback-unverified`.
+   * Only "valid" can make it a bounce in /stats (once per mark: fallbackMarkId); any other is
+   * counted `fallback-unverified`.
    */
   fallbackMark?: "valid" | "missing" | "expired" | "invalid" | "not-configured";
+  /**
+   * With a valid mark: its id (hex of 16 bytes of SHA-256 of the mark's nonce, never the
+   * cookie). The counters count a bounce only the first time they see its id; a replay logs
+   * the same id again.
+   */
+  fallbackMarkId?: string;
   /** Auth0 retired: the new provider bounced this login and nobody could sign it in (a failed login). */
   unserved?: true;
   targetHost: string | null;
@@ -69,8 +76,11 @@ export interface ProblemLog {
     | "forward-refused"
     | "unexpected"
     | "client-gone"
-    | "stats-error";
+    | "stats-error"
+    | "bounce-mark-replayed";
   message: string;
+  /** bounce-mark-replayed: the ids (fallbackMarkId) seen again, at most 20. */
+  marks?: string[];
   variable?: string;
   connection?: string;
   path?: string;

@@ -1,10 +1,17 @@
 /**
  * A bounce counts only if the router sent it (issue 22): the router's 307 (or form) to the
  * new provider sets a signed mark bound to the connection; a `fallback=auth0` callback is a
- * bounce of C only with a valid, unexpired mark for C. Anything else is forwarded to Auth0
- * exactly as before but counted `fallback-unverified`: no share, no flag, no error.
+ * bounce of C only with a valid, unexpired mark for C, and only the first time that mark is
+ * seen (each hand-off's mark carries a nonce; the counters keep the spent ones). Anything
+ * else is forwarded to Auth0 exactly as before but counted `fallback-unverified`: no share,
+ * no flag, no error.
  */
+import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { CallbackLog } from "../src/log";
+import { TrafficCounter } from "../src/stats/counter-do";
+import { outcomeOf } from "../src/stats/outcome";
+import { markShard, shardName } from "../src/stats/recorder";
 import { BounceMarks, BUCKET_MS, MARK_MAX_AGE_SECONDS, MARK_TTL_MS } from "../src/callback/bounce-mark";
 import { api, json, resetTable } from "./support/admin";
 import { call, captureLogs, form, HOST, postForm, received } from "./support/worker";
@@ -61,14 +68,18 @@ function bounce(query: string, cookie: string | null, env: Record<string, string
 
 describe("bounce marks", () => {
   it("the 307 to the new provider carries the mark: Path=/login/callback, Secure, HttpOnly, SameSite=None, short-lived", async () => {
+    const values = new Set<string>();
     for (let i = 0; i < 3; i++) {
-      const { setCookie } = await redirected();
+      const { setCookie, cookie } = await redirected();
       expect(setCookie).toMatch(
         new RegExp(
-          `^crb-${connection}=[0-9a-z]+\\.[A-Za-z0-9_-]{16}; Max-Age=${MARK_MAX_AGE_SECONDS}; Path=/login/callback; Secure; HttpOnly; SameSite=None$`,
+          `^crb-${connection}=[0-9a-z]+\\.[A-Za-z0-9_-]{16}\\.[A-Za-z0-9_-]{16}; Max-Age=${MARK_MAX_AGE_SECONDS}; Path=/login/callback; Secure; HttpOnly; SameSite=None$`,
         ),
       );
+      values.add(cookie ?? "");
     }
+    // Each hand-off its own mark (a nonce of its own): one mark can count one bounce.
+    expect(values.size).toBe(3);
     expect(MARK_MAX_AGE_SECONDS).toBe(900);
   });
 
@@ -180,5 +191,51 @@ describe("bounce marks", () => {
     expect((await received(result)).bodyText).toBe(body);
     expect(logs.find((l) => l["event"] === "callback")).toMatchObject({ fallbackMark: "valid" });
     expect((await stats()).counts).toMatchObject({ new: 1, fallback: 1 });
+  });
+
+  it("the same mark replayed 40 times counts one verified bounce; the rest are fallback-unverified", async () => {
+    const { cookie } = await redirected();
+    const ids = new Set<unknown>();
+    for (let i = 0; i < 40; i++) {
+      const { result, logs } = await bounce(`connection=${connection}&code=c${i}&state=s&fallback=auth0`, cookie);
+      // Routing is unchanged: every one reaches Auth0 with fallback removed.
+      expect(result.status).toBe(200);
+      expect((await received(result)).url).toBe(`/login/callback?connection=${connection}&code=c${i}&state=s`);
+      const line = logs.find((l) => l["event"] === "callback") ?? {};
+      // The signature is valid each time; the log carries the mark's id (a hash), never the cookie.
+      expect(line).toMatchObject({ fallbackMark: "valid", fallbackMarkId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(JSON.stringify(logs)).not.toContain(cookie?.split("=")[1] ?? "no cookie");
+      ids.add(line["fallbackMarkId"]);
+    }
+    expect(ids.size).toBe(1);
+    const after = await stats();
+    expect(after.counts).toMatchObject({ logins: 1, new: 1, fallback: 1, errors: 0 });
+    expect(after.lastSeen?.kind).toBe("fallback-unverified");
+  }, 60_000);
+
+  it("two real hand-offs, each bounced with its own mark, count two bounces", async () => {
+    for (let i = 0; i < 2; i++) {
+      const { cookie } = await redirected();
+      const { logs } = await bounce(`connection=${connection}&fallback=auth0`, cookie);
+      expect(logs.find((l) => l["event"] === "callback")).toMatchObject({ fallbackMark: "valid" });
+    }
+    expect((await stats()).counts).toMatchObject({ logins: 2, new: 2, fallback: 2 });
+  });
+
+  it("a spent mark stays spent across a restart of the counter Durable Object that holds it", async () => {
+    const { cookie } = await redirected();
+    const first = await bounce(`connection=${connection}&fallback=auth0`, cookie);
+    const line = first.logs.find((l) => l["event"] === "callback") as unknown as CallbackLog;
+    expect((await stats()).counts).toMatchObject({ new: 1, fallback: 1 });
+    const { markId, ...outcome } = outcomeOf(line);
+    if (markId === undefined) throw new Error("a valid bounce without a mark id");
+    // The shard that owns the id, restarted: a new instance over the same storage (memory gone, SQLite kept).
+    const shard = env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(markShard(markId, 8))));
+    await runInDurableObject(shard, async (_instance, state) => {
+      await new TrafficCounter(state, env).spendBounces([{ markId, at: Date.now(), outcome }]);
+    });
+    const after = await stats();
+    expect(after.counts).toMatchObject({ new: 1, fallback: 1 });
+    expect(after.lastSeen?.kind).toBe("fallback-unverified");
   });
 });

@@ -159,7 +159,10 @@ async function seen(request: Request, env: Partial<Env>): Promise<{ seen: Seen; 
       cacheControl: response.headers.get("cache-control"),
       referrerPolicy: response.headers.get("referrer-policy"),
       contentType: response.headers.get("content-type"),
-      setCookie: response.headers.getSetCookie(),
+      // Each hand-off's bounce mark has a nonce (and so a tag) of its own: compared by its shape.
+      setCookie: response.headers
+        .getSetCookie()
+        .map((c) => c.replace(/^(crb[^=]*=[0-9a-z]+)\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{16};/, "$1.{nonce}.{tag};")),
       log,
       forwarded,
     },

@@ -301,14 +301,18 @@ describe("retired: nothing reaches Auth0", () => {
   });
 
   it("answers a fallback=auth0 bounce with the contact page, counted as an unserved login", async () => {
-    // The hand-off to the new provider carries the router's mark; the provider's bounce brings it back.
-    const handOff = await get("/login/callback?connection=acme-saml");
-    const mark = (handOff.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-    expect(mark).toMatch(/^crb-acme-saml=/);
-    const bounce = (path: string, init: RequestInit = {}) =>
+    // Each hand-off to the new provider carries a mark of its own; the provider's bounce brings it back.
+    const handOff = async (): Promise<string> => {
+      const res = await get("/login/callback?connection=acme-saml");
+      const mark = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+      expect(mark).toMatch(/^crb-acme-saml=/);
+      return mark;
+    };
+    const bounce = (path: string, mark: string, init: RequestInit = {}) =>
       call(new Request(`${HOST}${path}`, { ...init, headers: { ...init.headers, cookie: mark } }), E());
+    const mark = await handOff();
     const { result: res, logs } = await captureLogs(() =>
-      bounce("/login/callback?connection=acme-saml&fallback=auth0"),
+      bounce("/login/callback?connection=acme-saml&fallback=auth0", mark),
     );
     expect(res.status).toBe(403);
     const html = await res.text();
@@ -322,7 +326,7 @@ describe("retired: nothing reaches Auth0", () => {
       targetHost: null,
     });
     // A SAML POST bounce, identified from its body, the same.
-    const posted = await bounce("/login/callback?fallback=auth0", {
+    const posted = await bounce("/login/callback?fallback=auth0", await handOff(), {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: form({ SAMLResponse: inject("saml").prefixed }),

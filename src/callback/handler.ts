@@ -14,7 +14,7 @@ import type { Settings } from "../table/schema";
 import { RouteStore, type LoadedSettings, type Lookup } from "../table/store";
 import { redirectLocation, targetHost } from "../targets";
 import { PeekableBody } from "./body";
-import { bounceMarks, type BounceMarks, type MarkCheck } from "./bounce-mark";
+import { bounceMarks, type BounceMarks, type MarkCheck, type MarkVerdict } from "./bounce-mark";
 import { queryFacts, type CallbackFacts } from "./facts";
 import { isFormUrlEncoded } from "./form";
 import { fromQueryOnly, type Identification } from "./identify";
@@ -119,12 +119,14 @@ async function handleRead(
   const { facts, settings, decision } = routed;
   // A bounce counts as one only with the router's mark of its hand-off (bounce-mark.ts).
   if (facts.fallback) {
-    routed.fallbackMark =
+    const verdict: MarkVerdict =
       marks === undefined
-        ? "not-configured"
+        ? { check: "not-configured" }
         : await marks
             .check(request.headers.get("cookie"), routed.identification.connection, started)
-            .catch((): MarkCheck => "invalid");
+            .catch((): MarkVerdict => ({ check: "invalid" }));
+    routed.fallbackMark = verdict.check;
+    routed.fallbackMarkId = verdict.markId;
   }
 
   let response: Response;
@@ -159,7 +161,7 @@ async function handleRead(
  * The routing outcome and, when the table could not be used as written (or routing failed), why;
  * for a `fallback=auth0` callback, what its bounce mark said.
  */
-type Routed = RoutedCallback & { problem?: string; fallbackMark?: MarkCheck };
+type Routed = RoutedCallback & { problem?: string; fallbackMark?: MarkCheck; fallbackMarkId?: string | undefined };
 
 /** Expires what affinity says to, then logs the callback's one line and counts it. */
 function answered(
@@ -193,6 +195,7 @@ function answered(
     killSwitch: settings.status === "found" && settings.value.killSwitch.on ? true : undefined,
     fallback: facts.fallback ? true : undefined,
     fallbackMark: routed.fallbackMark,
+    fallbackMarkId: routed.fallbackMarkId,
     targetHost:
       decision.destination === "new"
         ? targetHost(decision.target)

@@ -19,7 +19,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { log } from "../log";
 import { writerOf } from "../writer/handle";
-import { NOT_A_CALLBACK, UNIDENTIFIED, type OutcomeKind } from "./outcome";
+import { NOT_A_CALLBACK, UNIDENTIFIED, type MarkedBounce, type OutcomeKind } from "./outcome";
+import { SpentMarks } from "./spent-marks";
 import {
   COLUMNS,
   countRowOf,
@@ -85,10 +86,13 @@ export class TrafficCounter extends DurableObject<Env> {
   private readonly known = new Map<string, number>();
   /** Every connection's sums over past keys (src/stats/sealed-sums.ts). */
   private readonly sealed = new SealedSums();
+  /** Bounce marks already counted (src/stats/spent-marks.ts). */
+  private readonly spent: SpentMarks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
+    this.spent = new SpentMarks(sql);
     for (const table of Object.values(TABLE)) {
       sql.exec(`
         CREATE TABLE IF NOT EXISTS ${table} (
@@ -143,6 +147,23 @@ export class TrafficCounter extends DurableObject<Env> {
         sql.exec("DROP TABLE counts");
       });
     }
+  }
+
+  /**
+   * Bounces with a valid mark, sent here because this shard owns their marks' ids
+   * (recorder.ts markShard): each mark is counted as a bounce the first time, as
+   * `fallback-unverified` after (a replay; logged), then added like any batch.
+   */
+  async spendBounces(bounces: MarkedBounce[]): Promise<void> {
+    const { counted, replayed } = this.ctx.storage.transactionSync(() => this.spent.spend(bounces, Date.now()));
+    if (replayed.length > 0) {
+      log({
+        event: "bounce-mark-replayed",
+        message: `${replayed.length} replayed bounce mark(s) counted unverified`,
+        marks: replayed.slice(0, 20),
+      });
+    }
+    await this.add([...counted.rows.values()], [...counted.last.values()]);
   }
 
   /**

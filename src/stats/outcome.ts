@@ -60,6 +60,17 @@ export interface Outcome {
   /** The answer's status and the decision's reason, for "last callback seen". */
   status: number;
   reason: string;
+  /** A bounce with a valid mark: the mark's id (log's fallbackMarkId), spent once by the counters. */
+  markId?: string;
+}
+
+/** A bounce whose mark is to be spent (src/stats/spent-marks.ts): counted only if its id is new. */
+export interface MarkedBounce {
+  markId: string;
+  /** When it was answered (ms). */
+  at: number;
+  /** Its outcome without the id: a bounce; a replay of the id turns it into `fallback-unverified`. */
+  outcome: Outcome;
 }
 
 export function outcomeOf(
@@ -71,6 +82,7 @@ export function outcomeOf(
     | "status"
     | "fallback"
     | "fallbackMark"
+    | "fallbackMarkId"
     | "shadowDecision"
     | "staleTable"
     | "unserved"
@@ -82,7 +94,8 @@ export function outcomeOf(
   const connection = entry.connection ?? UNIDENTIFIED;
   const kind: OutcomeKind =
     entry.fallback === true || entry.reason === "fallback-bounce"
-      ? entry.fallbackMark === "valid"
+      ? // A valid mark is a bounce once: its id goes to the counters (fail closed without one).
+        entry.fallbackMark === "valid" && entry.fallbackMarkId !== undefined
         ? "bounce"
         : "fallback-unverified"
       : entry.reason === "method-not-routed"
@@ -101,6 +114,7 @@ export function outcomeOf(
     unserved: entry.unserved === true,
     status: entry.status,
     reason: entry.reason,
+    markId: kind === "bounce" ? entry.fallbackMarkId : undefined,
   };
 }
 

@@ -19,7 +19,7 @@ import type { Env } from "../env";
 import { log } from "../log";
 import { emptyAuth0By, type CountRow, type LastSeen, type Tally } from "./rows";
 import type { EvidenceKey, EvidenceRow } from "./evidence";
-import { minuteOf, UNIDENTIFIED, type Outcome } from "./outcome";
+import { minuteOf, UNIDENTIFIED, type MarkedBounce, type Outcome } from "./outcome";
 
 export interface RecorderConfig {
   shards: number;
@@ -46,6 +46,8 @@ export class Batch {
   readonly last = new Map<string, LastSeen>();
   /** Logins per hour × connection × evidence key (src/stats/evidence.ts). */
   readonly evidence = new Map<string, EvidenceRow>();
+  /** Bounces with a valid mark: counted by the shard that spends their mark (src/stats/spent-marks.ts). */
+  readonly marked: MarkedBounce[] = [];
   readonly startedAt = Date.now();
 
   /** The minute of the last event and its text: a batch spans a few seconds, so it is mostly one. */
@@ -53,6 +55,11 @@ export class Batch {
   private minuteText = "";
 
   add(outcome: Outcome, at: number): void {
+    if (outcome.kind === "bounce" && outcome.markId !== undefined) {
+      const { markId, ...rest } = outcome;
+      this.marked.push({ markId, at, outcome: rest });
+      return;
+    }
     if (at < this.minuteStart || at >= this.minuteStart + 60_000) {
       this.minuteStart = at - (at % 60_000);
       this.minuteText = minuteOf(at);
@@ -104,6 +111,11 @@ let batch: Batch | undefined;
 /** The flush that will send the current batch; cleared when it takes the batch. */
 let pending: Promise<void> | undefined;
 
+/** The shard (0 … shards − 1) that owns a mark's id: every replay of a mark meets its record there. */
+export function markShard(markId: string, shards: number): number {
+  return Number.parseInt(markId.slice(0, 8), 16) % shards;
+}
+
 export function shardName(index: number): string {
   return `traffic-${index}`;
 }
@@ -131,15 +143,26 @@ async function flushLater(env: Env, config: RecorderConfig): Promise<void> {
   batch = undefined;
   // Events from here on belong to a new batch with its own flush.
   pending = undefined;
-  if (sending === undefined || sending.rows.size === 0) return;
-  const shard = Math.floor(Math.random() * config.shards);
-  try {
-    await env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(shard))).add(
-      [...sending.rows.values()],
-      [...sending.last.values()],
-      [...sending.evidence.values()],
+  if (sending === undefined) return;
+  const counter = (shard: number) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(shard)));
+  const sends: Array<Promise<void>> = [];
+  if (sending.rows.size > 0) {
+    const shard = Math.floor(Math.random() * config.shards);
+    sends.push(
+      counter(shard).add([...sending.rows.values()], [...sending.last.values()], [...sending.evidence.values()]),
     );
-  } catch (err) {
+  }
+  // Each marked bounce to the shard that owns its mark's id, where its replays meet it.
+  const byShard = new Map<number, MarkedBounce[]>();
+  for (const b of sending.marked) {
+    const shard = markShard(b.markId, config.shards);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), b]);
+  }
+  for (const [shard, bounces] of byShard) sends.push(counter(shard).spendBounces(bounces));
+  const results = await Promise.allSettled(sends);
+  for (const r of results) {
+    if (r.status === "fulfilled") continue;
+    const err: unknown = r.reason;
     log({
       event: "stats-error",
       message: `counter flush failed: ${err instanceof Error ? err.message.slice(0, 200) : "error"}`,
