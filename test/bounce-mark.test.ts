@@ -158,7 +158,10 @@ describe("bounce marks", () => {
     const foreign = (await new BounceMarks(`${SECRET}-other`).markFor(connection, Date.now())).split(";")[0] ?? "";
     const { cookie } = await redirected();
     const edited = `${cookie?.slice(0, -1)}${cookie?.endsWith("A") ? "B" : "A"}`;
-    for (const sent of [foreign, edited, `crb-${connection}=garbage`]) {
+    // A new nonce under the old tag: the nonce is signed, so nobody can mint a mark id of their own.
+    const [bucket = "", nonce = "", tag = ""] = (cookie?.split("=")[1] ?? "").split(".");
+    const renonced = `crb-${connection}=${bucket}.${nonce.startsWith("A") ? "B" : "A"}${nonce.slice(1)}.${tag}`;
+    for (const sent of [foreign, edited, renonced, `crb-${connection}=garbage`]) {
       const { logs } = await bounce(`connection=${connection}&fallback=auth0`, sent);
       expect(logs.find((l) => l["event"] === "callback")?.["fallbackMark"]).toBe("invalid");
     }
