@@ -106,7 +106,7 @@ describe("bounce marks", () => {
     expect(after.fallbackShare).toBe(0);
     expect(after.flags).toEqual([]);
     expect(after.lastSeen?.kind).toBe("fallback-unverified");
-  });
+  }, 60_000);
 
   it("a bounce carrying the router's mark counts, and enough of them flag the connection", async () => {
     for (let i = 0; i < 4; i++) {
