@@ -31,6 +31,8 @@ if (result.restarted !== null) {
     `restart at wave ${(result.restarted.atWave ?? 0) + 1}: ${result.restarted.decisionsBefore} decisions before, ${result.restarted.decisionsAfter} after`,
   );
 }
+console.log(`audit trail of the failing connection (oldest first):`);
+for (const line of result.failingAudit) console.log(`  ${line}`);
 for (const problem of result.problems) console.log(`problem: ${problem}`);
 console.log(result.summary);
 process.exitCode = result.problems.length === 0 ? 0 : 1;

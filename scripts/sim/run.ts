@@ -91,10 +91,20 @@ export interface SimResult {
   logins: number;
   durationMs: number;
   restarted: { atWave: number | null; decisionsBefore: number; decisionsAfter: number } | null;
+  /** The audit trail of the failing connection (oldest first), one line per entry. */
+  failingAudit: string[];
   /** Each expectation the run broke, in words; empty when it did what the issue asks. */
   problems: string[];
   /** The last line: `autopilot: <promoted> promoted, <rolled back> rolled back, <halted> halted, <lost> logins lost`. */
   summary: string;
+}
+
+interface AuditLine {
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  after: unknown;
 }
 
 const name = (n: number) => `sim-${String(n).padStart(2, "0")}-saml`;
@@ -237,6 +247,17 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     traffic.stop();
     await traffic.done;
     await options.whileUp?.({ origin: worker?.origin ?? "", adminToken, prefix: PREFIX });
+    const [failing] = [...fail];
+    const failingAudit: string[] = [];
+    if (failing !== undefined) {
+      const audit = await api("GET", `/audit?connection=${encodeURIComponent(failing)}&limit=50`);
+      const entries = (audit.body as { entries?: AuditLine[] } | null)?.entries ?? [];
+      for (const e of [...entries].reverse()) {
+        failingAudit.push(
+          `${e.at} ${e.actor} ${e.action} ${e.subject ?? "-"} ${JSON.stringify(e.after).slice(0, 400)}`,
+        );
+      }
+    }
     if (restarted !== null) restarted.decisionsAfter = decisions(plan) - restarted.decisionsBefore;
 
     const all = plan?.waves.flatMap((w) => w.connections) ?? [];
@@ -266,6 +287,15 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       if (t.lost > 0 && !fail.has(c))
         problems.push(`${t.lost} logins of ${c} were lost (it is not the failing connection)`);
     }
+    // At most what the gate judged, plus the logins of one check interval (the reading and the
+    // rollback are one check apart at most) and one round in flight.
+    for (const c of fail) {
+      const judged = all.find((x) => x.connection === c)?.numbers?.logins ?? 0;
+      const bound = judged + Math.ceil(durationMs(options.checkEvery) / options.everyMs) + 1;
+      const lostHere = traffic.tally.get(c)?.lost ?? 0;
+      if (lostHere > bound)
+        problems.push(`${lostHere} logins of ${c} were lost, more than ${bound} (${judged} judged)`);
+    }
     if (restarted === null) problems.push("the plan ended before the restart");
     else if (restarted.decisionsAfter === 0) problems.push("no decision was made after the restart");
 
@@ -280,6 +310,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       logins: traffic.total(),
       durationMs: Date.now() - started,
       restarted,
+      failingAudit,
       problems,
       summary,
     };
@@ -292,6 +323,13 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       }
     }
   }
+}
+
+/** "90s", "15m", "6h", "3d" in ms (the plan's duration format). */
+function durationMs(text: string): number {
+  const match = /^(\d+)([smhd])$/.exec(text);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match?.[2] ?? "s"] ?? 1_000;
+  return Number(match?.[1] ?? 0) * unit;
 }
 
 /** One line per plan event, with the numbers a decision was made on. */
