@@ -189,6 +189,13 @@ describe("npm run routes: strict command lines", () => {
     ],
     [["settings", "--dry-run"], "--dry-run previews a change: give the settings to change (e.g. --mode route)"],
     [["rollout", "--dry-run"], "--dry-run previews a change: give --percentage, --include or --exclude"],
+    [["settings", "--unknown", "probe", "--rehearse"], "--rehearse goes with --dry-run"],
+    [
+      ["push", "sso/proxy_routes.csv", "--dry-run", "--rehearse"],
+      "--rehearse replays a routes.json merged onto the table (a .json file, without --replace)",
+    ],
+    [["rehearse", "routes.csv"], 'rehearse takes a routes.json (.json) file, not "routes.csv"'],
+    [["rehearse", "routes.json", "--window", "7w"], '--window takes hours or days, e.g. "36h" or "7d", not "7w"'],
     [["list", "extra"], 'list takes no arguments; "extra" is one too many'],
     [["evaluate"], "evaluate takes exactly one of --organization ORG and --connection CONNECTION"],
     [
@@ -215,7 +222,7 @@ describe("npm run routes: strict command lines", () => {
     expect(run.stderr).toBe(
       [
         "error: unknown option --dryrun: did you mean --dry-run?",
-        "usage: npm run routes -- push <file> [--dry-run] [--replace]",
+        "usage: npm run routes -- push <file> [--dry-run] [--replace] [--rehearse]",
         "(see npm run routes -- push --help)",
         "",
       ].join("\n"),
@@ -403,6 +410,41 @@ describe("npm run routes: operating a migration", () => {
     expect((await runProcess(["set", "globex-saml", "migrated"])).code).toBe(0);
     expect(await globex()).toBe(307);
   }, 90_000);
+
+  it("rehearse <file> and set --dry-run --rehearse replay the recorded logins under the change and write nothing", async () => {
+    expect((await cli(["push", "sso/proxy_routes.csv"])).code).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${worker.origin}/login/callback?connection=umbrella-saml`, {
+        method: "POST",
+        redirect: "manual",
+      });
+      await res.arrayBuffer();
+      expect(res.status).toBe(307);
+    }
+    // umbrella-saml (migrated by the CSV, no other test's callbacks) back to legacy.
+    writeFileSync(
+      path.join(dir, "flip.json"),
+      JSON.stringify({ routes: [{ connection: "umbrella-saml", state: "legacy" }] }),
+    );
+    // The counters flush within STATS_FLUSH_MS (2 s here): ask until both logins are in.
+    let run = await cli(["rehearse", "flip.json"]);
+    for (let i = 0; i < 20 && !run.out.includes("umbrella-saml: 2 login(s)"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      run = await cli(["rehearse", "flip.json"]);
+    }
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/^rehearsal \(nothing written\) of the logins recorded \S+ – \S+:$/m);
+    expect(run.out).toContain("  umbrella-saml: 2 login(s); 2 would move (2 to auth0); 0 stranded (now 0)");
+    expect(run.requests).toEqual(["POST /rehearse"]);
+    const before = await tableState();
+    const set = await cli(["set", "umbrella-saml", "legacy", "--dry-run", "--rehearse"]);
+    expect(set.code).toBe(0);
+    expect(set.out).toContain("dry run (nothing written): would change state");
+    expect(set.out).toContain("  umbrella-saml: 2 login(s); 2 would move (2 to auth0); 0 stranded (now 0)");
+    const settings = await cli(["settings", "--unknown", "probe", "--dry-run", "--rehearse", "--json"]);
+    expect(Object.keys(JSON.parse(settings.out) as object)).toEqual(["dryRun", "rehearsal"]);
+    expect(await tableState()).toEqual(before);
+  }, 60_000);
 
   it("as a process: kill-switch on --dry-run lists the connections it would move and writes nothing; the switch then does it", async () => {
     expect((await cli(["push", "sso/proxy_routes.csv"])).code).toBe(0);

@@ -24,6 +24,7 @@ import {
   adminPlaceOf,
   configFor,
   statsConfigFor,
+  type Config,
   type ConfigProblem,
   type Environment,
 } from "./config";
@@ -39,6 +40,8 @@ import {
 } from "./table/schema";
 import { previewConnection, type ConnectionPreview, type LoginCounts } from "./callback/preview";
 import { overlayKv, type KvOverlay } from "./table/overlay-kv";
+import { rehearseEvidence, type ConnectionRehearsal } from "./callback/rehearse";
+import type { EvidenceRow } from "./stats/evidence";
 import { IsolateCache, RouteStore } from "./table/store";
 import { writerOf } from "./writer/handle";
 
@@ -103,6 +106,15 @@ export interface PreviewQuestion {
 
 export type PreviewAnswer = { ok: true; connections: ConnectionPreview[] } | { ok: false; problems: ConfigProblem[] };
 
+/** A rehearsal's question (src/admin/rehearse.ts): the proposal's KV values and the evidence to replay. */
+export interface RehearseQuestion {
+  kv: KvOverlay;
+  evidence: EvidenceRow[];
+}
+
+export type RehearseAnswer =
+  { ok: true; connections: ConnectionRehearsal[] } | { ok: false; problems: ConfigProblem[] };
+
 /** The router's RPC interface, as the admin Worker's ROUTER binding exposes it. */
 export interface RouterApi {
   configuration(): Promise<RouterConfiguration>;
@@ -114,6 +126,8 @@ export interface RouterApi {
   status(): Promise<RouterStatus>;
   /** Each connection decided before and after a rehearsed change (callback/preview.ts). */
   preview(question: PreviewQuestion): Promise<PreviewAnswer>;
+  /** Recorded logins replayed under the table now and under a proposal (callback/rehearse.ts). */
+  rehearse(question: RehearseQuestion): Promise<RehearseAnswer>;
 }
 
 /**
@@ -137,17 +151,21 @@ export function routerAnswers(env: Env): RouterApi {
     async preview(question) {
       const result = configFor(env);
       if (!result.ok) return { ok: false, problems: result.problems };
-      // Fresh caches: a preview reads the replica as it is, and never leaves an overlaid value behind.
-      const stores = {
-        before: new RouteStore(env.ROUTES, result.config, new IsolateCache()),
-        after: new RouteStore(overlayKv(env.ROUTES, question.kv), result.config, new IsolateCache()),
-      };
+      const [before, after] = storesWith(env, result.config, question.kv);
+      const stores = { before, after };
       const connections: ConnectionPreview[] = [];
       for (const connection of question.connections) {
         const counts = question.counts[connection];
         connections.push(await previewConnection(connection, stores, result.config, counts));
       }
       return { ok: true, connections };
+    },
+    async rehearse(question) {
+      const result = configFor(env);
+      if (!result.ok) return { ok: false, problems: result.problems };
+      const [now, proposed] = storesWith(env, result.config, question.kv);
+      const stores = { now, proposed };
+      return { ok: true, connections: await rehearseEvidence(question.evidence, stores, result.config) };
     },
     routability: (routes) => Promise.resolve(routes.map((route) => routabilityOf(route))),
     coverage: async () => coverageOf((await writerOf(env).exportTable()).routes),
@@ -165,6 +183,17 @@ export function routerAnswers(env: Env): RouterApi {
       };
     },
   };
+}
+
+/**
+ * The replica as it is and with `kv` laid over it, each with a fresh cache: a preview or a
+ * rehearsal reads the replica as it is, and never leaves an overlaid value behind.
+ */
+function storesWith(env: Env, config: Config, kv: KvOverlay): [RouteStore, RouteStore] {
+  return [
+    new RouteStore(env.ROUTES, config, new IsolateCache()),
+    new RouteStore(overlayKv(env.ROUTES, kv), config, new IsolateCache()),
+  ];
 }
 
 function configurationOf(env: Env): RouterConfiguration {
@@ -211,5 +240,8 @@ export class Router extends WorkerEntrypoint<Env> implements RouterApi {
   }
   preview(question: PreviewQuestion): Promise<PreviewAnswer> {
     return routerAnswers(this.env).preview(question);
+  }
+  rehearse(question: RehearseQuestion): Promise<RehearseAnswer> {
+    return routerAnswers(this.env).rehearse(question);
   }
 }

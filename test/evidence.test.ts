@@ -11,6 +11,7 @@ import { shardName } from "../src/stats/recorder";
 import type { RouteInput, RouteTableFile } from "../src/table/schema";
 import { api, resetTable } from "./support/admin";
 import { realCallback } from "./support/callbacks";
+import { startLogin as startLoginThrough } from "./support/login-start";
 import { call, form, HOST, postForm } from "./support/worker";
 
 const SECRET = "evidence-test-affinity-secret-0123456789";
@@ -84,21 +85,7 @@ async function clearCounters(): Promise<void> {
   }
 }
 
-/** A login Auth0 started, through the Worker: its affinity cookies and handles. */
-async function startLogin(kind: string, connection: string) {
-  const query = new URLSearchParams({ kind, client_id: "app", connection, id: `_req-${connection}-0123456789abcdef` });
-  const res = await call(
-    new Request(`${HOST}/authorize?${query}`, { headers: { "x-test-origin": "login-start" } }),
-    AFFINITY,
-  );
-  await res.body?.cancel();
-  const cookies = res.headers
-    .getSetCookie()
-    .filter((c) => c.startsWith("cra-"))
-    .map((c) => c.split(";")[0] ?? "");
-  const handles = JSON.parse(res.headers.get("x-test-handles") ?? "{}") as { state: string; relayState: string };
-  return { cookies, handles };
-}
+const startLogin = (kind: string, connection: string) => startLoginThrough(kind, connection, AFFINITY);
 
 async function send(request: Request, overrides: Record<string, string> = AFFINITY): Promise<number> {
   const res = await call(request, overrides);

@@ -6,6 +6,7 @@ import { metadata } from "./metadata";
 import { get, list, remove, set } from "./routes";
 import { killSwitch, rollout, settings } from "./settings";
 import { pull, push } from "./table";
+import { rehearse } from "./rehearse";
 
 export const COMMANDS: readonly Command[] = [
   status,
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   rollout,
   evaluate,
   coverage,
+  rehearse,
   audit,
   metadata,
   autopilot,

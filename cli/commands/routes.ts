@@ -5,6 +5,7 @@ import type { Command, Context } from "../command";
 import { UsageError } from "../args";
 import { fieldLines, table } from "../output";
 import { describeRoutePreview } from "../preview";
+import { checkRehearse, printDryRun, rehearseOption } from "../rehearsal";
 
 const enc = encodeURIComponent;
 const STATES = RouteState.options;
@@ -116,8 +117,12 @@ export const set: Command = {
       description:
         "show what the change would do (each callback shape's decision, logins of 24 h moved); write nothing",
     },
+    rehearse: rehearseOption,
   },
-  details: ["--dry-run asks the router's own decision code before and after; nothing is written or audited."],
+  details: [
+    "--dry-run asks the router's own decision code before and after; nothing is written or audited.",
+    "--dry-run --rehearse also replays the last 7 days' recorded logins under the change.",
+  ],
   examples: [
     "npm run routes -- set acme-saml migrated --dry-run",
     "npm run routes -- set acme-saml migrated",
@@ -125,6 +130,7 @@ export const set: Command = {
   ],
   async run(ctx) {
     const [connection = "", state = ""] = ctx.positionals;
+    checkRehearse(ctx);
     const body: Json = { state };
     const target = ctx.string("target");
     if (target !== undefined) body["target"] = target;
@@ -132,7 +138,9 @@ export const set: Command = {
       if (ctx.flag("create"))
         throw new UsageError("--dry-run previews a change of an existing route; it does not take --create");
       const { json } = await ctx.api.send("PATCH", `/routes/${enc(connection)}?dryRun=true`, body, ifMatch(ctx));
-      return ctx.print(json, () => describeRoutePreview(json));
+      // The route as the change would store it, less the writer's bookkeeping: the proposal.
+      const { version: _v, updatedAt: _u, ...route } = (json["route"] ?? {}) as Json;
+      return printDryRun(ctx, json, describeRoutePreview, () => ({ routes: [route] }));
     }
     const method = ctx.flag("create") ? "PUT" : "PATCH";
     const { json } = await ctx.api.send(method, `/routes/${enc(connection)}`, body, ifMatch(ctx));

@@ -4,6 +4,7 @@ import { UsageError } from "../args";
 import type { Json } from "../client";
 import type { Command, Context } from "../command";
 import { describeSettingsPreview } from "../preview";
+import { checkRehearse, printDryRun, rehearseOption } from "../rehearsal";
 
 interface Rollout {
   percentage: number;
@@ -43,10 +44,19 @@ const dryRunOption = {
     "show what the change would do to each connection's callbacks and logins of the last 24 h; write nothing",
 } as const;
 
-/** PUT `path`?dryRun=true (the API's preview), printed; nothing is written. */
-async function preview(ctx: Context, path: string, body: Json, headers: Record<string, string> = {}): Promise<void> {
+/**
+ * PUT `path`?dryRun=true (the API's preview), printed; with --rehearse, the rehearsal of the same
+ * settings (`settings` in routes.json form) after it. Nothing is written.
+ */
+async function preview(
+  ctx: Context,
+  path: string,
+  body: Json,
+  headers: Record<string, string> = {},
+  settings: Json = body,
+): Promise<void> {
   const { json } = await ctx.api.send("PUT", `${path}?dryRun=true`, body, headers);
-  ctx.print(json, () => describeSettingsPreview(json));
+  await printDryRun(ctx, json, describeSettingsPreview, () => ({ settings }));
 }
 
 function printSettings(json: Json): string {
@@ -125,6 +135,7 @@ export const settings: Command = {
       description:
         "show what the change would do to each connection's callbacks and logins of the last 24 h (with --auth0 retired: what blocks retiring); write nothing",
     },
+    rehearse: rehearseOption,
   },
   details: [
     "--dry-run asks the router's own decision code before and after for every connection with logins in the last 24 h and the table's routes (at most 200); nothing is written or audited.",
@@ -153,6 +164,7 @@ export const settings: Command = {
     const message = ctx.string("bounce-message");
     if (message !== undefined) body["bounceMessage"] = message === "none" ? null : message;
     if (ctx.flag("force") && auth0 !== "retired") throw new UsageError("--force goes with --auth0 retired");
+    checkRehearse(ctx);
     if (ctx.flag("dry-run")) {
       if (auth0 === "retired") {
         const { json: check } = await ctx.api.request("GET", "/retirement");
@@ -220,6 +232,7 @@ export const rollout: Command = {
     include: { type: "string", value: "A,B", description: "organizations (or connections) always sent there" },
     exclude: { type: "string", value: "C,D", description: "organizations (or connections) always kept on Auth0" },
     "dry-run": dryRunOption,
+    rehearse: rehearseOption,
   },
   details: [
     "--include and --exclude replace the list; an empty value (--include=) empties it.",
@@ -235,6 +248,7 @@ export const rollout: Command = {
     const include = ctx.string("include");
     const exclude = ctx.string("exclude");
     const changing = pct !== undefined || include !== undefined || exclude !== undefined;
+    checkRehearse(ctx);
     if (!changing && ctx.flag("dry-run")) {
       throw new UsageError("--dry-run previews a change: give --percentage, --include or --exclude");
     }
@@ -248,7 +262,7 @@ export const rollout: Command = {
       };
       const etag = current.headers.get("etag");
       const headers: Record<string, string> = etag === null ? {} : { "if-match": etag };
-      if (ctx.flag("dry-run")) return preview(ctx, "/rollout", body, headers);
+      if (ctx.flag("dry-run")) return preview(ctx, "/rollout", body, headers, { rollout: body });
       result = (await ctx.api.send("PUT", "/rollout", body, headers)).json;
     }
     ctx.print(result, () => `rollout: ${describeRollout(result as Partial<Rollout>)}`);

@@ -1,6 +1,7 @@
 /** The whole table at once: push (import) and pull (export). */
 import path from "node:path";
 import { UsageError } from "../args";
+import { checkRehearse, printDryRun, rehearseOption } from "../rehearsal";
 import type { Json } from "../client";
 import { fileError, FileError, type Command, type Context } from "../command";
 
@@ -66,6 +67,7 @@ export const push: Command = {
   options: {
     "dry-run": { type: "boolean", description: "show what would change and every row's errors; write nothing" },
     replace: { type: "boolean", description: "also delete routes that are not in the file (default: keep them)" },
+    rehearse: rehearseOption,
   },
   details: [
     "Nothing is written if any row is wrong; errors name the file and line (CSV) or the field (JSON).",
@@ -86,6 +88,10 @@ export const push: Command = {
         `push takes a .json (routes.json) or .csv (proxy_routes.csv) file, or a package folder, not "${file}"`,
       );
     }
+    checkRehearse(ctx);
+    if (ctx.flag("rehearse") && (extension !== ".json" || ctx.flag("replace"))) {
+      throw new UsageError("--rehearse replays a routes.json merged onto the table (a .json file, without --replace)");
+    }
     const body =
       extension === ""
         ? await packageBody(ctx, file)
@@ -98,7 +104,7 @@ export const push: Command = {
     const derived =
       (json["derived"] as Array<{ connection: string; field: string; value: unknown; from: string }> | undefined) ?? [];
     const diff = json["diff"] as ImportDiff;
-    ctx.print(json, () =>
+    const describe = (): string =>
       [
         `${json["dryRun"] === true ? "dry run (nothing written)" : "imported"}: ${String(json["format"])}, mode ${String(json["mode"])}`,
         `  added ${diff.added.length}, changed ${diff.changed.length}, removed ${diff.removed.length}, unchanged ${diff.unchanged.length}${diff.settingsChanged ? ", settings changed" : ""}`,
@@ -107,8 +113,8 @@ export const push: Command = {
         ...diff.removed.map((c) => `  - ${c}`),
         ...derived.map((d) => `  derived ${d.connection} ${d.field} = ${JSON.stringify(d.value)} (from ${d.from})`),
         ...((json["warnings"] as string[] | undefined) ?? []).map((w) => `  warning: ${w}`),
-      ].join("\n"),
-    );
+      ].join("\n");
+    await printDryRun(ctx, json, describe, () => JSON.parse(body.text) as unknown);
   },
 };
 

@@ -23,6 +23,7 @@ import { registerStatsRoutes } from "./stats-api";
 import { registerTableRoutes } from "./table-api";
 import { registerMetadataRoutes } from "./metadata-api";
 import { registerAutopilotRoutes } from "./autopilot-api";
+import { registerRehearseRoutes } from "./rehearse";
 import { registerDashboard } from "../dashboard/route";
 import { zodErrors } from "../table/validate";
 import type { AdminApp, AdminEnv } from "./context";
@@ -105,13 +106,13 @@ export function createAdminApp(prefix: string): AdminApp {
   // a misspelt or unsupported flag (?dryrun=true) never lets a change through as if previewed.
   app.use("*", refuseUnknownQuery(app, prefix));
 
-  // By route, not by path suffix: only POST {prefix}/import takes a whole table
-  // (PUT /routes/import names a connection and gets the ordinary limit).
-  const importPath = `${prefix}/import`;
+  // By route, not by path suffix: only POST {prefix}/import and POST {prefix}/rehearse take a
+  // whole table (PUT /routes/import names a connection and gets the ordinary limit).
+  const tablePaths = new Set([`${prefix}/import`, `${prefix}/rehearse`]);
   const importLimit = bodyLimit({ maxSize: IMPORT_LIMIT_BYTES, onError: () => tooLarge(IMPORT_LIMIT_BYTES) });
   const bodyLimitFor = bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => tooLarge(BODY_LIMIT_BYTES) });
   app.use("*", async function limitBody(c, next) {
-    const isImport = c.req.method === "POST" && new URL(c.req.url).pathname === importPath;
+    const isImport = c.req.method === "POST" && tablePaths.has(new URL(c.req.url).pathname);
     return (isImport ? importLimit : bodyLimitFor)(c, next);
   });
   // A JSON body's depth is checked on its text before it is parsed further or copied
@@ -137,6 +138,7 @@ export function createAdminApp(prefix: string): AdminApp {
   registerStatsRoutes(app);
   registerMetadataRoutes(app);
   registerAutopilotRoutes(app);
+  registerRehearseRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -28,7 +28,7 @@ import { checkRoute, refuseInactive, staleVersion, targetConfig } from "./checks
 import { checkConnectionsSync } from "./connections-plan";
 import { inputOf, type ImportDiff } from "./diff";
 import { checkFlagSync } from "./flag-plan";
-import { checkImport, type ImportPlan } from "./import-plan";
+import { checkImport, type CheckedImport, type ImportPlan } from "./import-plan";
 import { mergePatch, mergeSettingsPatch, type RoutePatch, type SettingsPatch } from "./patch";
 import { KvWriteThrough } from "./kv-write-through";
 import { settingsAction } from "./kill-switch";
@@ -339,19 +339,12 @@ export class RouteTableWriter extends DurableObject<Env> {
    * targets, no two routes claiming one match value); one bad row writes none.
    */
   async importTable(plan: ImportPlan, options: DryRunOptions): Promise<Result<ImportDiff>> {
-    const config = targetConfig(this.env);
-    if (!config.ok) return config;
-    const checked = checkImport(plan, this.db.allRoutes(), this.db.getSettings().settings, config.value);
+    const checked = this.checkImportPlan(plan);
     if (!checked.ok) return checked;
-    const { routes, settings, diff } = checked.value;
+    const { diff } = checked.value;
     if (options.dryRun) return { ok: true, value: diff, kvPending: this.db.outbox.pendingCount() };
-
-    const changedNames = new Set([...diff.added, ...diff.changed.map((c) => c.connection)]);
     this.ctx.storage.transactionSync(() => {
-      const at = now();
-      for (const name of diff.removed) this.db.deleteRoute(name);
-      for (const route of routes) if (changedNames.has(route.connection)) this.db.writeRoute(route, at);
-      if (diff.settingsChanged && settings !== undefined) this.db.writeSettings(settings, at, options.actor);
+      this.writeImport(checked.value, options.actor);
       this.audit(options.actor, "import", null, null, {
         added: diff.added,
         changed: diff.changed.map((c) => c.connection),
@@ -360,6 +353,37 @@ export class RouteTableWriter extends DurableObject<Env> {
       });
     });
     return { ok: true, value: diff, kvPending: await this.flush() };
+  }
+
+  /** An import's checks against the table as it is (all or nothing). */
+  private checkImportPlan(plan: ImportPlan): ReturnType<typeof checkImport> | Failure {
+    const config = targetConfig(this.env);
+    if (!config.ok) return config;
+    return checkImport(plan, this.db.allRoutes(), this.db.getSettings().settings, config.value);
+  }
+
+  /** A checked import's writes, inside the caller's transaction. */
+  private writeImport({ routes, settings, diff }: CheckedImport, actor: string): void {
+    const changedNames = new Set([...diff.added, ...diff.changed.map((c) => c.connection)]);
+    const at = now();
+    for (const name of diff.removed) this.db.deleteRoute(name);
+    for (const route of routes) if (changedNames.has(route.connection)) this.db.writeRoute(route, at);
+    if (diff.settingsChanged && settings !== undefined) this.db.writeSettings(settings, at, actor);
+  }
+
+  /**
+   * An import's rehearsal (POST /rehearse): exactly what importTable would check and write,
+   * run in a transaction that is rolled back, with the KV value of every key it would queue
+   * (table/overlay-kv.ts). Nothing is written: not the table, KV or the audit log.
+   */
+  rehearseImport(plan: ImportPlan): Result<Rehearsal<ImportDiff>> {
+    const checked = this.checkImportPlan(plan);
+    if (!checked.ok) return checked;
+    const rehearsal = this.rehearse(() => {
+      this.writeImport(checked.value, "rehearsal");
+      return checked.value.diff;
+    });
+    return { ok: true, value: rehearsal, kvPending: this.db.outbox.pendingCount() };
   }
 
   // ---- provider sync (provider-sync.ts fetches, this applies) ----------------
