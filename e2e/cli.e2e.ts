@@ -632,7 +632,7 @@ describe("npm run routes: operating a migration", () => {
     expect(dry.code).toBe(0);
     expect(dry.out.split("\n")).toEqual([
       "dry run (nothing started): plan cli-plan, 1 connection(s), audited as autopilot:cli-plan",
-      "wave 0 canary 0 (soak 1h): acme-saml",
+      "canary, wave 1 (soak 1h): acme-saml",
     ]);
     expect(dry.requests).toEqual(["POST /autopilot/plans?dryRun=true"]);
     expect((await api("GET", "/routes/acme-saml")).json["state"]).toBe("legacy");

@@ -141,7 +141,7 @@ describe("plan validation", () => {
       { field: "waves.0.connections.1", reason: "nobody-saml: not in the route table" },
       { field: "waves.0.connections.2", reason: "umbrella-saml: already migrated" },
       { field: "waves.1.connections.0", reason: expect.stringMatching(/^okta-corp: not routable \(unroutable\)/) },
-      { field: "waves.1.connections.1", reason: "acme-saml: already in wave 0" },
+      { field: "waves.1.connections.1", reason: "acme-saml: already in waves.0" },
     ]);
     expect((await json<{ plan: unknown }>(await api("/autopilot"))).plan).toBeNull();
   });
@@ -164,7 +164,7 @@ describe("plan validation", () => {
       connections: ["globex-saml", "hooli-saml", "initech-saml"],
       skipped: [
         { connection: "okta-corp", reason: "not routable (filter routable: true)" },
-        { connection: "acme-saml", reason: "already in wave 0" },
+        { connection: "acme-saml", reason: "already in waves.0" },
       ],
       soak: "2h",
     });
@@ -272,7 +272,7 @@ describe("running a plan", () => {
     expect(conn(view, "globex-saml")?.reason).toMatch(/^fallback share 50\.0% > 25\.0%/);
     expect(conn(view, "acme-saml")).toMatchObject({ status: "soaking" });
     expect(view).toMatchObject({ status: "halted", currentWave: 0 });
-    expect(view.statusReason).toContain("1 rollback in wave 0");
+    expect(view.statusReason).toContain("1 rollback in wave 1");
     expect(await browse("connection=globex-saml&code=z")).toBe(200); // back on Auth0
     expect(view.timeline.map((e) => e.kind)).toEqual(["rolled-back", "halted"]);
     // Halted: the next wave never starts.
@@ -461,6 +461,43 @@ describe("what the gates read", () => {
     expect(c).toMatchObject({ status: "soaking", numbers: { logins: 4, outcome: { source: "no source" } } });
     expect(c?.reason).toMatch(/^no outcome source \(.+\); the plan requires one to promote$/);
   }, 20_000);
+});
+
+describe("notifications", () => {
+  const STAND_IN = inject("webhookStandInUrl");
+  const received = async (key: string) =>
+    (await (await fetch(`${STAND_IN}/__stand-in/requests?key=${key}`)).json()) as Array<{ body: string }>;
+
+  it.each([
+    ["ok", ["promoted acme-saml", "globex-saml", "finished"]],
+    ["500", []],
+  ] as const)(
+    "posts each decision to the webhook (%s), and a failing webhook never stops the plan",
+    async (mode, titles) => {
+      const key = `autopilot-${mode}-${Math.random().toString(36).slice(2, 8)}`;
+      await start({
+        id: `hooked-${mode}`,
+        gates: GATES,
+        policy: { onRollback: "continue" },
+        checkEvery: "1h",
+        waves: [{ connections: ["acme-saml", "globex-saml"], soak: "1s" }],
+      });
+      await traffic("acme-saml", 4);
+      await traffic("globex-saml", 4, 4);
+      await sleep(1_100);
+      const hooked = { ...testEnv, AUTOPILOT_WEBHOOK_URL: `${STAND_IN}/hook/${key}/${mode}` } as Env;
+      await runInDurableObject(stub(), async (_instance, state) => {
+        await new Autopilot(state, hooked).alarm();
+      });
+      const view = await status();
+      expect(view.status).toBe("finished");
+      expect(view.timeline.map((e) => e.kind)).toEqual(["promoted", "rolled-back", "finished"]);
+      const posts = (await received(key)).map((p) => JSON.parse(p.body) as { text: string });
+      expect(posts).toHaveLength(3); // the stand-in records what it refused too
+      for (const [i, title] of titles.entries()) expect(posts[i]?.text).toContain(title);
+    },
+    20_000,
+  );
 });
 
 describe("operators and the kill switch", () => {

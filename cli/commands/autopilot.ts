@@ -59,7 +59,7 @@ export function printPlan(plan: PlanView | null): string {
     `  next step: ${plan.nextStepAt ?? "none"}`,
   ];
   for (const wave of plan.waves) {
-    lines.push(`wave ${wave.index} ${wave.name} (${wave.status}, soak ${wave.soak}, ${wave.rollbacks} rollback(s))`);
+    lines.push(`${wave.name} (${wave.status}, soak ${wave.soak}, ${wave.rollbacks} rollback(s))`);
     for (const c of wave.connections) {
       lines.push(
         `  ${c.connection}: ${c.status}${describeNumbers(c.numbers)}${c.reason === undefined ? "" : ` — ${c.reason}`}`,
@@ -81,8 +81,8 @@ function printPreview(json: Json): string {
   const blockers = (json["blockers"] as string[]) ?? [];
   return [
     `${json["dryRun"] === true ? "dry run (nothing started)" : "started"}: plan ${String(json["id"])}, ${String(json["connections"])} connection(s), audited as ${String(json["actor"])}`,
-    ...waves.flatMap((w, i) => [
-      `wave ${i} ${w.name} (soak ${w.soak}): ${w.connections.join(", ")}`,
+    ...waves.flatMap((w) => [
+      `${w.name} (soak ${w.soak}): ${w.connections.join(", ")}`,
       ...w.skipped.map((s) => `  skipped ${s.connection}: ${s.reason}`),
     ]),
     ...blockers.map((b) => `cannot start now: ${b}`),

@@ -76,7 +76,7 @@ export function selectWaves(
       const earlier = taken.get(name);
       const why =
         earlier !== undefined
-          ? `already in wave ${earlier}`
+          ? `already in waves.${earlier}`
           : chosen.has(name)
             ? "named twice in this wave"
             : cannotCutOver(byName.get(name), name, inOtherPlan);
@@ -119,7 +119,7 @@ export function selectWaves(
       if (chosen.has(name)) continue;
       const earlier = taken.get(name);
       const why =
-        earlier !== undefined ? `already in wave ${earlier}` : cannotCutOver(byName.get(name), name, inOtherPlan);
+        earlier !== undefined ? `already in waves.${earlier}` : cannotCutOver(byName.get(name), name, inOtherPlan);
       if (why !== undefined) {
         if (!skipped.some((s) => s.connection === name)) skipped.push({ connection: name, reason: why });
         continue;
@@ -149,7 +149,7 @@ export function selectWaves(
     }
     const gates: Gates = { ...plan.gates, ...stripUndefined(wave.gates ?? {}) };
     waves.push({
-      name: wave.name ?? (wave.canary ? `canary ${i}` : `wave ${i}`),
+      name: wave.name ?? (wave.canary ? `canary, wave ${i + 1}` : `wave ${i + 1}`),
       canary: wave.canary,
       soakMs: durationMs(wave.soak) ?? 0,
       gates,
