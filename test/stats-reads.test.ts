@@ -113,6 +113,31 @@ describe("counter reads: kept sums of past hours never hide a write", () => {
     expect(await shard.byTime("hour", from, hourKey(now))).toEqual([]);
   });
 
+  it("keeps past sums across a spend of bounce marks, and counts the spent bounce in the next read", async () => {
+    const shard = freshShard();
+    const now = Date.now();
+    const from = hourKey(now - 23 * HOUR_MS);
+    await shard.add([row("acme-saml", minuteKey(now - 2 * HOUR_MS), 3)]);
+    expect(sumOf(await shard.byConnection("hour", from, hourKey(now)), "acme-saml")).toBe(3);
+    const bounce = {
+      connection: "acme-saml",
+      kind: "bounce" as const,
+      destination: "auth0" as const,
+      error: false,
+      status: 302,
+      reason: "fallback",
+    };
+    await shard.spendBounces([{ markId: "ab".repeat(16), at: now, outcome: bounce }]);
+    // Spending wrote only spent_marks (and the bounce, in the current hour): the past hours'
+    // sums were not dropped, so the next read does not rescan them.
+    await runInDurableObject(shard, (instance: TrafficCounter) => {
+      const kept = (instance as unknown as { sealed: { entries: Map<string, unknown> } }).sealed.entries;
+      expect(kept.size).toBe(1);
+    });
+    const read = await shard.byConnection("hour", from, hourKey(now));
+    expect([sumOf(read, "acme-saml"), sumOf(read, "acme-saml", "fallback")]).toEqual([3, 1]);
+  });
+
   it("forgets past sums that pruning removed", async () => {
     const shard = freshShard();
     const now = Date.now();

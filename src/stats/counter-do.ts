@@ -155,7 +155,17 @@ export class TrafficCounter extends DurableObject<Env> {
    * `fallback-unverified` after (a replay; logged), then added like any batch.
    */
   async spendBounces(bounces: MarkedBounce[]): Promise<void> {
-    const { counted, replayed } = this.ctx.storage.transactionSync(() => this.spent.spend(bounces, Date.now()));
+    let spent: ReturnType<SpentMarks["spend"]> | undefined;
+    // Spending writes only spent_marks: no kept sum changes (src/stats/sealed-sums.ts).
+    this.sealed.around(
+      () => this.totalChanges(),
+      () => {
+        spent = this.ctx.storage.transactionSync(() => this.spent.spend(bounces, Date.now()));
+        return new Map();
+      },
+    );
+    if (spent === undefined) return;
+    const { counted, replayed } = spent;
     if (replayed.length > 0) {
       log({
         event: "bounce-mark-replayed",
@@ -468,6 +478,7 @@ export class TrafficCounter extends DurableObject<Env> {
     sql.exec("DELETE FROM unknown_names WHERE hour < ?", hour);
     sql.exec("DELETE FROM evidence WHERE at < ?", hour);
     sql.exec("DELETE FROM last_seen WHERE at < ?", now - HOUR_RETENTION_MS);
+    this.spent.prune(now);
     this.sealed.clear(this.totalChanges());
   }
 }

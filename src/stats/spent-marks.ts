@@ -6,8 +6,8 @@
  *
  * Table `spent_marks(id PK, until)`: `id` is the mark's id (hex of 16 bytes of SHA-256 of its
  * nonce; never the cookie), `until` the time (ms) after which the mark is refused as expired
- * anyway (the bounce's time + SPENT_KEEP_MS), so the record may go: every spend deletes the
- * records past their `until` first (indexed). SQLite storage: it holds across restarts.
+ * anyway (the bounce's time + SPENT_KEEP_MS), so the record may go: every spend, and the shard's hourly alarm, delete the
+ * records past their `until` (indexed). SQLite storage: it holds across restarts.
  */
 import { SPENT_KEEP_MS } from "../callback/bounce-mark";
 import { Batch } from "./recorder";
@@ -22,6 +22,11 @@ export class SpentMarks {
       CREATE INDEX IF NOT EXISTS spent_marks_until ON spent_marks(until);`);
   }
 
+  /** Drops the records of marks past their life (also run by the shard's hourly alarm). */
+  prune(now: number): void {
+    this.sql.exec("DELETE FROM spent_marks WHERE until < ?", now);
+  }
+
   /**
    * Spends each bounce's mark, in order, inside the caller's transaction: the first bounce
    * with an id is counted as a bounce; any later one with the same id (a replay, in this
@@ -29,7 +34,7 @@ export class SpentMarks {
    * Returns their counts as a batch (rows and last-seen) and the ids replayed.
    */
   spend(bounces: readonly MarkedBounce[], now: number): { counted: Batch; replayed: string[] } {
-    this.sql.exec("DELETE FROM spent_marks WHERE until < ?", now);
+    this.prune(now);
     const counted = new Batch();
     const replayed: string[] = [];
     for (const { outcome, at, markId } of bounces) {
