@@ -197,6 +197,31 @@ describe("plan validation", () => {
     );
   });
 
+  it("dry run: rehearses the first wave on the recorded logins (which would move to the new provider), writing nothing", async () => {
+    for (let i = 0; i < 3; i++) expect(await browse(`connection=acme-saml&code=r${i}`)).toBe(200);
+    for (let i = 0; i < 2; i++) expect(await browse(`connection=globex-saml&code=r${i}`)).toBe(200);
+    const res = await submit(
+      {
+        gates: GATES,
+        waves: [
+          { canary: true, connections: ["acme-saml"], soak: "1d" },
+          { connections: ["globex-saml"], soak: "1d" },
+        ],
+      },
+      "?dryRun=true",
+    );
+    expect(res.status).toBe(200);
+    const preview = await json<{ firstWaveRehearsal: Record<string, unknown> & { connections: unknown[] } }>(res);
+    expect(preview.firstWaveRehearsal).toMatchObject({
+      available: true,
+      totals: { logins: 5, changed: 3, stranded: 0, to: { new: 3 } },
+    });
+    expect(preview.firstWaveRehearsal.connections).toEqual(
+      expect.arrayContaining([expect.objectContaining({ connection: "acme-saml", logins: 3, changed: 3 })]),
+    );
+    expect(await browse("connection=acme-saml&code=after")).toBe(200); // still legacy
+  });
+
   it("refuses a second plan while one runs, and names a connection that plan holds", async () => {
     await start({ id: "first", gates: GATES, checkEvery: "1h", waves: [{ connections: ["acme-saml"], soak: "1h" }] });
     const again = await submit({ gates: GATES, waves: [{ connections: ["globex-saml"], soak: "1s" }] });

@@ -70,6 +70,17 @@ export function printPlan(plan: PlanView | null): string {
   return lines.join("\n");
 }
 
+/** The dry run's rehearsal of the first wave, in one or two lines. */
+function rehearsalLines(r: unknown): string[] {
+  if (typeof r !== "object" || r === null) return [];
+  const rehearsal = r as Json;
+  if (rehearsal["available"] !== true) return [`first wave rehearsal: not available (${String(rehearsal["reason"])})`];
+  const t = (rehearsal["totals"] ?? {}) as Json;
+  return [
+    `first wave rehearsed on recorded logins: ${String(t["changed"])} of ${String(t["logins"])} would move, ${String(t["stranded"])} stranded`,
+  ];
+}
+
 function printPreview(json: Json): string {
   const waves =
     (json["waves"] as Array<{
@@ -86,6 +97,7 @@ function printPreview(json: Json): string {
       ...w.skipped.map((s) => `  skipped ${s.connection}: ${s.reason}`),
     ]),
     ...blockers.map((b) => `cannot start now: ${b}`),
+    ...rehearsalLines(json["firstWaveRehearsal"]),
   ].join("\n");
 }
 

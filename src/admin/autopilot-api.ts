@@ -11,6 +11,8 @@ import { PlanInput } from "../autopilot/plan";
 import type { AdminApp } from "./context";
 import { requireScope } from "./auth";
 import { ApiProblem } from "./problem";
+import { rehearse } from "./rehearse";
+import { writerOf } from "../writer";
 import { jsonOf, problemResponses } from "./schemas";
 
 /** env.AUTOPILOT's one instance; a 503 problem naming the binding without it. */
@@ -121,6 +123,59 @@ export const PlanViewSchema = z
 
 const StatusSchema = z.object({ plan: PlanViewSchema.nullable() }).meta({ id: "AutopilotStatus" });
 
+const Destinations = z.record(z.string(), z.number().int());
+
+const RehearsalSchema = z
+  .union([
+    z.object({
+      available: z.literal(true),
+      window: z.object({ since: z.string(), until: z.string() }),
+      totals: z.object({
+        logins: z.number().int(),
+        changed: z.number().int(),
+        stranded: z.number().int(),
+        strandedNow: z.number().int(),
+        to: Destinations,
+      }),
+      connections: z.array(
+        z.object({
+          connection: z.string(),
+          logins: z.number().int(),
+          changed: z.number().int(),
+          to: Destinations,
+          stranded: z.number().int(),
+          strandedNow: z.number().int(),
+          strandedWhy: z.array(z.string()),
+        }),
+      ),
+      basis: z.string(),
+    }),
+    z.object({ available: z.literal(false), reason: z.string() }),
+  ])
+  .meta({
+    id: "AutopilotFirstWaveRehearsal",
+    description:
+      "Dry run only: the last 7 days of recorded logins of the first wave's connections replayed as if they were migrated (POST /rehearse): how many would move, where, and how many would be stranded",
+  });
+
+/**
+ * The first wave's connections rehearsed as migrated (src/admin/rehearse.ts) over the last 7
+ * days of recorded logins; a rehearsal that cannot run says why instead of failing the dry run.
+ */
+async function firstWaveRehearsal(env: Env, connections: string[]): Promise<z.infer<typeof RehearsalSchema>> {
+  try {
+    const wanted = new Set(connections);
+    const table = await writerOf(env).exportTable();
+    const routes = table.routes.filter((r) => wanted.has(r.connection)).map((r) => ({ ...r, state: "migrated" }));
+    const report = await rehearse(env, { routes });
+    return { available: true, ...report } as z.infer<typeof RehearsalSchema>;
+  } catch (err) {
+    const reason =
+      err instanceof ApiProblem ? `${err.title}: ${err.detail}` : err instanceof Error ? err.message : String(err);
+    return { available: false, reason: reason.slice(0, 300) };
+  }
+}
+
 const PreviewSchema = z
   .object({
     id: z.string(),
@@ -141,6 +196,7 @@ const PreviewSchema = z
     blockers: z.array(z.string()).meta({
       description: "Why it could not start now although valid (a running plan, the kill switch); empty when it can",
     }),
+    firstWaveRehearsal: RehearsalSchema.optional(),
   })
   .meta({ id: "AutopilotPlanPreview" });
 
@@ -181,7 +237,8 @@ export function registerAutopilotRoutes(app: AdminApp): void {
     createRoute({
       method: "post",
       path: "/autopilot/plans",
-      summary: "Submit a cut-over plan (waves, soak, gates, policy); dryRun=true shows the waves and starts nothing",
+      summary:
+        "Submit a cut-over plan (waves, soak, gates, policy); dryRun=true shows the waves, rehearses the first wave on the recorded logins and starts nothing",
       description:
         "Refused (422) naming the field when a named connection is not in the table, not legacy, not routable, in an earlier wave or in a running plan; connections an organization or filter selects are skipped with the reason. 409 while another plan is running or paused, or with the kill switch on.",
       request: {
@@ -199,7 +256,12 @@ export function registerAutopilotRoutes(app: AdminApp): void {
       const preview = valueOf(
         await autopilotOf(c.env).submit(c.req.valid("json"), { actor: c.get("principal").actor, dryRun }),
       );
-      return c.json(preview as z.infer<typeof PreviewSchema>, 200);
+      if (!dryRun) return c.json(preview as z.infer<typeof PreviewSchema>, 200);
+      const firstWave = preview.waves[0]?.connections ?? [];
+      return c.json(
+        { ...preview, firstWaveRehearsal: await firstWaveRehearsal(c.env, firstWave) } as z.infer<typeof PreviewSchema>,
+        200,
+      );
     },
   );
 
