@@ -1,4 +1,5 @@
 /** Read-only views: /evaluate (the router's own decision), /audit, /status. */
+import { withEvidence } from "./evaluate-evidence";
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { KillSwitch, Mode } from "../table/schema";
@@ -52,7 +53,10 @@ export function registerInsightRoutes(app: AdminApp): void {
       if (!answer.ok) {
         throw new ApiProblem(503, "Router misconfigured", `Fix: ${answer.problems.map((p) => p.variable).join(", ")}.`);
       }
-      return c.json(answer.evaluation, 200);
+      // A connection's OIDC worst case, answered from the evidence where it allows (evaluate-evidence.ts).
+      const evaluation =
+        "organization" in answer.evaluation ? answer.evaluation : await withEvidence(c.env, answer.evaluation);
+      return c.json(evaluation, 200);
     },
   );
 
