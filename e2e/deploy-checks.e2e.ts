@@ -171,6 +171,29 @@ describe("a pair that disagrees is refused, naming the value and both places", (
     });
     expect(problemsOf(dir).map((p) => p.value)).toEqual(["Durable Object TRAFFIC_COUNTER"]);
   });
+
+  it("the admin's own Autopilot object: unbound in an environment, or without its migration", () => {
+    const unbound = fixture({
+      file: "wrangler.admin.toml",
+      from: '[[env.production.durable_objects.bindings]]\nname = "AUTOPILOT"\nclass_name = "Autopilot"\n',
+      to: "",
+    });
+    expect(problemsOf(unbound)).toEqual([
+      {
+        value: "Durable Object AUTOPILOT",
+        message:
+          "wrangler.admin.toml [env.production.durable_objects.bindings] does not bind AUTOPILOT to Autopilot (the autopilot needs it)",
+      },
+    ]);
+    const unmigrated = fixture({
+      file: "wrangler.admin.toml",
+      from: 'new_sqlite_classes = ["Autopilot"]',
+      to: "new_sqlite_classes = []",
+    });
+    expect(problemsOf(unmigrated).map((p) => p.message)).toEqual([
+      "Autopilot (the admin Worker's own class) has no new_sqlite_classes migration in wrangler.admin.toml",
+    ]);
+  });
 });
 
 describe("secrets: each Worker has what it needs (names as `wrangler secret list` prints them)", () => {
