@@ -31,6 +31,8 @@ export interface Env {
   TRAFFIC_COUNTER: DurableObjectNamespace<import("./stats/counter-do").TrafficCounter>;
   STATS_SHARDS?: string;
   STATS_FLUSH_MS?: string;
+  /** `off` stops recording each login's evidence (callback shape; src/stats/evidence.ts); default `on`. */
+  STATS_EVIDENCE?: string;
   STATS_FALLBACK_ALERT_SHARE?: string;
   /** Serializes every change to the route table (src/writer). */
   ROUTE_WRITER: DurableObjectNamespace<import("./writer/durable-object").RouteTableWriter>;

@@ -24,10 +24,17 @@ describe("configuration", () => {
     [{ STATS_SHARDS: "0" }, "STATS_SHARDS", 'must be a number from 1 to 64, got "0"'],
     [{ STATS_FLUSH_MS: "soon" }, "STATS_FLUSH_MS", "must be a number from 0 to 10000"],
     [{ STATS_FALLBACK_ALERT_SHARE: "5" }, "STATS_FALLBACK_ALERT_SHARE", "from 0 to 1"],
+    [{ STATS_EVIDENCE: "no" }, "STATS_EVIDENCE", 'must be "on" or "off", not "no"'],
   ])("names a wrong stats variable and uses its default: %o", (over, variable, message) => {
     const { config, problems } = parseStatsConfig(over);
     // The defaults; the propagation grace is ROUTE_CACHE_SECONDS' default (10 s) + KV's 60 s.
-    expect(config).toEqual({ shards: 8, flushMs: 2000, fallbackAlertShare: 0.05, propagationGraceMs: 70_000 });
+    expect(config).toEqual({
+      shards: 8,
+      flushMs: 2000,
+      fallbackAlertShare: 0.05,
+      propagationGraceMs: 70_000,
+      evidence: true,
+    });
     expect(problems).toEqual([{ variable, message: expect.stringContaining(message) as unknown }]);
   });
 

@@ -200,6 +200,21 @@ describe("evidence: what each connection's callbacks carry, per hour", () => {
     expect(await shard(0).evidence("2000-01-01T00", "2000-01-01T23")).toEqual([]);
   });
 
+  it("records no evidence with STATS_EVIDENCE=off, and still counts each login", async () => {
+    await clearCounters();
+    const off = { ...AFFINITY, STATS_EVIDENCE: "off" };
+    for (let i = 0; i < 2; i++) expect(await send(realCallback("saml-acs", route("acme-saml")), off)).toBe(307);
+    expect(await stored()).toEqual({});
+    let sent = 0;
+    for (let i = 0; i < SHARDS; i++) {
+      for (const r of await shard(i).query("hour", "0000", "9999", "acme-saml")) sent += r.new;
+    }
+    expect(sent).toBe(2);
+    // The same callback with recording on (the default) leaves its evidence.
+    expect(await send(realCallback("saml-acs", route("acme-saml")))).toBe(307);
+    expect(Object.values(await stored())).toEqual([1]);
+  });
+
   it("drops evidence past 35 days when the shard prunes", async () => {
     const old = new Date(Date.now() - 36 * 24 * 3_600_000).toISOString().slice(0, 13);
     const kept = new Date(Date.now() - 34 * 24 * 3_600_000).toISOString().slice(0, 13);

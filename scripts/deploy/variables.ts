@@ -30,6 +30,7 @@ export const READERS = {
   AFFINITY_MAX_AGE_SECONDS: "router",
   STATS_SHARDS: "router",
   STATS_FLUSH_MS: "router",
+  STATS_EVIDENCE: "router",
   STATS_FALLBACK_ALERT_SHARE: "admin",
   ADMIN_TOKEN: "both",
   ADMIN_TOKEN_NAME: "admin",

@@ -2,7 +2,7 @@
 import type { EnvVars } from "../env";
 import { log } from "../log";
 import { oncePerEnv } from "./once-per-env";
-import { numberVar, type ConfigProblem } from "./read";
+import { numberVar, textVar, type ConfigProblem } from "./read";
 
 export interface StatsConfig {
   /** TrafficCounter shards a batch may go to. */
@@ -16,10 +16,21 @@ export interface StatsConfig {
    * without a flag: ROUTE_CACHE_SECONDS (the isolate cache) + 60 s (KV's propagation), ms.
    */
   propagationGraceMs: number;
+  /** Record each login's evidence (STATS_EVIDENCE, `on` unless `off`). */
+  evidence: boolean;
 }
 
 /** Workers KV: a write can take up to about 60 s to be seen everywhere (docs/storage.md). */
 export const KV_PROPAGATION_MS = 60_000;
+
+/** `on` (or unset) → true, `off` → false; anything else is a problem and reads as `on`. */
+function onOff(problems: ConfigProblem[], env: EnvVars, variable: keyof EnvVars): boolean {
+  const value = textVar(env, variable);
+  if (value === undefined || value === "on") return true;
+  if (value === "off") return false;
+  problems.push({ variable, message: `must be "on" or "off", not ${JSON.stringify(value.slice(0, 40))}` });
+  return true;
+}
 
 export function parseStatsConfig(env: EnvVars): { config: StatsConfig; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
@@ -30,6 +41,7 @@ export function parseStatsConfig(env: EnvVars): { config: StatsConfig; problems:
     flushMs: number("STATS_FLUSH_MS", 2_000, 0, 10_000),
     fallbackAlertShare: number("STATS_FALLBACK_ALERT_SHARE", 0.05, 0, 1),
     propagationGraceMs: 1000 * Math.floor(number("ROUTE_CACHE_SECONDS", 10, 0, 300)) + KV_PROPAGATION_MS,
+    evidence: onOff(problems, env, "STATS_EVIDENCE"),
   };
   return { config, problems };
 }

@@ -24,6 +24,8 @@ import { minuteOf, UNIDENTIFIED, type MarkedBounce, type Outcome } from "./outco
 export interface RecorderConfig {
   shards: number;
   flushMs: number;
+  /** Record logins' evidence (STATS_EVIDENCE); absent = yes. */
+  evidence?: boolean;
 }
 
 /** Adds one outcome to a row (the rules of src/stats/outcome.ts's definitions). */
@@ -54,7 +56,8 @@ export class Batch {
   private minuteStart = -1;
   private minuteText = "";
 
-  add(outcome: Outcome, at: number): void {
+  /** Counts one outcome at `at` (ms); its evidence only if `withEvidence`. */
+  add(outcome: Outcome, at: number, withEvidence = true): void {
     if (outcome.kind === "bounce" && outcome.markId !== undefined) {
       const { markId, ...rest } = outcome;
       this.marked.push({ markId, at, outcome: rest });
@@ -83,7 +86,8 @@ export class Batch {
       this.rows.set(key, row);
     }
     countInto(row, outcome);
-    if (outcome.evidence !== undefined) this.addEvidence(minute.slice(0, 13), outcome.connection, outcome.evidence);
+    if (withEvidence && outcome.evidence !== undefined)
+      this.addEvidence(minute.slice(0, 13), outcome.connection, outcome.evidence);
     const { connection, kind, destination, status, reason } = outcome;
     // The newest callback per connection: the existing record is updated, not replaced.
     const seen = this.last.get(connection);
@@ -128,7 +132,7 @@ export function recordOutcome(
   config: RecorderConfig,
 ): void {
   batch ??= new Batch();
-  batch.add(outcome, Date.now());
+  batch.add(outcome, Date.now(), config.evidence !== false);
   if (pending === undefined) {
     pending = flushLater(env, config);
     ctx.waitUntil(pending);
