@@ -43,6 +43,9 @@ export const RATIO_PAIRS: readonly RatioSpec[] = [
   },
   { name: "100 000 routes random conn (KV reads) vs 10 cached", of: "a-100k", to: "a" },
   { name: "307 decision vs router pass-through", of: "a", to: "c" },
+  // What recording each login's evidence costs (issue 20: within 3 %), in the same rounds.
+  { name: "307 with evidence vs without", of: "a", to: "a-noev", atLeast: 0.97, target: ">= 0.97x" },
+  { name: "legacy forward with evidence vs without", of: "b", to: "b-noev", atLeast: 0.97, target: ">= 0.97x" },
 ];
 
 export interface RatioRow extends PairRatio {

@@ -13,6 +13,7 @@ export type WorkerName =
   | "router-100k"
   | "router-nocache"
   | "router-100k-nocache"
+  | "router-noevidence"
   | "router-mixed"
   | "router-import"
   | "admin-mixed"

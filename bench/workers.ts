@@ -4,6 +4,7 @@
  *
  *   router, router-100k         the router on the 10- and 100 000-route KV
  *   router-nocache, router-100k-nocache   the same with the isolate cache off
+ *   router-noevidence           the router on the 10-route KV with STATS_EVIDENCE=off (what recording costs)
  *   router-mixed                the router with its management API, for "mixed"
  *   router-import               the same, isolate cache off, for "import" (time to fully live)
  *   admin-mixed, admin-import   their admin Workers (src/admin/worker.ts), reached through each
@@ -174,6 +175,9 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
         // pair compares table size alone.
         router("router-nocache", "routes-small", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
         router("router-100k-nocache", "routes-big", { ...routerBindings, ROUTE_CACHE_SECONDS: "0" }),
+        // The 10-route router recording no evidence (callback shapes): its pair with "router"
+        // is what recording costs, in the same rounds.
+        router("router-noevidence", "routes-small", { ...routerBindings, STATS_EVIDENCE: "off" }),
         // "mixed": its own KV, filled through its management API (ADMIN_TOKEN) and its RouteTableWriter.
         router("router-mixed", "routes-mixed", mixedBindings, "admin-mixed"),
         admin("admin-mixed", "router-mixed", "routes-mixed", mixedBindings),
@@ -199,6 +203,7 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     "router-100k",
     "router-nocache",
     "router-100k-nocache",
+    "router-noevidence",
     "router-mixed",
     "router-import",
     "admin-mixed",

@@ -20,6 +20,7 @@ export const CODE_AND_STATE = "code=bench-code-4f9c2a7e1d3b5a60&state=bench-stat
 export class ScenarioContext {
   /** Mirrors of the routers' isolate caches, for the hit-rate estimate. */
   readonly cacheSmall = new CacheSimulation(ROUTE_CACHE_SECONDS * 1000);
+  readonly cacheSmallNoEvidence = new CacheSimulation(ROUTE_CACHE_SECONDS * 1000);
   readonly cacheBig = new CacheSimulation(ROUTE_CACHE_SECONDS * 1000);
   readonly noCacheSmall = new CacheSimulation(0);
   readonly noCacheBig = new CacheSimulation(0);

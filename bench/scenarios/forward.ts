@@ -4,6 +4,7 @@
  *
  *   b   legacy forward: POST /login/callback?connection=<legacy>, ~8 KB SAML form
  *       (the connection is in the query, so the body is never read: streamed on as is)
+ *   b-noev  the same through the router with STATS_EVIDENCE=off (what recording evidence costs)
  *   f   fallback forward: GET /login/callback?connection=<migrated>&code=…&state=…&fallback=auth0,
  *       the new provider's bounce; the router strips `fallback` and forwards
  */
@@ -46,6 +47,16 @@ export function forwardScenarios(ctx: ScenarioContext): Scenario[] {
       id: "b",
       label: `(b)  POST callback ${(bytes / 1024).toFixed(1)} KB, router, legacy`,
       worker: "router",
+      expectStatus: 200,
+      expectReason: "legacy",
+      usesOrigin: true,
+      request: legacyRequest,
+      preflight: legacyPreflight,
+    },
+    {
+      id: "b-noev",
+      label: `(b)  POST callback ${(bytes / 1024).toFixed(1)} KB, router, legacy, no evidence recorded`,
+      worker: "router-noevidence",
       expectStatus: 200,
       expectReason: "legacy",
       usesOrigin: true,

@@ -2,7 +2,8 @@
  * The 307 decision: a GET callback for a migrated connection (10-route table,
  * isolate cache on) against the minimal redirect Worker, which rewrites every
  * callback into a 307 with no table, no identification, no log and no counters
- * (the floor for any router; issue target: >= 0.9x).
+ * (the floor for any router; issue target: >= 0.9x). `a-noev`: the same router with
+ * STATS_EVIDENCE=off, so a/a-min against a-noev/a-min is what recording evidence costs.
  */
 import { CacheTally } from "../cache-sim";
 import { DEFAULT_TARGET } from "../fixtures";
@@ -45,6 +46,19 @@ export function redirectScenarios(ctx: ScenarioContext): Scenario[] {
       cache: ctx.cacheSmall,
       cacheTally: new CacheTally(),
       preflight: (base) => ctx.checkRedirects(base, small.migrated, ctx.cacheSmall),
+    },
+    {
+      id: "a-noev",
+      label: `(a)  GET callback -> 307, router, ${SMALL_ROUTES} routes, no evidence recorded`,
+      worker: "router-noevidence",
+      expectStatus: 307,
+      expectReason: "migrated",
+      usesOrigin: false,
+      request: { method: "GET" },
+      paths: { prefix: CALLBACK_PREFIX, choices: small.migrated },
+      cache: ctx.cacheSmallNoEvidence,
+      cacheTally: new CacheTally(),
+      preflight: (base) => ctx.checkRedirects(base, small.migrated, ctx.cacheSmallNoEvidence),
     },
   ];
 }
