@@ -41,6 +41,16 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) return usageFailure(io, unknownCommand(name));
+  const taken = takenByNpm(io.env, command);
+  if (taken.length > 0) {
+    const flags = taken.map((o) => `--${o}`).join(" ");
+    return usageFailure(
+      io,
+      `npm took ${flags} for itself (options before \`--\` are npm's), so the command would have run without it: ` +
+        `nothing was sent. Write: ${RUN} ${name} … ${flags}`,
+      command,
+    );
+  }
 
   let ctx: Context;
   try {
@@ -149,6 +159,22 @@ function unknownCommand(name: string): string {
     COMMANDS.map((c) => c.name),
   );
   return `unknown command "${name}"${near === undefined ? "" : `: did you mean ${near}?`}`;
+}
+
+/**
+ * Options of `command` that npm kept for itself. `npm run routes set acme migrated --dry-run`
+ * (no `--`) runs the CLI *without* --dry-run: npm treats every option before `--` as its
+ * own config and exports it to the script as `npm_config_<name>` (npm's docs, "config":
+ * environment variables). Only under `npm run routes` (npm_lifecycle_event), and never for
+ * `prefix` (npm always exports its own prefix) or `help` (npm answers that one itself).
+ */
+export function takenByNpm(env: Readonly<Record<string, string | undefined>>, command: Command): string[] {
+  if (env["npm_lifecycle_event"] !== "routes") return [];
+  return Object.keys({ ...GLOBAL_OPTIONS, ...command.options }).filter((option) => {
+    if (option === "prefix" || option === "help") return false;
+    const value = env[`npm_config_${option.replaceAll("-", "_")}`];
+    return value !== undefined && value !== "";
+  });
 }
 
 function usageFailure(io: CliIo, message: string, command?: Command): number {

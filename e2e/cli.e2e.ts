@@ -231,6 +231,29 @@ describe("npm run routes: strict command lines", () => {
     expect((await api("GET", "/routes")).json["routes"]).toEqual([]);
   });
 
+  it("`npm run routes kill-switch on --dry-run` (no `--`: npm keeps --dry-run) is refused, not run for real", async () => {
+    const before = await tableState();
+    const env = { ...process.env, INIT_CWD: dir, ROUTER_URL: worker.origin, ROUTER_TOKEN: TOKEN };
+    // Through npm itself, as an operator types it: npm exports the flag as npm_config_dry_run.
+    const run = await promisify(execFile)("npm", ["run", "-s", "routes", "kill-switch", "on", "--dry-run"], {
+      cwd: ROOT,
+      env,
+      timeout: 60_000,
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: err.code,
+        stdout: err.stdout ?? "",
+        stderr: err.stderr ?? "",
+      }),
+    );
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("error: npm took --dry-run for itself");
+    expect(run.stderr).toContain("Write: npm run routes -- kill-switch … --dry-run");
+    expect(await tableState()).toEqual(before);
+  });
+
   it("pushes WorkOS' whole package folder: dry run lists derived values and unroutable rows, then imports", async () => {
     const dry = await cli(["push", "workos-export", "--dry-run"]);
     expect(dry.code).toBe(0);
