@@ -472,6 +472,49 @@ describe("what the gates read", () => {
     expect(conn(view, "hooli-saml")?.reason).toContain("outcome: no source");
   }, 20_000);
 
+  it("promotes only with the sign-ins the new provider confirmed (minProviderSucceeded), whatever the router counted", async () => {
+    const key = "sk_test_autopilot_confirmed";
+    await api("/import?mode=replace", {
+      method: "POST",
+      body: {
+        settings: { defaultTarget: "https://sso.example.com/cb" },
+        routes: [
+          { connection: "acme-saml", protocol: "samlp", state: "legacy", providerConnectionId: "conn_acme" },
+          { connection: "globex-saml", protocol: "samlp", state: "legacy", providerConnectionId: "conn_globex" },
+          { connection: "hooli-saml", protocol: "samlp", state: "legacy" },
+        ],
+      },
+    });
+    await start({
+      id: "confirmed",
+      gates: { ...GATES, minProviderSucceeded: 3 },
+      checkEvery: "1h",
+      waves: [{ connections: ["acme-saml", "globex-saml", "hooli-saml"], soak: "1s" }],
+    });
+    // Each has the router's minLogins (anyone can send these); only acme's were sign-ins at the provider.
+    for (const c of ["acme-saml", "globex-saml", "hooli-saml"]) await traffic(c, 4);
+    const at = new Date().toISOString();
+    const ok = { event: "authentication.sso_succeeded" as const, created_at: at };
+    await fakeWorkos(key, {
+      events: [
+        ...Array.from({ length: 3 }, () => ({ ...ok, connection_id: "conn_acme" })),
+        { ...ok, connection_id: "conn_globex" },
+      ],
+    });
+    await sleep(1_100);
+    await runInDurableObject(stub(), async (_instance, state) => {
+      await new Autopilot(state, { ...testEnv, ...workosEnv(key) } as Env).alarm();
+    });
+    const view = await status();
+    expect(conn(view, "acme-saml")?.status).toBe("promoted");
+    expect(conn(view, "globex-saml")).toMatchObject({
+      status: "soaking",
+      reason: "1 of 3 sign-ins confirmed by the new provider needed to promote",
+    });
+    expect(conn(view, "hooli-saml")?.status).toBe("soaking");
+    expect(conn(view, "hooli-saml")?.reason).toMatch(/^no outcome source \(.+\); the plan needs 3 sign-ins confirmed/);
+  }, 20_000);
+
   it("holds promotion without an outcome source when the plan requires one", async () => {
     await start({
       id: "strict",

@@ -2,8 +2,8 @@
  * The health gates of a cut-over connection, judged on its numbers since its change (pure).
  * Order: no evidence, no judgement (fewer than `minLogins` logins sent to the new provider:
  * wait); then every gate — verified fallback share, error share, alarms, the new provider's own
- * failure share — any breach rolls back; then the soak time; then, if the plan requires it, an
- * outcome source. Only then promote.
+ * failure share — any breach rolls back; then the soak time; then, if the plan asks, sign-ins
+ * the new provider confirmed (`minProviderSucceeded`) and an outcome source. Only then promote.
  */
 import type { AutopilotNumbers } from "./events";
 import type { Gates } from "./plan";
@@ -50,6 +50,21 @@ export function judge(numbers: AutopilotNumbers, gates: Gates, elapsedMs: number
   if (breached.length > 0) return { verdict: "rollback", reason: breached.join("; ") };
   if (elapsedMs < soakMs) {
     return { verdict: "soak", reason: `healthy so far; soaking ${Math.ceil((soakMs - elapsedMs) / 1000)} s more` };
+  }
+  if (gates.minProviderSucceeded !== undefined) {
+    const needed = gates.minProviderSucceeded;
+    if (!("succeeded" in numbers.outcome)) {
+      return {
+        verdict: "wait",
+        reason: `no outcome source (${numbers.outcome.reason}); the plan needs ${needed} sign-ins confirmed by the new provider to promote`,
+      };
+    }
+    if (numbers.outcome.succeeded < needed) {
+      return {
+        verdict: "wait",
+        reason: `${numbers.outcome.succeeded} of ${needed} sign-ins confirmed by the new provider needed to promote`,
+      };
+    }
   }
   if (gates.requireProviderOutcome && numbers.outcome.source === "no source") {
     const why = "reason" in numbers.outcome ? numbers.outcome.reason : "";

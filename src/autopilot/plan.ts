@@ -53,6 +53,10 @@ export const Gates = z
       description:
         "Most failed / (succeeded + failed) sign-ins the new provider itself reports for the connection (WorkOS Events). Without an outcome source the reading says `no source`",
     }),
+    minProviderSucceeded: z.number().int().min(1).max(1_000_000).optional().meta({
+      description:
+        "Fewest sign-ins the new provider itself reports as succeeded for the connection since its change before it may be promoted (WorkOS Events). The router's own counts can be filled by anyone who sends callbacks; these cannot. Without an outcome source the connection waits",
+    }),
     requireProviderOutcome: z.boolean().default(false).meta({
       description:
         "true: never promote without the new provider's outcome (a connection waits while there is no source); false: promote on the router's numbers and record `outcome: no source`",
