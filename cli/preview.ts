@@ -53,18 +53,23 @@ export function describeSettingsPreview(json: Json): string {
   const changes = (json["changes"] as string[] | undefined) ?? [];
   const connections = (json["connections"] as ConnectionPreview[] | undefined) ?? [];
   const notInTable = json["notInTable"] as ConnectionPreview | undefined;
+  const unidentified = json["unidentified"] as ConnectionPreview | undefined;
   const notListed = (json["notListed"] as { connections: number; logins: number } | undefined) ?? {
     connections: 0,
     logins: 0,
   };
   const moving = connections.filter((p) => p.callbacks.some((c) => c.changes));
   const unknownMoves = notInTable?.callbacks.some((c) => c.changes) === true;
+  const unidentifiedMoves = unidentified?.callbacks.some((c) => c.changes) === true;
   return [
     `dry run (nothing written): ${changes.length === 0 ? "no change" : `would change ${changes.join(", ")}`}`,
     `${connections.length} connection(s) decided before and after: ${moving.length} change, ${String(json["wouldMove"] ?? 0)} login(s) of the last 24 h would have gone elsewhere`,
     ...moving.flatMap(connectionLines),
     ...(unknownMoves && notInTable !== undefined
       ? connectionLines({ ...notInTable, connection: "connections not in the table" })
+      : []),
+    ...(unidentifiedMoves && unidentified !== undefined
+      ? connectionLines({ ...unidentified, connection: "logins no connection was identified for (unidentified)" })
       : []),
     ...(connections.length > moving.length
       ? [`${connections.length - moving.length} other connection(s): unchanged`]

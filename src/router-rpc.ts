@@ -38,10 +38,11 @@ import {
   type RouteInput,
   type RouteState,
 } from "./table/schema";
-import { previewConnection, type ConnectionPreview, type LoginCounts } from "./callback/preview";
+import { previewConnection, previewUnidentified, type ConnectionPreview, type LoginCounts } from "./callback/preview";
 import { overlayKv, type KvOverlay } from "./table/overlay-kv";
 import { rehearseEvidence, type ConnectionRehearsal } from "./callback/rehearse";
 import type { EvidenceRow } from "./stats/evidence";
+import { UNIDENTIFIED } from "./stats/outcome";
 import { IsolateCache, RouteStore } from "./table/store";
 import { writerOf } from "./writer/handle";
 
@@ -97,6 +98,8 @@ export interface RouterStatus {
 /**
  * A dry run's question (src/admin/preview.ts): the connections to decide, the KV values the
  * writer's rehearsal of the change would write, and each connection's logins of the last 24 h.
+ * A connection UNIDENTIFIED ("(unidentified)", no valid name) stands for the callbacks no
+ * connection is identified for (callback/preview.ts previewUnidentified).
  */
 export interface PreviewQuestion {
   connections: string[];
@@ -156,7 +159,11 @@ export function routerAnswers(env: Env): RouterApi {
       const connections: ConnectionPreview[] = [];
       for (const connection of question.connections) {
         const counts = question.counts[connection];
-        connections.push(await previewConnection(connection, stores, result.config, counts));
+        connections.push(
+          connection === UNIDENTIFIED
+            ? await previewUnidentified(stores, result.config, counts)
+            : await previewConnection(connection, stores, result.config, counts),
+        );
       }
       return { ok: true, connections };
     },

@@ -8,6 +8,7 @@ import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RouteInput } from "../src/table/schema";
 import { isolateCache } from "../src/table/store";
+import { describeSettingsPreview } from "../cli/preview";
 import { api, json, resetTable } from "./support/admin";
 import { realCallback } from "./support/callbacks";
 import { resetCounters } from "./support/counters";
@@ -167,6 +168,7 @@ interface SettingsPreview {
   changed: number;
   wouldMove: number;
   notInTable: ConnectionPreview;
+  unidentified: ConnectionPreview;
   notListed: { connections: number; logins: number };
 }
 
@@ -249,6 +251,41 @@ describe("PUT /settings and PUT /rollout ?dryRun=true", () => {
       await expectPredicted(answer.notInTable, INITECH);
     },
   );
+
+  it("unknown: auth0 → probe counts the (unidentified) logins that would move, and the change sends them where it said", async () => {
+    // OIDC GETs without iss or connection=: no connection is identified, the counters keep them as (unidentified).
+    for (let i = 0; i < 3; i++) {
+      const res = await call(new Request(`${HOST}/login/callback?code=c${i}&state=s${i}`));
+      await res.body?.cancel();
+    }
+    const before = await everything();
+    const res = await api("/settings?dryRun=true", { method: "PUT", body: { unknown: "probe" } });
+    expect(res.status).toBe(200);
+    const answer = await json<SettingsPreview>(res);
+    expect(answer.unidentified).toMatchObject({
+      connection: "(unidentified)",
+      before: { destination: "auth0", reason: "unidentified" },
+      after: { destination: "new", reason: "unidentified" },
+      routability: { before: null, after: null },
+      last24h: { logins: 3, auth0: 3, new: 0, wouldMove: 3 },
+    });
+    expect(answer.unidentified.callbacks.map((c) => c.shape)).toContain("oidc-code-without-iss");
+    expect(answer.unidentified.callbacks.every((c) => c.changes)).toBe(true);
+    // Nothing else had logins: the 3 are the whole of wouldMove.
+    expect(answer.notInTable.last24h.logins).toBe(0);
+    expect(answer.wouldMove).toBe(3);
+    const printed = describeSettingsPreview(answer as unknown as Record<string, unknown>);
+    expect(printed).toContain("3 login(s) of the last 24 h would have gone elsewhere");
+    expect(printed).toMatch(/\(unidentified\): auth0 \(unidentified\) → new \(unidentified\)/);
+    expect(printed).toContain("last 24 h: 3 login(s); 3 would have gone elsewhere");
+    expect(await everything()).toEqual(before);
+
+    // Applied: each unidentified callback shape goes where the dry run said.
+    expect((await api("/settings", { method: "PUT", body: { unknown: "probe" } })).status).toBe(200);
+    const stranger: RouteInput = { connection: "stranger-oidc", protocol: "oidc", state: "legacy" };
+    expect(await expectPredicted(answer.unidentified, stranger)).toBe(3);
+    expect(await routed("oidc-code-without-iss", stranger)).toEqual({ destination: "new", reason: "unidentified" });
+  });
 
   it("refuses what the change would refuse (422, 412) and writes nothing", async () => {
     const before = await everything();

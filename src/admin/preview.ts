@@ -14,6 +14,7 @@ import { askRouter, routerOf } from "./router-client";
 import { RoutabilitySchema } from "./schemas";
 import { isConnectionName } from "../table/schema";
 import { NOT_IN_TABLE } from "../stats/rows";
+import { UNIDENTIFIED } from "../stats/outcome";
 
 /** `?dryRun=true` on a change: answer what it would change, write nothing. */
 export const DryRunQuery = z.object({
@@ -110,10 +111,13 @@ export const TablePreviewSchema = z
       .meta({ description: "Of those listed, how many have a callback shape whose decision changes" }),
     wouldMove: z.number().int().meta({
       description:
-        "Logins of the last 24 h that would have gone elsewhere, summed over the listed connections and notInTable",
+        "Logins of the last 24 h that would have gone elsewhere, summed over the listed connections, notInTable and unidentified",
     }),
     notInTable: ConnectionPreviewSchema.meta({
       description: `Every connection without a route, as one: its callbacks (decided by the unknown policy) before and after, and the counters' ${NOT_IN_TABLE} logins of the last 24 h`,
+    }),
+    unidentified: ConnectionPreviewSchema.meta({
+      description: `The logins no connection could be identified for (an OIDC GET without iss, a SAML post the table cannot match), as one: those callbacks (decided by the unknown policy) before and after, and the counters' ${UNIDENTIFIED} logins of the last 24 h`,
     }),
     notListed: z.object({
       connections: z.number().int().meta({
@@ -132,7 +136,8 @@ export type TablePreview = z.infer<typeof TablePreviewSchema>;
  * table by name; the first PREVIEW_MAX_CONNECTIONS of them are decided by the router before and
  * after `kv`, the rest counted with their logins, not decided. Connections without a route are
  * counted as one (NOT_IN_TABLE, as the counters keep them) and decided under a name no route
- * can have (the unknown policy decides them all alike). `counts` are every connection's
+ * can have (the unknown policy decides them all alike); the counters' UNIDENTIFIED logins (no
+ * connection identified) likewise, as `unidentified`, by the callbacks that identify none. `counts` are every connection's
  * logins of the last 24 h (admin/stats-api.ts loginsOfLast24h). Reads the table's route names
  * a page at a time, only as many as there are places left.
  */
@@ -165,13 +170,22 @@ export async function previewTable(
   const withProbe = new Map(counts);
   const unrouted = counts.get(NOT_IN_TABLE);
   if (unrouted !== undefined) withProbe.set(probe, unrouted);
-  const [unknown, ...connections] = await previewConnections(env, [probe, ...decided], kv, withProbe);
-  if (unknown === undefined) throw new Error("the router answered no preview for connections not in the table");
+  // UNIDENTIFIED: the router decides the callbacks it identifies no connection for (callback/preview.ts).
+  const [unknown, unidentified, ...connections] = await previewConnections(
+    env,
+    [probe, UNIDENTIFIED, ...decided],
+    kv,
+    withProbe,
+  );
+  if (unknown === undefined || unidentified === undefined) {
+    throw new Error("the router answered no preview for connections not in the table or unidentified");
+  }
   return {
     connections,
     notInTable: { ...unknown, connection: NOT_IN_TABLE },
+    unidentified,
     changed: connections.filter((p) => p.callbacks.some((s) => s.changes)).length,
-    wouldMove: [unknown, ...connections].reduce((n, p) => n + p.last24h.wouldMove, 0),
+    wouldMove: [unknown, unidentified, ...connections].reduce((n, p) => n + p.last24h.wouldMove, 0),
     notListed: {
       connections: Math.max(0, candidates - decided.length),
       logins: notDecided.reduce((n, c) => n + (counts.get(c)?.logins ?? 0), 0),

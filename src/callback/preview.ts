@@ -10,7 +10,9 @@
  */
 import type { CallbackShape, Routability } from "../table/routability";
 import type { RouteStore } from "../table/store";
-import { evaluateConnection, type EvalConfig, type Evaluation } from "./evaluate";
+import { UNIDENTIFIED } from "../stats/outcome";
+import { callbackOf, evaluateConnection, type EvalConfig, type Evaluation } from "./evaluate";
+import { routeCallback } from "./route-callback";
 
 /** A connection's logins of the last 24 h as the counters keep them (src/stats/outcome.ts). */
 export interface LoginCounts {
@@ -75,6 +77,70 @@ export async function previewConnection(
     after: { destination: after.destination, reason: after.reason },
     callbacks,
     routability: { before: before.routability ?? null, after: after.routability ?? null },
+    last24h: { ...c, ...moved(callbacks, c) },
+  };
+}
+
+/**
+ * Callbacks no connection can be identified for, one per shape: an OIDC GET without `iss`,
+ * an encrypted SAML post whose Issuer the table does not hold, an OIDC form_post whose
+ * issuer it does not hold (evaluate.ts callbackOf with no `match`). The router decides
+ * them all alike (decide.ts: reason `unidentified`, by the unknown policy).
+ */
+const UNIDENTIFIED_SHAPES: readonly CallbackShape[] = [
+  "oidc-code-without-iss",
+  "saml-encrypted-without-connection",
+  "oidc-form-post",
+];
+
+/** A valid connection name no table is expected to have: the callbacks above name no connection. */
+const NOBODY = "preview-name-not-in-any-table";
+
+/**
+ * The preview of the counters' UNIDENTIFIED bucket (logins no connection could be identified
+ * for) between two stores: each shape of UNIDENTIFIED_SHAPES decided by the router's own
+ * code (route-callback.ts → decide.ts) before and after, and `counts` (the bucket's logins
+ * of the last 24 h; zeros when none) that would have gone elsewhere. `connection` is
+ * UNIDENTIFIED; routability is null on both sides (there is no route). Throws only what
+ * the stores throw.
+ */
+export async function previewUnidentified(
+  stores: { before: RouteStore; after: RouteStore },
+  config: EvalConfig,
+  counts: LoginCounts | undefined,
+): Promise<ConnectionPreview> {
+  const callbacks: ShapePreview[] = [];
+  for (const shape of UNIDENTIFIED_SHAPES) {
+    const callback = callbackOf(shape, { connection: NOBODY }, config.auth0Tenant);
+    const [before, after] = await Promise.all(
+      [stores.before, stores.after].map(async (store) => {
+        const { decision } = await routeCallback(
+          { method: callback.method, contentType: null, body: undefined },
+          callback.facts,
+          store,
+          config,
+        );
+        return { destination: decision.destination, reason: decision.reason };
+      }),
+    );
+    if (before === undefined || after === undefined) throw new Error("unreachable: two stores, two decisions");
+    const changes = before.destination !== after.destination || before.reason !== after.reason;
+    callbacks.push({ shape, usual: true, before, after, changes });
+  }
+  const worst = (side: "before" | "after"): Side => {
+    const sides = callbacks.map((c) => c[side]).filter((x): x is Side => x !== undefined);
+    const pick =
+      sides.find((x) => x.destination === "page") ?? sides.find((x) => x.destination === "auth0") ?? sides[0];
+    if (pick === undefined) throw new Error("unreachable: no unidentified shape decided");
+    return pick;
+  };
+  const c = counts ?? NO_LOGINS;
+  return {
+    connection: UNIDENTIFIED,
+    before: worst("before"),
+    after: worst("after"),
+    callbacks,
+    routability: { before: null, after: null },
     last24h: { ...c, ...moved(callbacks, c) },
   };
 }
