@@ -1,8 +1,8 @@
 /**
  * The one start command for local development (`npm run dev`):
  *   1. starts the demo Auth0 and new-SSO origins in this process,
- *   2. runs `wrangler dev` with both Workers (the router, wrangler.toml, on 127.0.0.1:8787,
- *      and the admin Worker, wrangler.admin.toml, behind the router's ADMIN binding) with a
+ *   2. runs `wrangler dev` with both Workers (the router, wrangler.toml, on 127.0.0.1:8787
+ *      or $DEV_PORT, and the admin Worker, wrangler.admin.toml, behind the router's ADMIN binding) with a
  *      fresh random ADMIN_TOKEN and AFFINITY_SECRET (transaction affinity on, as a deployment
  *      should have it), and waits until it answers,
  *   3. loads routes.json through the management API (mode=replace), so the
@@ -24,7 +24,8 @@ import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { nodeIo } from "../cli/node-io";
 import { runCli } from "../cli/run";
-import { startDemoOrigins, type DemoOrigins } from "./demo-origins";
+import { demoOptionsFromEnv, startDemoOrigins, type DemoOrigins } from "./demo-origins";
+import { BrowserCookies } from "./browser-cookies";
 import { curlLines } from "./walkthrough";
 
 const require = createRequire(import.meta.url);
@@ -53,7 +54,12 @@ if (DEV_VARS !== undefined && DEV_VARS["ADMIN_TOKEN"] !== ADMIN_TOKEN) {
   process.exit(1);
 }
 
-const WORKER_PORT = 8787;
+/**
+ * The router's port: DEV_PORT, default 8787. The demo new SSO bounces callbacks back here and
+ * the printed lines use it; the demo origins' own ports (8788, 8789) are fixed by wrangler.toml
+ * and routes.json (docs/development.md, "Ports").
+ */
+const WORKER_PORT = devPort(process.env["DEV_PORT"]);
 /** wrangler dev's false "types out of date" notice (see checkTypes). */
 const TYPES_NOTICE = "Your types might be out of date";
 const READY_TIMEOUT_MS = 60_000;
@@ -89,7 +95,10 @@ if (await answers(WORKER_URL)) {
 
 const tablePath = path.join(PROJECT_ROOT, "routes.json");
 
-const origins: DemoOrigins = await startDemoOrigins().catch((err: unknown) => {
+const origins: DemoOrigins = await startDemoOrigins({
+  ...demoOptionsFromEnv(),
+  workerOrigin: `http://localhost:${WORKER_PORT}`,
+}).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });
@@ -211,7 +220,12 @@ async function seedThroughApi(): Promise<boolean> {
   return code === 0;
 }
 
-/** Sends 1–3 demo callbacks every few seconds; returns what stops it. */
+/**
+ * Sends 1–3 demo callbacks every few seconds; returns what stops it. Each callback is one
+ * simulated browser with its own cookie jar: redirects are followed by hand (a 307 keeps the
+ * method and body) and the cookies a hop sets go back on the next, so the umbrella-saml bounce
+ * carries the router's bounce mark (docs/design.md, "Bounce marks") and counts as a bounce.
+ */
 function startDemoTraffic(): () => void {
   const bag = DEMO_CALLBACKS.flatMap((c) => Array.from({ length: c.weight }, () => c));
   let failures = 0;
@@ -219,20 +233,34 @@ function startDemoTraffic(): () => void {
     const c = bag[Math.floor(Math.random() * bag.length)];
     if (c === undefined) return;
     try {
-      const res = await fetch(`http://127.0.0.1:${WORKER_PORT}/login/callback${c.query === "" ? "" : `?${c.query}`}`, {
-        method: c.method,
-        headers: c.method === "POST" ? { "content-type": "application/x-www-form-urlencoded" } : {},
-        body: c.method === "POST" ? "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=demo-traffic" : null,
-        redirect: c.follow ? "follow" : "manual",
-        signal: AbortSignal.timeout(10_000),
-      });
-      const text = await res.text();
-      // wrangler dev's proxy answers this itself when the Worker is reloaded while a POST is
-      // in flight: the router never saw the callback, so it has no log line and no count.
-      if (res.status === 503 && text.startsWith("Your worker restarted mid-request")) {
-        console.log(
-          `Demo traffic: 503 from wrangler dev, not the router (the Worker was reloading mid-request; not counted).`,
-        );
+      const jar = new BrowserCookies();
+      // localhost, not 127.0.0.1: the new SSO bounces back to localhost, and a browser's
+      // cookies are per host.
+      let url = new URL(`http://localhost:${WORKER_PORT}/login/callback${c.query === "" ? "" : `?${c.query}`}`);
+      for (let hop = 0; ; hop++) {
+        const cookie = jar.header(url);
+        const res = await fetch(url, {
+          method: c.method,
+          headers: {
+            ...(c.method === "POST" ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+            ...(cookie === undefined ? {} : { cookie }),
+          },
+          body: c.method === "POST" ? "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=demo-traffic" : null,
+          redirect: "manual",
+          signal: AbortSignal.timeout(10_000),
+        });
+        jar.store(url, res.headers.getSetCookie());
+        const text = await res.text();
+        // wrangler dev's proxy answers this itself when the Worker is reloaded while a POST is
+        // in flight: the router never saw the callback, so it has no log line and no count.
+        if (res.status === 503 && text.startsWith("Your worker restarted mid-request")) {
+          console.log(
+            `Demo traffic: 503 from wrangler dev, not the router (the Worker was reloading mid-request; not counted).`,
+          );
+        }
+        const location = res.headers.get("location");
+        if (!c.follow || location === null || (res.status !== 307 && res.status !== 308) || hop >= 4) break;
+        url = new URL(location, url);
       }
     } catch (err) {
       // Only the first few: a stopped Worker would otherwise print this every few seconds.
@@ -246,6 +274,19 @@ function startDemoTraffic(): () => void {
     for (let i = 0; i < n; i++) void send();
   }, DEMO_TRAFFIC_EVERY_MS);
   return () => clearInterval(timer);
+}
+
+/** DEV_PORT as a TCP port (default 8787); anything else stops the start with one line. */
+function devPort(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 8787;
+  const port = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || port < 1 || port > 65535 || port === 8788 || port === 8789) {
+    console.error(
+      `DEV_PORT=${raw} is not usable: give a free TCP port (1–65535) other than 8788 and 8789 (the demo origins'); not starting.`,
+    );
+    process.exit(1);
+  }
+  return port;
 }
 
 /** Whether any HTTP answer comes back (the Worker forwards "/" to the Auth0 demo). */
@@ -308,7 +349,7 @@ function tryThese(): string {
 ${curlLines(w)}
 
 # Steer it (management API, token of this run):
-export ROUTER_TOKEN='${ADMIN_TOKEN}'
+export ROUTER_TOKEN='${ADMIN_TOKEN}'${WORKER_PORT === 8787 ? "" : `\nexport ROUTER_URL='http://localhost:${WORKER_PORT}'`}
 # Dashboard (sign in with this token): ${w}/__router/v1/
 npm run routes -- list
 npm run routes -- set globex-saml migrated       # then repeat curl 3: now a 307

@@ -36,9 +36,12 @@ export function curlCases(origin: string): CurlCase[] {
     {
       claim: [
         "4. Fallback (umbrella-saml, unknown to the new SSO): 307 there, 307 back with",
-        "   fallback=auth0, then forwarded to the Auth0 demo with fallback removed (2 redirects)",
+        "   fallback=auth0, then forwarded to the Auth0 demo with fallback removed (2 redirects).",
+        "   The jar sends the router's bounce mark (cookie crb-umbrella-saml, set on its 307) back",
+        "   on the bounce, as a browser does: logged fallbackMark valid, counted in",
+        "   /stats/umbrella-saml's fallback (without the jar: missing, not counted)",
       ],
-      command: `curl ${FOLLOWED} '${cb}?connection=umbrella-saml' ${SAML}`,
+      command: `curl ${FOLLOWED} -c /tmp/callback-router-bounce.jar -b /tmp/callback-router-bounce.jar '${cb}?connection=umbrella-saml' ${SAML}`,
     },
     {
       claim: ["5. OIDC callback identified by iss (hooli-oidc, a Keycloak): 307 to the new SSO, which accepts it"],
