@@ -265,6 +265,18 @@ type Readiness = {
 };
 
 describe("readiness: measured from the evidence, the prediction where there is none", () => {
+  it("sets aside callbacks of a shape the protocol never sends: a stranger cannot make an Okta route look ready", async () => {
+    await clearCounters();
+    // An Okta IdP never names the connection in the callback; anyone can send these.
+    for (let i = 0; i < 5; i++) {
+      const forged = new Request(`${HOST}/login/callback?connection=hooli-okta&code=abc${i}&state=xyz${i}`);
+      await send(forged);
+    }
+    const readiness = ((await (await api("/routes/hooli-okta")).json()) as { readiness: Readiness }).readiness;
+    expect(readiness).toMatchObject({ verdict: "no evidence", logins: 0, setAside: 5, prediction: "partial" });
+    expect(readiness.summary).toContain("5 callbacks of a shape okta never sends set aside");
+  });
+
   it("answers each route's verdict with its numbers and fix in GET /routes/{c}", async () => {
     await script();
     const readiness = async (c: string) =>

@@ -172,6 +172,10 @@ export const ReadinessSchema = z
     logins: z.number().int(),
     identifiable: z.number().int(),
     unidentifiable: z.number().int(),
+    setAside: z.number().int().meta({
+      description:
+        "Logins of shapes this route's protocol never sends (e.g. a GET naming connection= for an OIDC route): anyone can send those, so they are not evidence",
+    }),
     summary: z.string().meta({
       description: 'One sentence with the numbers, e.g. "412 logins in 7 days; all identifiable by connection="',
     }),

@@ -16,6 +16,11 @@
  *   no evidence  none recorded: the prediction (routability) stands.
  * Where the verdict and the prediction disagree (ready but predicted partial, not ready but
  * predicted routable) the evidence wins and `difference` says so.
+ *
+ * Only shapes the route's protocol really sends are evidence: `/login/callback` is public, so
+ * anyone can send a GET naming `connection=` for an Okta route, or a SAML post for an OIDC
+ * one. Such logins (and shape `other`, which no IdP sends) are **set aside**: counted in
+ * `setAside`, never in the verdict, so a stranger cannot make a connection look ready.
  */
 import type { ObservedShape } from "../callback/shape";
 import type { RouteInput } from "../table/schema";
@@ -37,6 +42,8 @@ export interface ShapeReadiness {
 
 export interface Readiness {
   verdict: ReadinessVerdict;
+  /** Logins of shapes this route's protocol never sends (anyone can send those): not evidence. */
+  setAside: number;
   /** The window the evidence covers, in days. */
   days: number;
   logins: number;
@@ -55,6 +62,36 @@ export interface Readiness {
 }
 
 type RouteFacts = Pick<RouteInput, "connection" | "protocol" | "match">;
+
+const SAML_SHAPES: ReadonlySet<ObservedShape> = new Set([
+  "saml-acs",
+  "saml-post-without-connection",
+  "saml-encrypted-without-connection",
+]);
+const OIDC_SHAPES: ReadonlySet<ObservedShape> = new Set([
+  "oidc-code-with-iss",
+  "oidc-code-without-iss",
+  "oidc-form-post",
+]);
+
+/** Does an IdP of this route's protocol send this shape? (No protocol: any shape but `other`.) */
+export function protocolSends(protocol: RouteFacts["protocol"], shape: ObservedShape): boolean {
+  switch (protocol) {
+    case undefined:
+      return shape !== "other";
+    case "samlp":
+      return SAML_SHAPES.has(shape);
+    case "adfs":
+    case "wsfed":
+      return shape === "wsfed-post";
+    case "oidc":
+    case "okta":
+    case "waad":
+    case "google-apps":
+    case "other":
+      return OIDC_SHAPES.has(shape);
+  }
+}
 
 /** How the table would identify a shape of this route, or undefined when it cannot. */
 function tableIdentifies(shape: ObservedShape, route: RouteFacts): IdentifiedHow | undefined {
@@ -122,8 +159,13 @@ function percent(part: number, whole: number): string {
 export function readinessOf(route: RouteFacts, rows: readonly EvidenceRow[], days: number): Readiness {
   const prediction = routabilityOf(route);
   const byShape = new Map<ObservedShape, ShapeReadiness>();
+  let setAside = 0;
   for (const r of rows) {
     if (r.connection !== route.connection || r.logins <= 0) continue;
+    if (!protocolSends(route.protocol, r.shape)) {
+      setAside += r.logins;
+      continue;
+    }
     let s = byShape.get(r.shape);
     if (s === undefined) {
       s = { shape: r.shape, logins: 0, identifiable: false, identifiedBy: {}, started: {} };
@@ -142,14 +184,18 @@ export function readinessOf(route: RouteFacts, rows: readonly EvidenceRow[], day
   const logins = shapes.reduce((n, s) => n + s.logins, 0);
   const identifiable = shapes.filter((s) => s.identifiable).reduce((n, s) => n + s.logins, 0);
   const unidentifiable = logins - identifiable;
-  const base = { days, logins, identifiable, unidentifiable, shapes, prediction: prediction.level };
-  const window = `${logins} login${logins === 1 ? "" : "s"} in ${days} day${days === 1 ? "" : "s"}`;
+  const base = { days, logins, identifiable, unidentifiable, shapes, prediction: prediction.level, setAside };
+  const aside =
+    setAside === 0
+      ? ""
+      : ` (${setAside} callback${setAside === 1 ? "" : "s"} of a shape ${route.protocol ?? "this protocol"} never sends set aside: anyone can send those)`;
+  const window = `${logins} login${logins === 1 ? "" : "s"} in ${days} day${days === 1 ? "" : "s"}${aside}`;
 
   if (logins === 0) {
     return {
       ...base,
       verdict: "no evidence",
-      summary: `no logins recorded in ${days} day${days === 1 ? "" : "s"}; predicted from configuration: ${prediction.level} — ${prediction.reason}`,
+      summary: `no logins recorded in ${days} day${days === 1 ? "" : "s"}${aside}; predicted from configuration: ${prediction.level} — ${prediction.reason}`,
       ...(prediction.fix === undefined ? {} : { fix: prediction.fix }),
       agrees: true,
     };
