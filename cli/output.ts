@@ -60,12 +60,25 @@ export function table(cells: readonly (readonly string[])[]): string {
 
 const LIST_SHOWN = 5;
 
-/** A list as `a, b, c`, at most five names then `… (+N more)`. */
+/** The most characters valueText shows of an object or array before its ellipsis. */
+export const VALUE_SHOWN = 120;
+
+/**
+ * One value for a field: a string, number, boolean or null as itself; an object or an array
+ * as compact JSON (`{"id":"w1","connections":["a"]}`), cut to VALUE_SHOWN characters with
+ * `…` when longer. Inert (every control character escaped, inside JSON strings too).
+ */
+export function valueText(value: unknown): string {
+  if (typeof value !== "object" || value === null) return inert(String(value));
+  const text = JSON.stringify(value);
+  // Cut by code points, so a character outside the BMP is never split in two.
+  const shown = text.length > VALUE_SHOWN ? `${[...text].slice(0, VALUE_SHOWN - 1).join("")}…` : text;
+  return inert(shown);
+}
+
+/** A list as `a, b, c` (objects as compact JSON: valueText), at most five items then `… (+N more)`. */
 export function list(items: readonly unknown[]): string {
-  const shown = items
-    .slice(0, LIST_SHOWN)
-    .map((item) => inert(String(item)))
-    .join(", ");
+  const shown = items.slice(0, LIST_SHOWN).map(valueText).join(", ");
   return items.length > LIST_SHOWN ? `${shown} … (+${items.length - LIST_SHOWN} more)` : shown;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { beforeAfter, VALUE_SHOWN } from "../cli/output";
 import { connectionFromAudience } from "../src/callback/identify";
 import { parseFormBody } from "../src/callback/form";
 import { withoutFallback } from "../src/callback/query";
@@ -210,5 +211,29 @@ describe("routes.json schema", () => {
   it("refuses unknown fields and bad states", () => {
     const r = RouteTableFile.safeParse({ routes: [{ connection: "a", state: "moved", colour: "red" }] });
     expect(r.success).toBe(false);
+  });
+});
+
+describe("CLI output: an audit entry's values", () => {
+  it("prints nested objects in an array as compact JSON, never [object Object]", () => {
+    const after = {
+      plan: { waves: [{ connections: ["a-saml"], percentage: 10 }, { connections: ["b-oidc"] }] },
+    };
+    const cells = beforeAfter(null, after);
+    expect(cells.before).toBe("-");
+    expect(cells.after).toBe('plan.waves=[{"connections":["a-saml"],"percentage":10}, {"connections":["b-oidc"]}]');
+    expect(cells.after).not.toContain("[object Object]");
+  });
+
+  it("escapes control characters inside the JSON and bounds a long value with an ellipsis", () => {
+    const evil = "x\u001b]0;owned\u0007\u2028\u202e";
+    const long = { waves: [{ connections: Array.from({ length: 40 }, (_, i) => `conn-${i}-saml`), note: evil }] };
+    const { after } = beforeAfter(null, long);
+    expect(after).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u202e]/);
+    expect(after.startsWith('waves=[{"connections":["conn-0-saml",')).toBe(true);
+    expect(after.endsWith("…]")).toBe(true);
+    expect(after.length).toBeLessThanOrEqual("waves=[]".length + VALUE_SHOWN);
+    const { after: short } = beforeAfter(null, { waves: [{ note: evil }] });
+    expect(short).toBe('waves=[{"note":"x\\u001b]0;owned\\u0007\\u2028\\u202e"}]');
   });
 });
