@@ -419,9 +419,9 @@ describe("what the gates read", () => {
     expect(c?.reason).toBe("error share 20.0% > 10.0% (1 5xx answers)");
   }, 20_000);
 
-  it("rolls back on the new provider's own failures (WorkOS events), and says `no source` where there is none", async () => {
-    const key = "sk_test_autopilot_outcomes";
-    await api("/import?mode=replace", {
+  /** acme and globex mapped to WorkOS connections (conn_acme, conn_globex); hooli has no mapping. */
+  const importWithProviderIds = () =>
+    api("/import?mode=replace", {
       method: "POST",
       body: {
         settings: { defaultTarget: "https://sso.example.com/cb" },
@@ -432,6 +432,10 @@ describe("what the gates read", () => {
         ],
       },
     });
+
+  it("rolls back on the new provider's own failures (WorkOS events), and says `no source` where there is none", async () => {
+    const key = "sk_test_autopilot_outcomes";
+    await importWithProviderIds();
     await start({
       id: "outcomes",
       gates: { ...GATES, maxProviderFailureShare: 0.25 },
@@ -474,17 +478,7 @@ describe("what the gates read", () => {
 
   it("promotes only with the sign-ins the new provider confirmed (minProviderSucceeded), whatever the router counted", async () => {
     const key = "sk_test_autopilot_confirmed";
-    await api("/import?mode=replace", {
-      method: "POST",
-      body: {
-        settings: { defaultTarget: "https://sso.example.com/cb" },
-        routes: [
-          { connection: "acme-saml", protocol: "samlp", state: "legacy", providerConnectionId: "conn_acme" },
-          { connection: "globex-saml", protocol: "samlp", state: "legacy", providerConnectionId: "conn_globex" },
-          { connection: "hooli-saml", protocol: "samlp", state: "legacy" },
-        ],
-      },
-    });
+    await importWithProviderIds();
     await start({
       id: "confirmed",
       gates: { ...GATES, minProviderSucceeded: 3 },
