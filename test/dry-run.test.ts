@@ -6,6 +6,7 @@
  */
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { ConnectionPreview, Side } from "../src/callback/preview";
 import type { RouteInput } from "../src/table/schema";
 import { isolateCache } from "../src/table/store";
 import { describeSettingsPreview } from "../cli/preview";
@@ -15,19 +16,6 @@ import { resetCounters } from "./support/counters";
 import { call, captureLogs, HOST } from "./support/worker";
 
 const TARGET = "https://sso.example.com/cb";
-
-interface Side {
-  destination: "new" | "auth0";
-  reason: string;
-}
-interface ConnectionPreview {
-  connection: string;
-  before: Side;
-  after: Side;
-  callbacks: Array<{ shape: string; usual: boolean; before?: Side; after?: Side; changes: boolean }>;
-  routability: { before: { level: string } | null; after: { level: string } | null };
-  last24h: { logins: number; auth0: number; new: number; affinity: number; wouldMove: number; basis: string };
-}
 
 const ACME: RouteInput = {
   connection: "acme-saml",
