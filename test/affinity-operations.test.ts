@@ -2,25 +2,16 @@
  * Operating transaction affinity: /status, /evaluate and the counters say what it
  * does, and settings.affinity switches it off at run time through the API.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import type { ConnectionStats, Counts } from "../src/stats/report";
-import { shardName } from "../src/stats/recorder";
 import { AFFINITY_REQUEST_ID } from "./support/affinity";
 import { api, json, resetTable } from "./support/admin";
 import { call, form, HOST } from "./support/worker";
+import { resetCounters } from "./support/counters";
 
 const WITH_AFFINITY = { AFFINITY_SECRET: "affinity-operations-secret-0123456789" };
 type Report = { totals: Counts; connections: ConnectionStats[] };
-
-async function resetCounters(): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    const shard = env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
-    await runInDurableObject(shard, (_instance, state) => {
-      for (const table of ["minutes", "hours", "last_seen"]) state.storage.sql.exec(`DELETE FROM ${table}`);
-    });
-  }
-}
 
 beforeEach(async () => {
   vi.spyOn(console, "log").mockImplementation(() => {});

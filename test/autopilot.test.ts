@@ -9,10 +9,10 @@ import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest"
 import { Autopilot } from "../src/autopilot/durable-object";
 import type { PlanView } from "../src/autopilot/state";
 import type { Env } from "../src/env";
-import { shardName } from "../src/stats/recorder";
 import { api, json, resetTable } from "./support/admin";
 import { call, HOST } from "./support/worker";
 import { fakeWorkos, workosEnv } from "./support/workos";
+import { resetCounters } from "./support/counters";
 
 const testEnv = env as unknown as Env;
 const stub = () => {
@@ -20,7 +20,6 @@ const stub = () => {
   if (ns === undefined) throw new Error("no AUTOPILOT binding in vitest.config.ts");
   return ns.get(ns.idFromName("autopilot"));
 };
-const shard = (i: number) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
 
 async function resetAutopilot(): Promise<void> {
   await runInDurableObject(stub(), async (_instance, state) => {
@@ -33,15 +32,6 @@ async function resetAutopilot(): Promise<void> {
     }
     await state.storage.deleteAlarm();
   });
-}
-
-async function resetCounters(): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    await runInDurableObject(shard(i), (_instance, state) => {
-      for (const table of ["minutes", "hours", "last_seen", "unknown_names"])
-        state.storage.sql.exec(`DELETE FROM ${table}`);
-    });
-  }
 }
 
 /** A browser that keeps the router's bounce marks, so its bounces are verified ones. */

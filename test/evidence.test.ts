@@ -13,6 +13,7 @@ import { api, resetTable } from "./support/admin";
 import { realCallback } from "./support/callbacks";
 import { startLogin as startLoginThrough } from "./support/login-start";
 import { call, form, HOST, postForm } from "./support/worker";
+import { resetCounters } from "./support/counters";
 
 const SECRET = "evidence-test-affinity-secret-0123456789";
 const AFFINITY = { AFFINITY_SECRET: SECRET };
@@ -73,16 +74,6 @@ async function everythingStored(): Promise<string> {
     });
   }
   return parts.join("\n");
-}
-
-async function clearCounters(): Promise<void> {
-  const { runInDurableObject } = await import("cloudflare:test");
-  for (let i = 0; i < SHARDS; i++) {
-    await runInDurableObject(shard(i), (_instance, state) => {
-      for (const t of ["minutes", "hours", "last_seen", "unknown_names", "evidence"])
-        state.storage.sql.exec(`DELETE FROM ${t}`);
-    });
-  }
 }
 
 const startLogin = (kind: string, connection: string) => startLoginThrough(kind, connection, AFFINITY);
@@ -164,7 +155,7 @@ async function script(): Promise<void> {
 beforeEach(async () => {
   vi.spyOn(console, "log").mockImplementation(() => {});
   await resetTable();
-  await clearCounters();
+  await resetCounters();
   const res = await api("/import?mode=replace", { method: "POST", body: TABLE });
   expect(res.status).toBe(200);
 });
@@ -201,7 +192,7 @@ describe("evidence: what each connection's callbacks carry, per hour", () => {
   });
 
   it("records no evidence with STATS_EVIDENCE=off, and still counts each login", async () => {
-    await clearCounters();
+    await resetCounters();
     const off = { ...AFFINITY, STATS_EVIDENCE: "off" };
     for (let i = 0; i < 2; i++) expect(await send(realCallback("saml-acs", route("acme-saml")), off)).toBe(307);
     expect(await stored()).toEqual({});
@@ -266,7 +257,7 @@ type Readiness = {
 
 describe("readiness: measured from the evidence, the prediction where there is none", () => {
   it("sets aside callbacks of a shape the protocol never sends: a stranger cannot make an Okta route look ready", async () => {
-    await clearCounters();
+    await resetCounters();
     // An Okta IdP never names the connection in the callback; anyone can send these.
     for (let i = 0; i < 5; i++) {
       const forged = new Request(`${HOST}/login/callback?connection=hooli-okta&code=abc${i}&state=xyz${i}`);

@@ -5,31 +5,19 @@
  * changes, the rehearsal's prediction is what the router then does with the same callbacks
  * once the change is applied.
  */
-import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RehearsalReport } from "../src/admin/rehearse";
-import { shardName } from "../src/stats/recorder";
 import type { RouteInput, RouteTableFile } from "../src/table/schema";
 import { api, json, resetTable } from "./support/admin";
 import { realCallback } from "./support/callbacks";
 import { startLogin } from "./support/login-start";
 import { reportExercised } from "./support/exercised";
 import { call, captureLogs } from "./support/worker";
+import { resetCounters } from "./support/counters";
 
 const AFFINITY = { AFFINITY_SECRET: "rehearse-test-affinity-secret-0123456789" };
 const TARGET = "https://sso.example.com/cb";
-
-async function clearCounters(): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    const stub = env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
-    await runInDurableObject(stub, (_instance, state) => {
-      for (const t of ["minutes", "hours", "last_seen", "unknown_names", "evidence"]) {
-        state.storage.sql.exec(`DELETE FROM ${t}`);
-      }
-    });
-  }
-}
 
 const START_KIND: Record<string, string> = {
   "saml-acs": "saml-post",
@@ -79,7 +67,7 @@ const rehearseApi = (body: unknown) => api("/rehearse", { method: "POST", body, 
 beforeEach(async () => {
   vi.spyOn(console, "log").mockImplementation(() => {});
   await resetTable();
-  await clearCounters();
+  await resetCounters();
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -237,7 +225,7 @@ describe("rehearsal property", () => {
     await fc.assert(
       fc.asyncProperty(SCENARIO, async (s) => {
         await resetTable();
-        await clearCounters();
+        await resetCounters();
         const before: RouteTableFile = {
           settings: { mode: "route", redirect: "307", defaultTarget: TARGET, ...s.before.settings },
           routes: POOL.map((p, i) => ({ ...p.route, state: s.before.states[i] ?? "legacy" })),

@@ -5,14 +5,14 @@
  * stand-in (its own count of every request it received proves it). Before that: the
  * snapshot through the router, and the checked retirement.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { shardName } from "../src/stats/recorder";
 import { isolateCache } from "../src/table/store";
 import { api, json, resetTable } from "./support/admin";
 import { failingKv } from "./support/kv";
 import { DEFAULT_TARGET } from "./support/table";
 import { call, captureLogs, form, HOST, postForm } from "./support/worker";
+import { resetCounters } from "./support/counters";
 
 const ORIGIN = () => `http://127.0.0.1:${inject("retiredOriginPort")}`;
 /** Every request of this file goes to the counting stand-in; AFFINITY_SECRET keys the bounce marks. */
@@ -58,15 +58,6 @@ const TABLE = {
     { connection: "stark-saml", state: "rollout", organization: "org_stark", protocol: "samlp", target: STARK_TARGET },
   ],
 };
-
-const shard = (i: number) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
-async function resetCounters(): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    await runInDurableObject(shard(i), (_instance, state) => {
-      for (const table of ["minutes", "hours", "last_seen"]) state.storage.sql.exec(`DELETE FROM ${table}`);
-    });
-  }
-}
 
 async function importTable(): Promise<void> {
   const res = await api("/import?mode=replace", { method: "POST", body: TABLE, env: E() });

@@ -14,21 +14,12 @@ import { isolateCache } from "../src/table/store";
 import { api, json, resetTable } from "./support/admin";
 import { failingKv } from "./support/kv";
 import { call, HOST } from "./support/worker";
+import { resetCounters } from "./support/counters";
 
 type Report = StatsReport & { routes: Record<string, number> };
 
 const shard = (i: number) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
 const writer = () => env.ROUTE_WRITER.get(env.ROUTE_WRITER.idFromName("route-table"));
-
-async function resetCounters(): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    await runInDurableObject(shard(i), (_instance, state) => {
-      for (const table of ["minutes", "hours", "last_seen", "unknown_names"]) {
-        state.storage.sql.exec(`DELETE FROM ${table}`);
-      }
-    });
-  }
-}
 
 /** One login callback; the answer's status. */
 async function login(connection: string, overrides = {}): Promise<number> {

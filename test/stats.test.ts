@@ -6,6 +6,7 @@ import { shardName } from "../src/stats/recorder";
 import { api, json, resetTable } from "./support/admin";
 import { passThrough } from "./support/kv";
 import { call, captureLogs, form, HOST, postForm } from "./support/worker";
+import { resetCounters } from "./support/counters";
 
 type Point = { at: string } & Counts & Shares;
 type ConnectionStats = Shares & {
@@ -38,16 +39,6 @@ type One = ConnectionStats & { since: string; until: string; step: string; serie
 
 const NO_AUTH0_BY = { killSwitch: 0, shadow: 0, affinity: 0, route: 0, invalid: 0, unavailable: 0, other: 0 };
 const shard = (i: number) => env.TRAFFIC_COUNTER.get(env.TRAFFIC_COUNTER.idFromName(shardName(i)));
-
-async function resetCounters(): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    await runInDurableObject(shard(i), (_instance, state) => {
-      for (const table of ["minutes", "hours", "last_seen", "unknown_names"]) {
-        state.storage.sql.exec(`DELETE FROM ${table}`);
-      }
-    });
-  }
-}
 
 async function seedTable(): Promise<void> {
   await api("/import?mode=replace", {
